@@ -1,0 +1,63 @@
+"""`rubric`: the programme's rubric as the contract's JSON object, or as a table."""
+
+from __future__ import annotations
+
+from pilotzones.programme import Item, Programme
+
+_RULE_ZH = {
+    "assessed": "评定得分：报送分值即得分，0≤分值≤权重",
+    "share_growth": "计算得分：执业(助理)医师占比同比增长达标得满分，否则0分",
+    "per_count": "按次/项计分",
+    "tiered_count": "按数量分档计分",
+}
+
+
+def _item(i: Item) -> dict:
+    d: dict = {
+        "id": i.id,
+        "name": i.name,
+        "rule": i.rule,
+        "keys": list(i.keys()),
+        "description": _RULE_ZH[i.rule],
+    }
+    if i.weight is not None:
+        d["weight"] = i.weight
+    if i.rule == "share_growth":
+        d.update(
+            numerator=i.numerator,
+            denominator=i.denominator,
+            min_growth=float(i.growth),
+            inclusive=True,
+            previous_suffix=i.previous_suffix,
+        )
+    if i.counts:
+        d["points_per_count"] = [{"key": c.key, "name": c.name, "points": c.points} for c in i.counts]
+    if i.tiers:
+        d["tiers"] = [{"min": t.min, "points": t.points} for t in i.tiers]
+    if i.text:
+        d["text"] = i.text
+    return d
+
+
+def rubric_json(p: Programme) -> dict:
+    r = p.rubric
+    return {
+        "programme": p.programme.id,
+        "categories": [
+            {"id": c.id, "name": c.name, "max": c.max, "bonus": c.bonus, "items": [_item(i) for i in c.items]}
+            for c in r.categories
+        ],
+        "base_max": r.base_max,
+        "bonus_cap": r.bonus_cap,
+        "score_decimals": p.rules.score_decimals,
+    }
+
+
+def rubric_table(p: Programme) -> str:
+    out = [f"{p.programme.name} 监测评价细则 (base {p.rubric.base_max}, bonus cap {p.rubric.bonus_cap})"]
+    for c in p.rubric.categories:
+        out.append(f"{c.id}. {c.name} ({'上限' if c.bonus else '满分'} {c.max})")
+        for i in c.items:
+            w = f"{i.weight:>4}" if i.weight is not None else "   +"
+            out.append(f"   {i.id:>2} {w}  {i.name}  [{i.rule}]")
+    return "\n".join(out)

@@ -1,0 +1,133 @@
+"""Item scores, bonus and totals (R3-R5): pure functions over a long frame of submitted values.
+
+Points are computed in integer units of 10**-decimals (centi-points for 2 decimals) so that
+totals, ties and the card line are exact; they become floats only for output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pilotzones.programme import Item, Rubric
+
+NOT_FILLED = "未填报"
+NOT_ON_TIME = "未按时报送"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per item: adcode, item, category, units, rule, flag. Per zone: adcode, base, bonus, total, flags."""
+
+    items: pd.DataFrame
+    totals: pd.DataFrame
+    scale: int
+
+
+def _wide(values: pd.DataFrame, zones: list[str], keys: list[str]) -> pd.DataFrame:
+    """One row per zone, one float column per key (NaN where not submitted)."""
+    v = values[values["key"].isin(keys)]
+    num = pd.to_numeric(v["value"], errors="coerce")
+    wide = (
+        pd.DataFrame({"adcode": v["adcode"].to_numpy(), "key": v["key"].to_numpy(), "num": num.to_numpy()})
+        .pivot_table(index="adcode", columns="key", values="num", aggfunc="last")
+        .reindex(index=zones, columns=keys)
+    )
+    wide.columns.name = None
+    return wide
+
+
+def _share_growth(item: Item, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    assert item.numerator and item.denominator and item.weight is not None
+    s = item.previous_suffix
+    cols = [item.numerator, item.denominator, item.numerator + s, item.denominator + s]
+    present = wide[cols].notna().all(axis=1).to_numpy()
+    lic, doc, lic_p, doc_p = (wide[c].fillna(0).astype("int64").to_numpy() for c in cols)
+    g = item.growth
+    # share(Y) >= g * share(Y-1), cross-multiplied in integers: no float error at the 以上 bound.
+    # A share over zero village doctors is 0, by the rule's definition.
+    share_pos = (doc > 0) & (lic > 0)
+    prev_zero = (doc_p == 0) | (lic_p == 0)
+    grows = lic * doc_p * g.denominator >= g.numerator * lic_p * doc
+    earned = present & share_pos & (prev_zero | grows)
+    return np.where(earned, item.weight * scale, 0), ~present
+
+
+def _per_count(item: Item, wide: pd.DataFrame, scale: int) -> np.ndarray:
+    total = np.zeros(len(wide), dtype="int64")
+    for level in item.counts:
+        total += wide[level.key].fillna(0).astype("int64").to_numpy() * level.points * scale
+    return total
+
+
+def _tiered(item: Item, wide: pd.DataFrame, scale: int) -> np.ndarray:
+    assert item.key
+    count = wide[item.key].fillna(0).astype("int64").to_numpy()
+    points = np.zeros(len(wide), dtype="int64")
+    for tier in reversed(item.tiers):  # lowest first, so a higher tier overwrites
+        points = np.where(count >= tier.min, tier.points * scale, points)
+    return points
+
+
+def score(values: pd.DataFrame, zones: list[str], submitted: set[str], rubric: Rubric, decimals: int) -> Scores:
+    """Score every zone: `values` has columns adcode, key, value (str); `submitted` are zones with a file."""
+    scale = 10**decimals
+    keys = [k for i in rubric.items for k in i.keys()]
+    wide = _wide(values, zones, keys)
+    had_file = np.array([z in submitted for z in zones])
+    frames = []
+    for cat in rubric.categories:
+        for item in cat.items:
+            missing = np.zeros(len(zones), dtype=bool)
+            if item.rule == "assessed":
+                col = wide[str(item.id)]
+                missing = col.isna().to_numpy()
+                units = np.rint(col.fillna(0).to_numpy() * scale).astype("int64")
+            elif item.rule == "share_growth":
+                units, missing = _share_growth(item, wide, scale)
+            elif item.rule == "per_count":
+                units = _per_count(item, wide, scale)
+            else:
+                units = _tiered(item, wide, scale)
+            flag = np.where(missing & had_file & (not cat.bonus), NOT_FILLED, "")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "adcode": zones,
+                        "item": item.id,
+                        "category": cat.id,
+                        "units": units,
+                        "rule": item.rule,
+                        "flag": flag,
+                    }
+                )
+            )
+    items = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["adcode", "item", "category", "units", "rule", "flag"])
+    )
+    bonus_ids = {c.id for c in rubric.categories if c.bonus}
+    caps = {c.id: c.max * scale for c in rubric.categories if not c.bonus}
+    by_cat = items.groupby(["adcode", "category"], sort=False)["units"].sum().unstack(fill_value=0)
+    by_cat = by_cat.reindex(index=zones, fill_value=0)
+    base = np.zeros(len(zones), dtype="int64")
+    for cid, cap in caps.items():
+        if cid in by_cat:
+            base += np.minimum(by_cat[cid].to_numpy(), cap)
+    raw_bonus = np.zeros(len(zones), dtype="int64")
+    for cid in bonus_ids:
+        if cid in by_cat:
+            raw_bonus += by_cat[cid].to_numpy()
+    bonus = np.minimum(raw_bonus, rubric.bonus_cap * scale)
+    flags = []
+    unfilled = set(items.loc[items["flag"] == NOT_FILLED, "adcode"])
+    for z, has in zip(zones, had_file, strict=True):
+        f = [] if has else [NOT_ON_TIME]
+        if z in unfilled:
+            f.append(NOT_FILLED)
+        flags.append(f)
+    totals = pd.DataFrame({"adcode": zones, "base": base, "bonus": bonus, "total": base + bonus, "flags": flags})
+    return Scores(items=items, totals=totals, scale=scale)
