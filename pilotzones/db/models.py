@@ -1,0 +1,229 @@
+"""The state database: every received file, every score, ranking, card and membership change.
+
+Changes to this schema go through an Alembic migration in `migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Facts about the home: the programme id and the text of its programme file."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Submission(Base):
+    """One received file, accepted or rejected; the raw bytes are in the home's archive."""
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # evaluation | nomination | review
+    year: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str | None] = mapped_column(String(12))  # county or prefecture adcode, if known
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    archive_path: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # accepted | rejected
+    on_time: Mapped[bool]
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_submissions_kind_year", "kind", "year", "status"),)
+
+
+class SubmissionValue(Base):
+    """One row of an accepted file, normalized (key -> canonical value)."""
+
+    __tablename__ = "submission_values"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict | None] = mapped_column(JSON)  # nomination rows: county, contact, reason
+
+
+class Membership(Base):
+    """A county's time as a pilot zone: joined for an evaluation year, left after one."""
+
+    __tablename__ = "memberships"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adcode: Mapped[str] = mapped_column(String(6), unique=True)
+    # The seat a zone holds: a promoted county takes the seat of the zone it replaces.
+    seat: Mapped[int] = mapped_column(Integer)
+    joined_year: Mapped[int] = mapped_column(Integer)  # first evaluation year as a pilot
+    join_reason: Mapped[str] = mapped_column(String(255))
+    left_year: Mapped[int | None] = mapped_column(Integer)  # last evaluation year as a pilot
+    leave_reason: Mapped[str | None] = mapped_column(String(255))
+    joined_by: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    left_by: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+
+
+class Decision(Base):
+    """What one stage of one year decided; applied to the state only when published."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))  # evaluation | candidates
+    state: Mapped[str] = mapped_column(String(24))  # awaiting_approval | published
+    digest: Mapped[str] = mapped_column(String(64))
+    proposal: Mapped[dict] = mapped_column(JSON)
+    inputs: Mapped[dict] = mapped_column(JSON)  # submission ids, rules and programme it came from
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("year", "stage", name="uq_decisions_year_stage"),)
+
+
+class ItemScore(Base):
+    """One item's points for one zone, with the rule and the file that produced them."""
+
+    __tablename__ = "item_scores"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    item: Mapped[int] = mapped_column(Integer)
+    points: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(32))
+    flag: Mapped[str] = mapped_column(String(16), default="")
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+
+class Ranking(Base):
+    __tablename__ = "rankings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    base: Mapped[float] = mapped_column(Float)
+    bonus: Mapped[float] = mapped_column(Float)
+    total: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    yellow_card: Mapped[bool]
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+
+class Card(Base):
+    """A yellow card (亮黄牌), written when the evaluation that gave it is published."""
+
+    __tablename__ = "cards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    adcode: Mapped[str] = mapped_column(String(6))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+
+    __table_args__ = (UniqueConstraint("year", "adcode", name="uq_cards_year_adcode"),)
+
+
+class Candidate(Base):
+    """A county on a published candidate list (候补), and the year it was promoted, if it was."""
+
+    __tablename__ = "candidates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    adcode: Mapped[str] = mapped_column(String(6))
+    rank: Mapped[int] = mapped_column(Integer)
+    review_score: Mapped[float] = mapped_column(Float)
+    promoted_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class OutboxNotice(Base):
+    """One official notice to one recipient: rendered once, numbered once, sent at most once.
+
+    The identity (year, stage, kind, about, recipient, ref) is unique, so a rerun of a stage finds
+    the notices it already queued instead of making new ones. Addresses are resolved from the
+    programme's contact directory when the notice is sent, so a directory fixed later still reaches
+    a notice kept as `no_recipient`.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(32))
+    about: Mapped[str] = mapped_column(String(12))  # the county, prefecture or region it concerns
+    recipient: Mapped[str] = mapped_column(String(12))  # adcode of the addressee in the directory
+    ref: Mapped[str] = mapped_column(String(32), default="")  # e.g. the rejected submission's id
+    cc: Mapped[list] = mapped_column(JSON, default=list)  # adcodes copied
+    email_hint: Mapped[str | None] = mapped_column(String(255))  # an address supplied with the data
+    doc_year: Mapped[int] = mapped_column(Integer)
+    doc_seq: Mapped[int] = mapped_column(Integer)
+    doc_number: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # queued | sending | sent | failed | no_recipient
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_code: Mapped[int | None] = mapped_column(Integer)  # the server's last reply code
+    last_answer: Mapped[str | None] = mapped_column(Text)  # the server's last reply, or the error
+    to_addr: Mapped[str | None] = mapped_column(String(255))  # as last sent or tried
+    cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("year", "stage", "kind", "about", "recipient", "ref", name="uq_outbox_identity"),
+        # A document number is never given twice.
+        UniqueConstraint("doc_year", "doc_seq", name="uq_outbox_doc_number"),
+        Index("ix_outbox_year_state", "year", "state"),
+    )
+
+
+class DeadlineException(Base):
+    """An operator's exception to a stage's deadline for one county (evaluation) or prefecture
+    (nominations): an extension to `until`, or one named late file accepted (`submission_id`)."""
+
+    __tablename__ = "deadline_exceptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))  # evaluation | candidates
+    adcode: Mapped[str] = mapped_column(String(12))  # the county (evaluation) or prefecture (nominations)
+    kind: Mapped[str] = mapped_column(String(16))  # extension | accept_late
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # extension
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)  # accept_late
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_deadline_exceptions_year_stage", "year", "stage"),)
+
+
+class StageRun(Base):
+    """One run of a stage's flow as our own record: `status` reads it without asking Prefect.
+
+    A run killed hard stays `running`; a later run of the stage writes a row of its own.
+    """
+
+    __tablename__ = "stage_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(24))  # evaluation | candidates | nomination_call | ...
+    year: Mapped[int] = mapped_column(Integer)
+    flow: Mapped[str] = mapped_column(String(64))  # the Prefect flow's name
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # running | awaiting_approval | published | done | failed | busy
+    outcome: Mapped[str] = mapped_column(String(24))
+    message: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_stage_runs_year_stage", "year", "stage"),)

@@ -1,0 +1,115 @@
+"""The state home: programme file, state database, archive of received files, outbox, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import select
+
+from pilotzones import programme as programme_mod
+from pilotzones.db import models as m
+from pilotzones.db.session import migrate, session
+from pilotzones.errors import ConfigError
+from pilotzones.programme import Programme
+from pilotzones.register import Register, load_register
+from pilotzones.settings import settings
+
+PROGRAMME_FILE = "programme.toml"
+
+
+@dataclass(frozen=True)
+class Home:
+    path: Path
+
+    @property
+    def db_url(self) -> str:
+        return settings().database_url or f"sqlite:///{self.path.resolve() / 'pilotzones.db'}"
+
+    @property
+    def archive(self) -> Path:
+        return self.path / "archive"
+
+    @property
+    def outbox(self) -> Path:
+        return self.path / "outbox"
+
+    @property
+    def reports(self) -> Path:
+        return self.path / "reports"
+
+    @cached_property
+    def programme(self) -> Programme:
+        return programme_mod.load(self.path / PROGRAMME_FILE)
+
+    @cached_property
+    def register(self) -> Register:
+        return load_register(self.programme.programme.region_code)
+
+    def archive_bytes(self, data: bytes, filename: str) -> tuple[str, str]:
+        """Keep a received file as received; returns (sha256, path relative to the home)."""
+        digest = hashlib.sha256(data).hexdigest()
+        suffix = Path(filename).suffix.lower()[:10]
+        rel = Path("archive") / digest[:2] / f"{digest}{suffix}"
+        target = self.path / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        return digest, str(rel)
+
+
+def init_home(path: Path, programme_file: Path | None = None) -> Home:
+    """Create (or bring up to date) a home for the built-in or the given programme."""
+    prog = programme_mod.load(programme_file)
+    load_register(prog.programme.region_code)  # refuse a region the register does not know
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / PROGRAMME_FILE
+    text = (programme_file or programme_mod.BUILTIN).read_text(encoding="utf-8")
+    if target.exists():
+        current = programme_mod.load(target)
+        if programme_file is not None and current.programme.id != prog.programme.id:
+            raise ConfigError(
+                f"{path}: this home already runs programme {current.programme.id!r}; "
+                f"use another --home for {prog.programme.id!r}"
+            )
+        if programme_file is None:
+            text = target.read_text(encoding="utf-8")
+            prog = current
+    target.write_text(text, encoding="utf-8")
+    home = Home(path)
+    for d in (home.archive, home.outbox, home.reports):
+        d.mkdir(exist_ok=True)
+    migrate(home.db_url)
+    _seed(home, prog, text)
+    return home
+
+
+def _seed(home: Home, prog: Programme, text: str) -> None:
+    with session(home.db_url) as s:
+        ids = {r.key: r for r in s.scalars(select(m.Meta))}
+        if "programme_id" in ids and ids["programme_id"].value != prog.programme.id:
+            raise ConfigError(
+                f"{home.db_url}: the database belongs to programme {ids['programme_id'].value!r}, "
+                f"not {prog.programme.id!r}"
+            )
+        s.merge(m.Meta(key="programme_id", value=prog.programme.id))
+        s.merge(m.Meta(key="programme_sha256", value=hashlib.sha256(text.encode()).hexdigest()))
+        known = set(s.scalars(select(m.Membership.adcode)))
+        for seat, adcode in enumerate(prog.pilots.initial, start=1):
+            if adcode not in known:
+                s.add(
+                    m.Membership(adcode=adcode, seat=seat, joined_year=prog.programme.start_year, join_reason="initial")
+                )
+
+
+def open_home(path: Path) -> Home:
+    """The home at `path`; one that does not exist yet is created for the built-in programme."""
+    if not (path / PROGRAMME_FILE).exists():
+        print(f"pilotzones: creating home {path} for the built-in programme", file=sys.stderr)
+    # Idempotent: migrates the database and seeds the initial pilots if this database is new.
+    return init_home(path)

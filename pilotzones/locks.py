@@ -1,0 +1,60 @@
+"""One run per stage and year at a time, with a lock that dies with its holder.
+
+PostgreSQL: a session advisory lock, released by the server when the holding connection ends,
+however the process ended. SQLite: an exclusive `flock` on a file beside the database file,
+released by the kernel when the process ends. Either way a SIGKILLed run leaves no stale lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+
+from pilotzones.db.session import engine
+from pilotzones.errors import StageError
+
+
+class StageBusy(StageError):
+    """Another run of the same stage and year holds the lock."""
+
+
+def _key(stage: str, year: int) -> int:
+    digest = hashlib.sha256(f"pilotzones:{stage}:{year}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _busy(stage: str, year: int) -> StageBusy:
+    return StageBusy(f"another run of the {stage} stage for {year} is in progress; retry after it ends")
+
+
+@contextmanager
+def stage_lock(db_url: str, stage: str, year: int) -> Iterator[None]:
+    url = make_url(db_url)
+    if url.get_backend_name() == "postgresql":
+        with engine(db_url).connect() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(stage, year)}).scalar():
+                raise _busy(stage, year)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(stage, year)})
+                conn.commit()
+        return
+    import fcntl
+
+    db_file = Path(url.database or "pilotzones.db")
+    lock_path = db_file.parent / f"{db_file.name}.{stage}-{year}.lock"
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy(stage, year) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
