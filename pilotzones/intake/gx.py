@@ -1,0 +1,150 @@
+"""Great Expectations in one module: an in-memory context per process, and suite validation of a frame.
+
+GX is imported lazily (it takes seconds); nothing else in the project imports it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+# Expectations that are about the table itself: they run even when a column they name is absent.
+_TABLE_LEVEL = ("expect_column_to_exist", "expect_table_")  # prefixes of expectation types
+_COLUMN_ARGS = ("column", "column_A", "column_B")
+
+_lock = threading.Lock()  # a GX context is not safe to share between threads
+_batch_definition: Any = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed expectation: its type, kwargs and meta, and the failing frame index (None: table-level)."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    meta: dict[str, Any]
+    indices: list[int] | None
+    observed: Any = None
+    details: dict[str, Any] | None = None
+
+
+def validate(frame: pd.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]) -> list[Failure]:
+    """Validate `frame` against the suite JSON `suite`; return the failed expectations, suite order."""
+    present = set(frame.columns)
+    runnable = [e for e in suite["expectations"] if _runnable(e, present)]
+    if not runnable:
+        return []
+    text = json.dumps(dict(suite, expectations=runnable), sort_keys=True, ensure_ascii=False)
+    with _lock, _quiet():
+        gx_suite = _suite(text)
+        batch = _whole_frame().get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            gx_suite, result_format={"result_format": "COMPLETE"}, expectation_parameters=parameters
+        )
+    # GX reports results in its own order; the suite's order is the order errors are listed in.
+    order = {_check(e.get("meta")): i for i, e in enumerate(runnable)}
+    failures = [_failure(r) for r in result.results if not r.success]
+    return sorted(failures, key=lambda f: order.get(_check(f.meta), len(order)))
+
+
+def warm_up() -> None:
+    """Import GX and build the context now, so later validations are fast."""
+    with _lock, _quiet():
+        _whole_frame()
+
+
+def _runnable(expectation: dict[str, Any], present: set[str]) -> bool:
+    # A row check on an absent column cannot run; the missing column is reported by its own check.
+    if expectation["type"].startswith(_TABLE_LEVEL):
+        return True
+    kwargs = expectation["kwargs"]
+    return all(kwargs[a] in present for a in _COLUMN_ARGS if a in kwargs)
+
+
+def _check(meta: dict[str, Any] | None) -> str:
+    return json.dumps(meta or {}, sort_keys=True, ensure_ascii=False)
+
+
+def _failure(result: Any) -> Failure:
+    config = result.expectation_config
+    info = result.exception_info or {}
+    raised = [v for v in info.values() if isinstance(v, dict) and v.get("raised_exception")]
+    if info.get("raised_exception") or raised:
+        detail = info.get("exception_message") or raised[0].get("exception_message")
+        raise RuntimeError(f"expectation {config.type} could not run: {detail}")
+    res = result.result or {}
+    indices = res.get("unexpected_index_list")
+    return Failure(
+        expectation=config.type,
+        kwargs=dict(config.kwargs),
+        meta=dict(config.meta or {}),
+        indices=[int(i) for i in indices] if indices is not None else None,
+        observed=res.get("observed_value"),
+        details=res.get("details"),
+    )
+
+
+class _quiet:
+    """Silence GX's logging and warnings on stderr for the duration of a call."""
+
+    def __enter__(self) -> None:
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore")
+        self._logger = logging.getLogger("great_expectations")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.CRITICAL)
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.setLevel(self._level)
+        self._warnings.__exit__(*exc)
+
+
+def _whole_frame() -> Any:
+    """Return the whole-dataframe batch definition of this process's in-memory GX context."""
+    global _batch_definition
+    if _batch_definition is None:
+        context = _context()
+        source = context.data_sources.add_pandas(name="pilotzones-intake")
+        asset = source.add_dataframe_asset(name="submission")
+        _batch_definition = asset.add_batch_definition_whole_dataframe("whole-file")
+    return _batch_definition
+
+
+def _context() -> Any:
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@lru_cache(maxsize=32)
+def _suite(text: str) -> Any:
+    from great_expectations.core import ExpectationSuite
+
+    raw = json.loads(text)
+    suite = ExpectationSuite(
+        name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta"), notes=raw.get("notes")
+    )
+    # GX logs and drops an invalid expectation instead of raising: a suite must not lose checks silently.
+    if len(suite.expectations) != len(raw["expectations"]):
+        raise ValueError(f"expectation suite {raw['name']!r} has invalid expectations")
+    return suite

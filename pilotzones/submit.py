@@ -1,0 +1,185 @@
+"""`submit`: check one received file, keep its bytes, and record it accepted or rejected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pilotzones import clock, ledger
+from pilotzones.db.session import session
+from pilotzones.errors import ConfigError
+from pilotzones.home import Home
+
+if TYPE_CHECKING:
+    from pilotzones.intake.evaluation import EvaluationCheck
+
+KINDS = ("evaluation", "nomination", "review")
+_DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
+
+
+@dataclass
+class Outcome:
+    kind: str
+    year: int
+    accepted: bool
+    on_time: bool
+    sender: str | None
+    errors: list = field(default_factory=list)
+    submission_id: int | None = None
+    rows: int = 0
+    extended_until: datetime | None = None  # on time only thanks to this extension
+
+
+def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
+    """Run the intake check of `kind`; returns (sender, value rows, errors)."""
+    from pilotzones.intake.read import FileUnreadable
+
+    prog, reg = home.programme, home.register
+    try:
+        if kind == "evaluation":
+            from pilotzones.intake.evaluation import check_evaluation
+
+            with session(home.db_url) as s:
+                pilots = frozenset(ledger.pilots_for(s, year))
+            c = check_evaluation(data, filename, year=year, programme=prog, register=reg, pilots=pilots)
+            return c.adcode, evaluation_values(c), c.errors
+        if kind == "nomination":
+            from pilotzones.intake.nomination import check_nomination
+
+            c = check_nomination(data, filename, year=year, programme=prog, register=reg)
+            rows = [
+                {
+                    "adcode": r["adcode"],
+                    "key": "nomination",
+                    "value": r["adcode"],
+                    "evidence": r.get("reason"),
+                    "extra": {k: r.get(k) for k in ("county", "contact_email", "reason", "row")},
+                }
+                for r in c.rows
+            ]
+            return c.prefecture, rows, c.errors
+        from pilotzones.intake.review import check_review
+
+        c = check_review(data, filename, year=year, programme=prog, register=reg)
+        rows = [
+            {"adcode": a, "key": "review_score", "value": v, "evidence": None, "extra": None}
+            for a, v in c.scores.items()
+        ]
+        return None, rows, c.errors
+    except FileUnreadable as exc:
+        return None, [], unreadable(exc)
+
+
+def evaluation_values(check: EvaluationCheck) -> list[dict]:
+    """The value rows an evaluation file is recorded with (kept only when it is accepted)."""
+    return [
+        {
+            "adcode": check.adcode,
+            "key": k,
+            "value": v,
+            "evidence": check.evidence.get(k) or None,
+            "extra": None,
+        }
+        for k, v in check.values.items()
+    ]
+
+
+def unreadable(exc: Exception) -> list:
+    """A file that is no table is rejected with one whole-file error saying why."""
+    from pilotzones.intake import RowError
+
+    return [RowError(None, None, "§3", str(exc))]
+
+
+def read_file(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
+
+
+def deadline_of(home: Home, kind: str, year: int) -> datetime | None:
+    return home.programme.moment(_DEADLINE[kind], year) if kind in _DEADLINE else None
+
+
+def judge_receipt(
+    received: datetime, deadline: datetime | None, extension: datetime | None
+) -> tuple[bool, datetime | None]:
+    """(on time, the extension it took to be on time): a late file counts within its sender's extension."""
+    if deadline is None or received <= deadline:
+        return True, None
+    on_time = extension is not None and received <= extension
+    return on_time, extension if on_time else None
+
+
+def submission_record(
+    home: Home,
+    data: bytes,
+    filename: str,
+    *,
+    kind: str,
+    year: int,
+    sender: str | None,
+    received: datetime,
+    on_time: bool,
+    errors: list,
+) -> dict:
+    """Archive the file's bytes and return the fields of its Submission row."""
+    digest, rel = home.archive_bytes(data, filename)
+    return {
+        "kind": kind,
+        "year": year,
+        "sender": sender,
+        "filename": filename[:255],
+        "sha256": digest,
+        "size": len(data),
+        "archive_path": rel,
+        # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
+        "received_at": received.astimezone(UTC),
+        "recorded_at": clock.now(),
+        "status": "accepted" if not errors else "rejected",
+        "on_time": on_time,
+        "errors": [{"row": e.row, "key": e.key, "rule": e.rule, "message": e.message} for e in errors],
+    }
+
+
+def submit(
+    home: Home, file: Path, *, year: int, kind: str, at: datetime | None = None, dry_run: bool = False
+) -> Outcome:
+    """Check `file`; unless `dry_run`, archive its bytes and record it either way."""
+    if kind not in KINDS:
+        raise ConfigError(f"--kind must be one of {', '.join(KINDS)}")
+    data = read_file(file)
+    received = at or clock.now()
+    deadline = deadline_of(home, kind, year)
+    sender, rows, errors = _check(home, data, file.name, kind, year)
+    extended = None
+    if deadline is not None and received > deadline:
+        # An extension granted to this sender already moves its deadline (pilotzones extend).
+        with session(home.db_url) as s:
+            extended = ledger.extended_deadline(s, kind, year, sender)
+    on_time, extended_until = judge_receipt(received, deadline, extended)
+    outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
+    outcome.extended_until = extended_until
+    if dry_run:
+        return outcome
+    record = submission_record(
+        home, data, file.name, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
+    )
+    with session(home.db_url) as s:
+        sub = ledger.record_submission(s, values=rows if not errors else (), **record)
+        outcome.submission_id = sub.id
+    if errors:
+        queue_rejections(home, [sub.id])
+    return outcome
+
+
+def queue_rejections(home: Home, submission_ids: list[int]) -> None:
+    """Each sender gets a notice listing every error; it goes out with the next delivery (or --send)."""
+    from pilotzones.notices import queue, submission_rejected_notice
+
+    notices = [n for n in (submission_rejected_notice(home, i) for i in submission_ids) if n is not None]
+    if notices:
+        queue(home, notices)
