@@ -1,0 +1,531 @@
+"""Turn what a stage decided into notices: plain data for the templates, one Notice per recipient.
+
+Nothing here sends or stores; `outbox.queue` numbers, renders and keeps what these return.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from pilotzones import evaluation, ledger
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.home import Home
+from pilotzones.notices.directory import Directory, valid_email
+from pilotzones.notices.kinds import CALL_KINDS
+from pilotzones.notices.kinds import kind as kind_of
+from pilotzones.notices.notice import Notice
+from pilotzones.notices.render import add_months
+
+SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "候补试验区推荐材料", "review": "评审得分表"}
+_DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
+
+
+class _Context:
+    """What every builder needs once: programme, register, directory."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self.prog = home.programme
+        self.info = home.programme.programme
+        self.reg = home.register
+        self.directory = Directory(self.prog, self.reg)
+
+    def issued(self, moment: str, year: int) -> date:
+        return self.prog.moment(moment, year).date()
+
+    def notice(
+        self,
+        kind: str,
+        year: int,
+        *,
+        about: str,
+        recipient: str,
+        issued: date,
+        title: str,
+        data: dict,
+        ref: str = "",
+        email_hint: str | None = None,
+    ) -> Notice:
+        """A notice with the data every template shows (addressee, authority, date, copies)."""
+        cc = (self.prog.prefecture_of(about),) if kind_of(kind).cc_prefecture else ()
+        common = {
+            "kind": kind,
+            "year": year,
+            "title": title,
+            "addressee": self.directory.name(recipient),
+            "authority": self.info.authority,
+            "programme": self.info.name,
+            "zone_name": self.info.zone_name,
+            "candidate_name": self.info.candidate_name,
+            "region_name": self.info.region_name,
+            "issued": issued,
+            "cc_names": [self.directory.name(a) for a in cc],
+        }
+        return Notice(
+            year=year,
+            kind=kind,
+            about=about,
+            recipient=recipient,
+            issued=issued,
+            data={**common, **data},
+            ref=ref,
+            cc=cc,
+            email_hint=valid_email(email_hint),
+        )
+
+
+# -- calls and reminders -------------------------------------------------------------------------
+
+
+def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
+    """A call to everyone concerned, or a reminder to those who still owe their file.
+
+    nomination_*: every prefecture; the reminder skips prefectures with an accepted on-time
+    nomination file. evaluation_*: every pilot zone of `year`; the reminder skips zones with an
+    accepted on-time evaluation file.
+    """
+    if kind not in CALL_KINDS:
+        raise ValueError(f"{kind!r} is not a call or reminder; one of {', '.join(CALL_KINDS)}")
+    ctx = _Context(home)
+    reminder = kind.endswith("_reminder")
+    issued = ctx.issued(kind, year)
+    if kind.startswith("nomination"):
+        targets = list(ctx.reg.prefectures)
+        with session(home.db_url) as s:
+            heard = set(ledger.latest_on_time(s, "nomination", year)) if reminder else set()
+        deadline = ctx.prog.moment("nomination_deadline", year)
+        title = (
+            f"关于尽快报送{year}年度{ctx.info.candidate_name}推荐材料的通知"
+            if reminder
+            else f"关于推荐{year}年度{ctx.info.candidate_name}的通知"
+        )
+        extra = {"deadline": deadline, "slots": ctx.prog.rules.candidate_slots}
+    else:
+        with session(home.db_url) as s:
+            targets = ledger.pilots_for(s, year)
+            heard = set(ledger.latest_on_time(s, "evaluation", year)) if reminder else set()
+        deadline = ctx.prog.moment("evaluation_deadline", year)
+        title = (
+            f"关于尽快报送{year}年度{ctx.info.zone_name}监测评价数据的通知"
+            if reminder
+            else f"关于报送{year}年度{ctx.info.zone_name}监测评价数据的通知"
+        )
+        extra = {
+            "deadline": deadline,
+            "categories": [{"name": c.name, "max": c.max} for c in ctx.prog.rubric.scored],
+            "base_max": ctx.prog.rubric.base_max,
+            "bonus_cap": ctx.prog.rubric.bonus_cap,
+        }
+    return [
+        ctx.notice(
+            kind,
+            year,
+            about=a,
+            recipient=a,
+            issued=issued,
+            title=title,
+            data={**extra, "about_name": ctx.reg.name(a)},
+            # A promoted county may not be in the directory yet: its nomination gave an address.
+            email_hint=None if ctx.directory.recipient(a) else nominee_email(home, a),
+        )
+        for a in targets
+        if a not in heard
+    ]
+
+
+# -- rejected files ------------------------------------------------------------------------------
+
+
+def submission_rejected_notice(home: Home, submission_id: int) -> Notice | None:
+    """The rejection of one file to its sender, listing every error by row and key.
+
+    Returns None when the file did not even say who sent it (unreadable, or a review sheet):
+    there is no one to address, and `submit` reports the errors to the operator itself.
+    """
+    ctx = _Context(home)
+    with session(home.db_url) as s:
+        sub = s.get(m.Submission, submission_id)
+        if sub is None:
+            raise ValueError(f"no submission {submission_id}")
+        if sub.status != "rejected":
+            raise ValueError(f"submission {submission_id} was {sub.status}, not rejected")
+        sender, year, kind, filename = sub.sender, sub.year, sub.kind, sub.filename
+        received = ledger.utc(sub.received_at).astimezone(ctx.prog.tz)
+        errors = sorted(
+            (dict(e) for e in sub.errors or []),
+            key=lambda e: (e.get("row") is not None, e.get("row") or 0, str(e.get("key") or "")),
+        )
+    if not sender:
+        return None
+    what = SUBMISSION_KINDS.get(kind, kind)
+    deadline = ctx.prog.moment(_DEADLINES[kind], year) if kind in _DEADLINES else None
+    if deadline is not None:
+        with session(home.db_url) as s:
+            extended = ledger.extended_deadline(s, kind, year, sender)
+        if extended is not None and extended > deadline:
+            deadline = extended.astimezone(ctx.prog.tz)
+    name = ctx.reg.name(sender)
+    return ctx.notice(
+        "submission_rejected",
+        year,
+        about=sender,
+        recipient=sender,
+        issued=received.date(),
+        title=f"关于{name}报送的{year}年度{what}未通过审核的通知",
+        ref=str(submission_id),
+        data={
+            "about_name": name,
+            "what": what,
+            "filename": filename,
+            "received": received,
+            "errors": errors,
+            "deadline": deadline,
+            "still_open": deadline is None or received <= deadline,
+        },
+    )
+
+
+# -- candidate selection -------------------------------------------------------------------------
+
+
+def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+    """nomination_rejected to each prefecture with nominations that did not make the list;
+    candidate_selection to every nominating prefecture and every selected county."""
+    ctx = _Context(home)
+    issued = ctx.issued("candidate_selection", year)
+    reg = ctx.reg
+    selected = [
+        {
+            "rank": c["rank"],
+            "adcode": c["adcode"],
+            "county": c.get("county") or reg.name(c["adcode"]),
+            "prefecture": c.get("prefecture") or ctx.prog.prefecture_of(c["adcode"]),
+            "prefecture_name": reg.name(c.get("prefecture") or ctx.prog.prefecture_of(c["adcode"])),
+            "review_score": c.get("review_score"),
+        }
+        for c in proposal.get("selected", [])
+    ]
+    by_pref: dict[str, list[dict]] = {}
+    for r in proposal.get("rejected", []):
+        if r.get("prefecture"):
+            by_pref.setdefault(r["prefecture"], []).append(
+                {
+                    "adcode": r["adcode"],
+                    "county": reg.name(r["adcode"]),
+                    "reason": r["reason"],
+                    "row": r.get("row"),
+                }
+            )
+    nominating = sorted({c["prefecture"] for c in proposal.get("selected", []) if c.get("prefecture")} | set(by_pref))
+    common = {"candidates": selected, "slots": ctx.prog.rules.candidate_slots}
+    out: list[Notice] = []
+    for pref in sorted(by_pref):
+        name = reg.name(pref)
+        out.append(
+            ctx.notice(
+                "nomination_rejected",
+                year,
+                about=pref,
+                recipient=pref,
+                issued=issued,
+                title=f"关于{name}{year}年度{ctx.info.candidate_name}推荐审核结果的通知",
+                data={**common, "about_name": name, "rejected": by_pref[pref]},
+            )
+        )
+    title = f"关于公布{year}年度{ctx.info.candidate_name}名单的通知"
+    for pref in nominating:
+        own = [c for c in selected if c["prefecture"] == pref]
+        out.append(
+            ctx.notice(
+                "candidate_selection",
+                year,
+                about=pref,
+                recipient=pref,
+                issued=issued,
+                title=title,
+                data={**common, "about_name": reg.name(pref), "own": own, "you": None},
+            )
+        )
+    for c, row in zip(proposal.get("selected", []), selected, strict=True):
+        out.append(
+            ctx.notice(
+                "candidate_selection",
+                year,
+                about=c["adcode"],
+                recipient=c["adcode"],
+                issued=issued,
+                title=title,
+                email_hint=c.get("contact_email"),
+                data={**common, "about_name": row["county"], "own": [], "you": row},
+            )
+        )
+    return out
+
+
+# -- the December evaluation ---------------------------------------------------------------------
+
+
+def _item_points(home: Home, year: int) -> dict[str, dict[int, tuple[float, str]]]:
+    out: dict[str, dict[int, tuple[float, str]]] = {}
+    for x in evaluation.item_scores(home, year):
+        out.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
+    return out
+
+
+def _bonus_counts(home: Home, submission_ids: list[int], keys: set[str]) -> dict[int, dict[str, str]]:
+    """The counts behind the bonus (items 40-42) of each zone's file."""
+    if not submission_ids:
+        return {}
+    with session(home.db_url) as s:
+        rows = s.execute(
+            select(m.SubmissionValue.submission_id, m.SubmissionValue.key, m.SubmissionValue.value)
+            .where(m.SubmissionValue.submission_id.in_(submission_ids))
+            .where(m.SubmissionValue.key.in_(sorted(keys)))
+        ).all()
+    out: dict[int, dict[str, str]] = {}
+    for sid, key, value in rows:
+        out.setdefault(sid, {})[key] = value
+    return out
+
+
+def _count(value: str | None) -> int:
+    try:
+        return int(float(value or 0))
+    except ValueError:
+        return 0
+
+
+def nominee_email(home: Home, adcode: str) -> str | None:
+    """The contact address given with the latest accepted nomination of `adcode`."""
+    with session(home.db_url) as s:
+        rows = s.execute(
+            select(m.SubmissionValue.extra)
+            .join(m.Submission, m.Submission.id == m.SubmissionValue.submission_id)
+            .where(m.Submission.kind == "nomination", m.Submission.status == "accepted")
+            .where(m.SubmissionValue.adcode == adcode)
+            .order_by(m.Submission.received_at.desc(), m.Submission.id.desc())
+        ).all()
+    for (extra,) in rows:
+        email = valid_email((extra or {}).get("contact_email"))
+        if email:
+            return email
+    return None
+
+
+def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: dict[str, str]) -> dict:
+    """Per category: points against the maximum and the items not reported; the bonus and why."""
+    rubric = ctx.prog.rubric
+    categories = []
+    for c in rubric.scored:
+        got = sum(points.get(i.id, (0.0, ""))[0] for i in c.items)
+        missing = [f"{i.id}.{i.name}" for i in c.items if points.get(i.id, (0, ""))[1]]
+        categories.append({"name": c.name, "max": c.max, "points": round(got, 6), "missing": missing})
+    bonus_items = []
+    for item in rubric.bonus_items:
+        reasons = []
+        if item.rule == "per_count":
+            for level in item.counts:
+                n = _count(counts.get(level.key))
+                if n:
+                    reasons.append(f"{level.name}{n}次，每次{level.points}分")
+        elif item.rule == "tiered_count" and item.key:
+            n = _count(counts.get(item.key))
+            if n:
+                tiers = "，".join(f"达到{t.min}加{t.points}分" for t in item.tiers)
+                reasons.append(f"填报数量{n}（{tiers}）")
+        bonus_items.append(
+            {
+                "id": item.id,
+                "name": item.name,
+                "points": points.get(item.id, (0.0, ""))[0],
+                "reasons": reasons,
+            }
+        )
+    return {
+        "categories": categories,
+        "bonus_items": bonus_items,
+        "bonus_uncapped": round(sum(b["points"] for b in bonus_items), 6),
+        "base_max": rubric.base_max,
+        "bonus_cap": rubric.bonus_cap,
+    }
+
+
+def _card_line(ranking: list[dict]) -> tuple[float | None, float | None]:
+    """(best total among carded zones, lowest total among zones not carded)."""
+    carded = [r["total"] for r in ranking if r["yellow_card"]]
+    safe = [r["total"] for r in ranking if not r["yellow_card"]]
+    return (max(carded) if carded else None, min(safe) if safe else None)
+
+
+def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
+    """The deadline exceptions the evaluation applied, as the summary lists them."""
+    from datetime import datetime
+
+    tz = ctx.prog.tz
+
+    def moment(text: str | None) -> datetime | None:
+        return None if not text else datetime.fromisoformat(text).astimezone(tz)
+
+    return [
+        {
+            "adcode": x["adcode"],
+            "county": name(x["adcode"]),
+            "kind": x["kind"],
+            "until": moment(x.get("until")),
+            "submission_id": x.get("submission_id"),
+            "reason": x["reason"],
+            "granted_by": x["granted_by"],
+            "granted_at": moment(x["granted_at"]),
+            "counted": x.get("counted_submissions", []),
+        }
+        for x in exceptions
+    ]
+
+
+def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+    """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
+    to the zones concerned, and evaluation_summary to the regional commission."""
+    ctx = _Context(home)
+    reg, rules, info = ctx.reg, ctx.prog.rules, ctx.info
+    issued = ctx.issued("evaluation", year)
+    ranking = proposal["ranking"]
+    n = proposal.get("evaluated", len(ranking))
+    names = {r["adcode"]: r.get("county") or reg.name(r["adcode"]) for r in ranking}
+
+    def name(adcode: str) -> str:
+        # The name the evaluation recorded; the register's for counties outside the ranking.
+        return names.get(adcode) or reg.name(adcode)
+
+    points = _item_points(home, year)
+    keys = {k for i in ctx.prog.rubric.bonus_items for k in i.keys()}
+    counts = _bonus_counts(home, [r["submission_id"] for r in ranking if r.get("submission_id")], keys)
+    carded_best, safe_lowest = _card_line(ranking)
+    rectify_by = add_months(issued, rules.rectification_months)
+    history = {z: set(y) for z, y in proposal.get("card_history", {}).items()}
+    replaced_by = {p["replaces"]: p for p in proposal.get("promoted", [])}
+    out: list[Notice] = []
+    for r in ranking:
+        z = r["adcode"]
+        sheet = _score_sheet(ctx, points.get(z, {}), counts.get(r.get("submission_id") or -1, {}))
+        if r["yellow_card"]:
+            line = {
+                "carded": True,
+                "gap": None if safe_lowest is None else round(safe_lowest - r["total"], 6),
+                "reference": safe_lowest,
+            }
+        else:
+            line = {
+                "carded": False,
+                "gap": None if carded_best is None else round(r["total"] - carded_best, 6),
+                "reference": carded_best,
+            }
+        row = {**r, "county": name(z), "evaluated": n, "line": line}
+        out.append(
+            ctx.notice(
+                "evaluation_result",
+                year,
+                about=z,
+                recipient=z,
+                issued=issued,
+                title=f"关于{name(z)}{year}年度{info.zone_name}监测评价结果的通知",
+                data={"about_name": name(z), "r": row, **sheet},
+            )
+        )
+        if r["yellow_card"]:
+            weakest = sorted(sheet["categories"], key=lambda c: (c["points"] / c["max"]) if c["max"] else 1)[:3]
+            prior = sorted(y for y in history.get(z, set()) if y < year)
+            out.append(
+                ctx.notice(
+                    "yellow_card",
+                    year,
+                    about=z,
+                    recipient=z,
+                    issued=issued,
+                    title=f"关于对{name(z)}{info.zone_name}亮黄牌并限期整改的通知",
+                    data={
+                        "about_name": name(z),
+                        "r": row,
+                        "rectify_by": rectify_by,
+                        "months": rules.rectification_months,
+                        "weakest": weakest,
+                        "prior_cards": prior,
+                        "cards_to_disqualify": rules.consecutive_cards_to_disqualify,
+                        "disqualified_now": z in proposal.get("disqualified", []),
+                    },
+                )
+            )
+    for z in proposal.get("disqualified", []):
+        rep = replaced_by.get(z)
+        out.append(
+            ctx.notice(
+                "disqualification",
+                year,
+                about=z,
+                recipient=z,
+                issued=issued,
+                title=f"关于取消{name(z)}{info.zone_name}资格的通知",
+                data={
+                    "about_name": name(z),
+                    "card_years": sorted(history.get(z, set()) | {year}),
+                    "replacement": None
+                    if rep is None
+                    else {"adcode": rep["adcode"], "county": rep.get("county") or reg.name(rep["adcode"])},
+                    "last_year": year,
+                    "next_year": year + 1,
+                },
+            )
+        )
+    for p in proposal.get("promoted", []):
+        a = p["adcode"]
+        county = p.get("county") or reg.name(a)
+        out.append(
+            ctx.notice(
+                "promotion",
+                year,
+                about=a,
+                recipient=a,
+                issued=issued,
+                title=f"关于{county}递补为{info.zone_name}的通知",
+                email_hint=nominee_email(home, a),
+                data={
+                    "about_name": county,
+                    "replaces": {"adcode": p["replaces"], "county": name(p["replaces"])},
+                    "first_year": year + 1,
+                },
+            )
+        )
+    region = info.region_code
+    summary_rows = [{**r, "county": name(r["adcode"])} for r in ranking]
+    out.append(
+        ctx.notice(
+            "evaluation_summary",
+            year,
+            about=region,
+            recipient=region,
+            issued=issued,
+            title=f"关于{year}年度{info.name}监测评价结果及动态调整情况的通知",
+            data={
+                "about_name": info.region_name,
+                "ranking": summary_rows,
+                "evaluated": n,
+                "carded": [x for x in summary_rows if x["yellow_card"]],
+                "disqualified": [{"adcode": z, "county": name(z)} for z in proposal.get("disqualified", [])],
+                "promoted": [
+                    {
+                        "adcode": p["adcode"],
+                        "county": p.get("county") or reg.name(p["adcode"]),
+                        "replaces": name(p["replaces"]),
+                    }
+                    for p in proposal.get("promoted", [])
+                ],
+                "vacant": [{"adcode": z, "county": name(z)} for z in proposal.get("vacant", [])],
+                "late": [{"adcode": z, "county": name(z)} for z in proposal.get("late", [])],
+                "exceptions": _exceptions(ctx, proposal.get("exceptions", []), name),
+                "rectify_by": rectify_by,
+            },
+        )
+    )
+    return out

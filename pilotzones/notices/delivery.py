@@ -1,0 +1,453 @@
+"""Sending the outbox: one SMTP connection per batch, retries for what may pass later, `.eml`
+files in the home's outbox folder when no SMTP host is configured.
+
+Each notice is marked `sending` (committed) before it goes out and `sent` right after, so a rerun
+never sends a notice marked sent. A notice left `sending` by a process that died mid-send is sent
+again by the next run, with the same Message-ID (at-least-once for that one message only).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import or_, select
+
+from pilotzones import clock
+from pilotzones import programme as programme_mod
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.errors import ConfigError, PilotzonesError
+from pilotzones.home import PROGRAMME_FILE, Home
+from pilotzones.locks import StageBusy, stage_lock
+from pilotzones.notices import message
+from pilotzones.notices.directory import Directory, Recipient, valid_email
+from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
+from pilotzones.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FROM = "notices@pilotzones.invalid"
+
+
+class DeliverySettings(Settings):
+    """The SMTP settings plus how patiently to retry (PILOTZONES_SMTP_ATTEMPTS, ..._BACKOFF, ...)."""
+
+    smtp_attempts: int = 4  # per message, and per attempt to connect
+    smtp_backoff: float = 2.0  # seconds before the first retry, doubled each time
+    smtp_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    backoff: float = 2.0
+    factor: float = 2.0
+    max_backoff: float = 60.0
+
+    def delay(self, retry: int) -> float:
+        return min(self.max_backoff, self.backoff * self.factor**retry)
+
+
+@dataclass
+class DeliveryReport:
+    """`sent` by this run; `failed`, `queued`, `no_recipient`: what the outbox still holds unsent."""
+
+    sent: int = 0
+    failed: int = 0
+    queued: int = 0
+    no_recipient: int = 0
+    error: str | None = None  # why the batch stopped early (server down, login refused)
+
+    @property
+    def unsent(self) -> int:
+        return self.failed + self.queued + self.no_recipient
+
+    def summary(self) -> str:
+        text = (
+            f"{self.sent} sent; unsent: {self.queued} queued, {self.failed} failed, "
+            f"{self.no_recipient} without a recipient address"
+        )
+        return text + (f" ({self.error})" if self.error else "")
+
+
+# -- what a failure means ------------------------------------------------------------------------
+
+
+def answer_of(exc: BaseException) -> tuple[int | None, str]:
+    """The server's reply code and text behind an error (code None: no reply, e.g. a dropped line)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+        return code, f"{code} {_text(text)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code, f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return None, f"{type(exc).__name__}: {exc}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def transient(exc: BaseException) -> bool:
+    """Worth trying again: a 4xx reply, or no reply at all (connection refused, dropped, timed out)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        # smtplib reports a garbled or missing reply as -1: the line, not the server, failed.
+        return exc.smtp_code < 0 or 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return False  # STARTTLS or AUTH not offered: configuration, not luck
+    return isinstance(exc, OSError)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The connection cannot carry another message: reopen it before the next try."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 0 or exc.smtp_code == 421  # 421: the server is closing the line
+    if isinstance(exc, smtplib.SMTPException):
+        return False
+    return isinstance(exc, OSError)
+
+
+# -- transports ----------------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    def open(self) -> None: ...
+    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str: ...
+    def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """smtplib over plain, STARTTLS or implicit TLS, with optional login."""
+
+    def __init__(self, cfg: DeliverySettings) -> None:
+        if cfg.smtp_security not in ("none", "starttls", "ssl"):
+            raise ConfigError(f"PILOTZONES_SMTP_SECURITY must be none, starttls or ssl, not {cfg.smtp_security!r}")
+        self.cfg = cfg
+        self._conn: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        cfg = self.cfg
+        assert cfg.smtp_host
+        # Certificates are verified against the system store (or SSL_CERT_FILE / SSL_CERT_DIR).
+        context = ssl.create_default_context()
+        if cfg.smtp_security == "ssl":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout, context=context
+            )
+        else:
+            conn = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout)
+        try:
+            conn.ehlo()
+            if cfg.smtp_security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if cfg.smtp_user:
+                password = cfg.smtp_password.get_secret_value() if cfg.smtp_password else ""
+                conn.login(cfg.smtp_user, password)
+        except BaseException:
+            _quietly(conn.close)
+            raise
+        self._conn = conn
+
+    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str:
+        """MAIL, RCPT, DATA by hand so that the first recipient (the addressee) must be accepted
+        and the server's answer to DATA is kept."""
+        conn = self._conn
+        assert conn is not None
+        code, resp = conn.mail(sender)
+        if code != 250:
+            _quietly(conn.rset)
+            raise smtplib.SMTPSenderRefused(code, resp, sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for i, r in enumerate(rcpts):
+            code, resp = conn.rcpt(r)
+            if code not in (250, 251):
+                refused[r] = (code, resp)
+                if i == 0:  # without the addressee there is no notice to send
+                    _quietly(conn.rset)
+                    raise smtplib.SMTPRecipientsRefused(refused)
+        code, resp = conn.data(msg.as_bytes())
+        if code != 250:
+            _quietly(conn.rset)
+            raise smtplib.SMTPDataError(code, resp)
+        answer = f"{code} {_text(resp)}"
+        if refused:
+            answer += "; copies refused: " + ", ".join(f"{a} ({c})" for a, (c, _) in refused.items())
+        return answer
+
+    def close(self) -> None:
+        if self._conn is not None:
+            _quietly(self._conn.quit)
+            _quietly(self._conn.close)
+            self._conn = None
+
+
+class EmlTransport:
+    """Writes each message as an `.eml` file in the outbox folder, named by its identity."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str:
+        path = self.folder / f"{name}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(msg.as_bytes())
+        tmp.replace(path)  # the same identity always lands on the same file
+        return f"written to {path}"
+
+    def close(self) -> None:
+        pass
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:
+        pass
+
+
+# -- the batch -----------------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """No connection could be opened: the rest of the batch waits for the next run."""
+
+
+def deliver(
+    home: Home,
+    *,
+    retry: RetryPolicy | None = None,
+    transport: Transport | None = None,
+    cfg: DeliverySettings | None = None,
+    year: int | None = None,
+    stage: str | None = None,
+) -> DeliveryReport:
+    """Send every notice not sent yet (any year), each at most once; count what is left unsent.
+
+    Queued notices, notices left `sending` by a dead process and notices whose last answer was a
+    4xx go out; 5xx failures stay failed unless the directory now gives another address, and
+    notices without an address wait for the directory.
+
+    Args:
+        year, stage: count only these notices as left unsent (a stage answers for its own
+            notices); everything pending is sent whatever they are.
+    """
+    cfg = cfg or DeliverySettings()
+    retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
+    if transport is None:
+        transport = SmtpTransport(cfg) if cfg.smtp_host else EmlTransport(home.outbox)
+    if cfg.mail_from and not valid_email(cfg.mail_from):
+        raise ConfigError(f"PILOTZONES_MAIL_FROM {cfg.mail_from!r} is not one plain e-mail address")
+    if cfg.smtp_host and not cfg.mail_from:
+        log.warning("PILOTZONES_MAIL_FROM is not set; sending as %s", DEFAULT_FROM)
+    try:
+        with stage_lock(home.db_url, "outbox", 0):
+            return _deliver(home, retry, transport, cfg, year, stage)
+    except StageBusy:
+        raise StageBusy("another run is sending notices; retry after it ends") from None
+
+
+def _directory(home: Home) -> tuple[Directory, programme_mod.Programme]:
+    # Read afresh: the directory may have been completed since this Home was opened.
+    prog = programme_mod.load(home.path / PROGRAMME_FILE)
+    return Directory(prog, home.register), prog
+
+
+@dataclass
+class _Prepared:
+    msg: EmailMessage
+    to: str
+    cc: list[str]
+    name: str  # the identity's file name (the .eml of the outbox folder)
+
+
+class _Line:
+    """The batch's one connection, opened when first needed and again after it drops."""
+
+    def __init__(self, transport: Transport, retry: RetryPolicy) -> None:
+        self.transport, self.retry, self.open = transport, retry, False
+
+    def ensure(self) -> None:
+        if not self.open:
+            _open(self.transport, self.retry)
+            self.open = True
+
+    def drop(self) -> None:
+        self.transport.close()
+        self.open = False
+
+
+def _deliver(
+    home: Home,
+    retry: RetryPolicy,
+    transport: Transport,
+    cfg: DeliverySettings,
+    year: int | None,
+    stage: str | None,
+) -> DeliveryReport:
+    directory, prog = _directory(home)
+    sender = Recipient(prog.programme.authority, valid_email(cfg.mail_from) or DEFAULT_FROM)
+    report = DeliveryReport()
+    line = _Line(transport, retry)
+    try:
+        for row_id in _pending(home, directory):
+            prepared = _prepare(home, row_id, directory, sender, prog)
+            if prepared is not None and _send_one(home, row_id, prepared, sender.email, line, retry):
+                report.sent += 1
+    except _Stop as stop:
+        report.error = str(stop)
+    finally:
+        line.drop()
+    counts = outbox_counts(home, year, stage)
+    report.failed, report.no_recipient = counts["failed"], counts["no_recipient"]
+    report.queued = counts["queued"] + counts["sending"]
+    log.info("notices: %s", report.summary())
+    return report
+
+
+def _prepare(
+    home: Home, row_id: int, directory: Directory, sender: Recipient, prog: programme_mod.Programme
+) -> _Prepared | None:
+    """The message of one notice, addressed from the directory as it is now; None: no address."""
+    with session(home.db_url) as s:
+        row = s.get(m.OutboxNotice, row_id)
+        assert row is not None
+        to = directory.recipient(row.recipient, row.email_hint)
+        if to is None:
+            row.state, row.updated_at = "no_recipient", clock.now()
+            return None
+        cc = [r for r in directory.copies(row.recipient, row.cc) if r.email.lower() != to.email.lower()]
+        msg = message.build(
+            subject=row.subject,
+            text=row.text,
+            html=row.html,
+            message_id=row.message_id,
+            kind=row.kind,
+            year=row.year,
+            about=row.about,
+            sender=sender,
+            to=to,
+            cc=cc,
+            date=clock.now().astimezone(prog.tz),
+            number=row.doc_number,
+        )
+        write_printable(home, row)
+        name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")
+        return _Prepared(msg, to.email, [r.email for r in cc], str(name))
+
+
+def _send_one(home: Home, row_id: int, p: _Prepared, sender: str, line: _Line, retry: RetryPolicy) -> bool:
+    """Send one notice with retries; True once sent. Each try is recorded before it is made."""
+    for attempt in range(retry.attempts):
+        line.ensure()
+        _mark(home, row_id, "sending", attempt=True, to=p.to, cc=p.cc)
+        try:
+            answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
+        except Exception as exc:
+            code, text = answer_of(exc)
+            if connection_lost(exc):
+                line.drop()
+            if not transient(exc):
+                _mark(home, row_id, "failed", code=code, answer=text)
+                log.warning("notice %s failed for good: %s", row_id, text)
+                return False
+            _mark(home, row_id, "queued", code=code, answer=text)
+            log.info("notice %s not sent yet (%s); attempt %d", row_id, text, attempt + 1)
+            if attempt + 1 < retry.attempts:
+                time.sleep(retry.delay(attempt))
+            continue
+        _mark(home, row_id, "sent", code=250, answer=answer, sent=True)
+        return True
+    return False
+
+
+def _open(transport: Transport, retry: RetryPolicy) -> None:
+    last: BaseException | None = None
+    for attempt in range(retry.attempts):
+        try:
+            transport.open()
+            return
+        except Exception as exc:
+            last = exc
+            if not transient(exc):
+                break
+            if attempt + 1 < retry.attempts:
+                time.sleep(retry.delay(attempt))
+    code, text = answer_of(last) if last else (None, "")
+    raise _Stop(f"cannot reach the mail server: {text}" if code is None else f"the mail server answered {text}")
+
+
+def _pending(home: Home, directory: Directory) -> list[int]:
+    """Ids to send now, after giving waiting notices the addresses the directory now has."""
+    t = m.OutboxNotice
+    with session(home.db_url) as s:
+        for row in s.scalars(select(t).where(t.state.in_(("no_recipient", "failed")))):
+            to = directory.recipient(row.recipient, row.email_hint)
+            if to is None:
+                continue
+            # A refused address that the directory has since replaced is worth a new try.
+            if row.state == "no_recipient" or (row.to_addr or "").lower() != to.email.lower():
+                row.state, row.updated_at = "queued", clock.now()
+        return list(
+            s.scalars(
+                select(t.id)
+                .where(
+                    or_(
+                        t.state.in_(("queued", "sending")),
+                        (t.state == "failed") & (t.last_code >= 400) & (t.last_code < 500),
+                    )
+                )
+                .order_by(t.id)
+            )
+        )
+
+
+def _mark(
+    home: Home,
+    row_id: int,
+    state: str,
+    *,
+    attempt: bool = False,
+    code: int | None = None,
+    answer: str | None = None,
+    to: str | None = None,
+    cc: list[str] | None = None,
+    sent: bool = False,
+) -> None:
+    now = clock.now()
+    with session(home.db_url) as s:
+        row = s.get(m.OutboxNotice, row_id)
+        assert row is not None
+        row.state, row.updated_at = state, now
+        if attempt:
+            row.attempts += 1
+        if to is not None:
+            row.to_addr, row.cc_addrs = to, list(cc or [])
+        if answer is not None:
+            row.last_code, row.last_answer = code, answer[:2000]
+        if sent:
+            row.sent_at = now
+
+
+class NoticesUnsent(PilotzonesError):
+    """Some notices could not be sent; they stay in the outbox for the next run."""
+
+
+def raise_if_unsent(report: DeliveryReport, what: str = "notices") -> None:
+    """For a stage: end non-zero when anything is left unsent, saying what and why."""
+    if report.unsent:
+        raise NoticesUnsent(f"{what}: {report.summary()}; the next run sends what is left")

@@ -1,0 +1,78 @@
+"""Jinja2 rendering: one data dict gives the subject, the plain-text part and the HTML part.
+
+Templates live in the project's `templates/` folder: `_layout.{txt,html}.j2` is the official form
+(document number, title, addressee, body, what to do, authority, date) and `<kind>.{txt,html}.j2`
+fills its blocks. HTML is autoescaped, so text that came from a county renders as text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+# The project root's templates/ (an editable install); PILOTZONES_TEMPLATES points elsewhere.
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def templates_dir() -> Path:
+    return Path(os.environ.get("PILOTZONES_TEMPLATES") or DEFAULT_TEMPLATES)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def cn_date(value: date | datetime) -> str:
+    """2023年12月31日"""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime) -> str:
+    """2023年12月20日23时59分59秒 (deadlines are inclusive to the second)."""
+    return f"{cn_date(value)}{value.hour}时{value.minute:02d}分{value.second:02d}秒"
+
+
+def points(value: float | int | None) -> str:
+    """Points as written on a score sheet: 812.5, 850, 0.25 (no trailing zeros)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def add_months(d: date, months: int) -> date:
+    """`d` plus whole months, on the last day of the month when it is shorter (8-31 + 1 -> 9-30)."""
+    index = d.month - 1 + months
+    year, month = d.year + index // 12, index % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+@lru_cache(maxsize=4)
+def _env(folder: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, points=points)
+    return env
+
+
+def render(kind: str, data: dict) -> Rendered:
+    """Render `kind` from `data` (which holds at least title and doc_number)."""
+    env = _env(str(templates_dir()))
+    text = env.get_template(f"{kind}.txt.j2").render(**data)
+    html = env.get_template(f"{kind}.html.j2").render(**data)
+    return Rendered(subject=f"{data['title']}（{data['doc_number']}）", text=text, html=html)
