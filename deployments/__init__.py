@@ -1,0 +1,1 @@
+"""Prefect deployments: each stage of the year on its date."""

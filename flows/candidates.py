@@ -1,0 +1,140 @@
+"""The 1 October candidate selection as Prefect flows: run (to approval) and publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from flows import approval
+from pilotzones import runlog
+from pilotzones.home import Home
+from pilotzones.locks import stage_lock
+from tasks import candidates as t
+from tasks import notices as n
+
+
+def _markdown(p: dict) -> str:
+    lines = [
+        f"# {p['year']} candidate selection: {p['nominations']} nominations",
+        "",
+        "| rank | adcode | county | review score |",
+        "|---:|---|---|---:|",
+    ]
+    lines += [f"| {x['rank']} | {x['adcode']} | {x['county']} | {x['review_score']:g} |" for x in p["selected"]]
+    lines += ["", "| not counted | reason |", "|---|---|"]
+    lines += [f"| {x['adcode']} | {x['reason']} |" for x in p["rejected"]]
+    for x in p.get("exceptions", []):
+        what = (
+            f"deadline extended to {x['until']}"
+            if x["kind"] == "extension"
+            else f"late file {x['submission_id']} accepted"
+        )
+        lines.append(f"\nDeadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
+    return "\n".join(lines)
+
+
+@flow(name="candidate-selection")
+def candidate_selection(
+    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+) -> dict:
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    year = year or Home(Path(home)).programme.this_year()
+    with runlog.recorded(home, "candidates", year, "candidate-selection", _run_id()) as run:
+        with stage_lock(Home(Path(home)).db_url, "candidates", year):
+            result = _run(home, year, approve, run.counts)
+        run.outcome = result["state"]
+        if result["state"] == "published" and not result["applied"]:
+            run.message = "already published; nothing applied again"
+        if result["state"] == "awaiting_approval" and wait_for_approval:
+            run.mark("awaiting_approval", "paused: resume in the Prefect UI, or pilotzones approve")
+            answer = approval.wait_for_approval("candidates", year)
+            run.message = None
+            if answer is not None and answer.approve:
+                published = _publish(home, year, run.counts)
+                result.update(state="published", applied=published["applied"])
+                run.outcome = "published"
+    return result
+
+
+def _run_id() -> str | None:
+    return str(flow_run.get_id() or "") or None
+
+
+def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
+    """Select the candidate counties of `year`; publish only with `approve`. `counts` gathers the run's figures."""
+    log = get_run_logger()
+    counts = {} if counts is None else counts
+    done = t.check_stage(home, year)
+    if done is not None:
+        log.info("candidate selection %s is already published; nothing to apply", year)
+        counts.update(_notify(home, year, done))
+        return {"year": year, "state": "published", "applied": False, "proposal": done}
+    collected = t.collect(home, year)
+    files = collected.get("files") or {}
+    counts.update(files, exceptions=len(collected.get("exceptions", [])))
+    log.info(
+        "collect-nominations: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
+        "nominations=%d reviews=%d exceptions=%d",
+        files.get("read", 0),
+        files.get("accepted", 0),
+        files.get("rejected", 0),
+        files.get("late", 0),
+        files.get("by_exception", 0),
+        len(collected["nominations"]),
+        len(collected["reviews"]),
+        len(collected.get("exceptions", [])),
+    )
+    proposal = t.decide(home, collected)
+    stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""))
+    create_markdown_artifact(
+        markdown=_markdown(proposal), key=f"candidates-{year}", description=f"{year} candidate selection"
+    )
+    create_table_artifact(
+        table=[{k: x[k] for k in ("rank", "adcode", "county", "review_score")} for x in proposal["selected"]]
+        or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
+        key=f"candidates-{year}-selected",
+        description=f"{year} selected candidates ({stored['state']})",
+    )
+    log.info(
+        "%d nominations, %d selected, %d not counted",
+        proposal["nominations"],
+        len(proposal["selected"]),
+        len(proposal["rejected"]),
+    )
+    counts.update(
+        nominations=proposal["nominations"], selected=len(proposal["selected"]), not_counted=len(proposal["rejected"])
+    )
+    state, applied = stored["state"], False
+    if approve and state != "published":
+        applied = t.publish(home, year)["applied"]
+        state = "published"
+        counts.update(_notify(home, year, proposal))
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal}
+
+
+@flow(name="publish-candidates")
+def publish_candidates(home: str, year: int) -> dict:
+    """Publish the selection a run of `year` left awaiting approval."""
+    with runlog.recorded(home, "candidates", year, "publish-candidates", _run_id()) as run:
+        result = _publish(home, year, run.counts)
+        run.outcome = "published"
+        if not result["applied"]:
+            run.message = "already published; nothing applied again"
+        return result
+
+
+def _publish(home: str, year: int, counts: dict) -> dict:
+    with stage_lock(Home(Path(home)).db_url, "candidates", year):
+        result = t.publish(home, year)
+        counts.update(_notify(home, year, t.published(home, year)))
+        return result
+
+
+def _notify(home: str, year: int, proposal: dict) -> dict:
+    """Queue the published decisions' notices and send what is unsent (a rerun sends only those)."""
+    queued = n.queue_notices(home, year, "candidates", proposal)
+    report = n.deliver_notices(home, year, "candidates")
+    return {"notices_new": queued, **{f"notices_{k}": v for k, v in report.items()}}

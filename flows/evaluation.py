@@ -1,0 +1,166 @@
+"""The December evaluation stage as Prefect flows: run (to approval) and publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from flows import approval
+from pilotzones import runlog
+from pilotzones.home import Home
+from pilotzones.locks import stage_lock
+from tasks import evaluation as t
+from tasks import notices as n
+
+
+def _ranking_markdown(proposal: dict) -> str:
+    lines = [
+        f"# {proposal['year']} evaluation: {proposal['evaluated']} zones",
+        "",
+        "| rank | adcode | county | base | bonus | total | card | flags |",
+        "|---:|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in proposal["ranking"]:
+        card = "亮黄牌" if r["yellow_card"] else ""
+        lines.append(
+            f"| {r['rank']} | {r['adcode']} | {r['county']} | {r['base']:g} | {r['bonus']:g} | "
+            f"{r['total']:g} | {card} | {' '.join(r['flags'])} |"
+        )
+    lines += [
+        "",
+        f"Disqualified: {', '.join(proposal['disqualified']) or 'none'}",
+        "Promoted: " + (", ".join(f"{p['adcode']} for {p['replaces']}" for p in proposal["promoted"]) or "none"),
+        f"Vacant seats: {proposal['vacant_seats']}",
+    ]
+    for x in proposal.get("exceptions", []):
+        what = (
+            f"deadline extended to {x['until']}"
+            if x["kind"] == "extension"
+            else f"late file {x['submission_id']} accepted"
+        )
+        lines.append(f"Deadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
+    return "\n".join(lines)
+
+
+@flow(name="december-evaluation")
+def december_evaluation(
+    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+) -> dict:
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    year = year or Home(Path(home)).programme.this_year()
+    with runlog.recorded(home, "evaluation", year, "december-evaluation", _run_id()) as run:
+        with stage_lock(Home(Path(home)).db_url, "evaluation", year):
+            result = _run(home, year, approve, run.counts)
+        run.outcome = result["state"]
+        if result["state"] == "published" and not result["applied"]:
+            run.message = "already published; nothing applied again"
+        if result["state"] == "awaiting_approval" and wait_for_approval:
+            run.mark("awaiting_approval", "paused: resume in the Prefect UI, or pilotzones approve")
+            answer = approval.wait_for_approval("evaluation", year)
+            run.message = None
+            if answer is not None and answer.approve:
+                published = _publish(home, year, run.counts)
+                result.update(state="published", applied=published["applied"])
+                run.outcome = "published"
+    return result
+
+
+def _run_id() -> str | None:
+    return str(flow_run.get_id() or "") or None
+
+
+def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
+    """Evaluate the pilot zones of `year`; publish only with `approve`. `counts` gathers the run's figures."""
+    log = get_run_logger()
+    counts = {} if counts is None else counts
+    done = t.check_stage(home, year)
+    if done is not None:
+        log.info("evaluation %s is already published; nothing to apply", year)
+        counts.update(_notify(home, year, done))
+        return {"year": year, "state": "published", "applied": False, "proposal": done}
+    collected = t.collect(home, year)
+    files = getattr(collected, "counts", None) or {}
+    exceptions = getattr(collected, "exceptions", None) or []
+    counts.update(files, exceptions=len(exceptions))
+    log.info(
+        "collect-submissions: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
+        "zones=%d counted=%d missing=%d late_zones=%d exceptions=%d",
+        files.get("read", 0),
+        files.get("accepted", 0),
+        files.get("rejected", 0),
+        files.get("late", 0),
+        files.get("by_exception", 0),
+        len(collected.zones),
+        len(collected.files),
+        len(collected.zones) - len(collected.files),
+        len(collected.late),
+        len(exceptions),
+    )
+    scores = t.score(home, collected)
+    ranked = t.rank_and_card(home, scores)
+    swaps = t.disqualify_and_replace(home, year, ranked)
+    stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""))
+    proposal = stored["proposal"]
+    create_markdown_artifact(
+        markdown=_ranking_markdown(proposal),
+        key=f"evaluation-{year}",
+        description=f"{year} ranking and decisions",
+    )
+    create_table_artifact(
+        table=[
+            {k: r[k] for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
+            | {"flags": " ".join(r["flags"])}
+            for r in proposal["ranking"]
+        ],
+        key=f"evaluation-{year}-ranking",
+        description=f"{year} ranking ({stored['state']})",
+    )
+    log.info(
+        "%d carded, %d disqualified, %d promoted, %d vacant",
+        sum(r["yellow_card"] for r in proposal["ranking"]),
+        len(proposal["disqualified"]),
+        len(proposal["promoted"]),
+        proposal["vacant_seats"],
+    )
+    counts.update(
+        evaluated=proposal["evaluated"],
+        carded=sum(r["yellow_card"] for r in proposal["ranking"]),
+        disqualified=len(proposal["disqualified"]),
+        promoted=len(proposal["promoted"]),
+        vacant=proposal["vacant_seats"],
+    )
+    state = stored["state"]
+    applied = False
+    if approve and state != "published":
+        applied = t.publish(home, year)["applied"]
+        state = "published"
+        counts.update(_notify(home, year, proposal))
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal}
+
+
+@flow(name="publish-evaluation")
+def publish_evaluation(home: str, year: int) -> dict:
+    """Publish the decisions a run of `year` left awaiting approval."""
+    with runlog.recorded(home, "evaluation", year, "publish-evaluation", _run_id()) as run:
+        result = _publish(home, year, run.counts)
+        run.outcome = "published"
+        if not result["applied"]:
+            run.message = "already published; nothing applied again"
+        return result
+
+
+def _publish(home: str, year: int, counts: dict) -> dict:
+    with stage_lock(Home(Path(home)).db_url, "evaluation", year):
+        result = t.publish(home, year)
+        counts.update(_notify(home, year, t.published(home, year)))
+        return result
+
+
+def _notify(home: str, year: int, proposal: dict) -> dict:
+    """Queue the published decisions' notices and send what is unsent (a rerun sends only those)."""
+    queued = n.queue_notices(home, year, "evaluation", proposal)
+    report = n.deliver_notices(home, year, "evaluation")
+    return {"notices_new": queued, **{f"notices_{k}": v for k, v in report.items()}}

@@ -1,0 +1,312 @@
+"""The `pilotzones` command line (contract §4). Imports are lazy: `submit` and `status` never load Prefect."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, PilotzonesError
+
+
+def _home_path(ctx: click.Context) -> Path:
+    explicit = ctx.obj.get("home")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("PILOTZONES_HOME") or ".pilotzones")
+
+
+def _open(ctx: click.Context):
+    from pilotzones.home import open_home
+
+    return open_home(_home_path(ctx))
+
+
+def _prefect_env(home_path: Path) -> None:
+    """Keep an embedded Prefect's database in the home unless a Prefect server is configured."""
+    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
+        prefect_home = (home_path / "prefect").resolve()
+        prefect_home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(prefect_home)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # The embedded server has no route out, and a slow first start (migrations) needs more than 20 s.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "true")
+
+
+class Group(click.Group):
+    """Turn every error into a message and an exit code; never a bare traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PilotzonesError as exc:
+            click.echo(f"pilotzones: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # an internal failure: say what, exit 1
+            click.echo(f"pilotzones: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=Group)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="State home (default $PILOTZONES_HOME, else ./.pilotzones).",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """Run the yearly evaluation cycle of a programme's pilot zones."""
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+@cli.command()
+@click.option(
+    "--program",
+    "program",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A programme file (TOML); default: the built-in Xinjiang programme.",
+)
+@click.pass_context
+def init(ctx: click.Context, program: str | None) -> None:
+    """Create the home: state database, archive, outbox."""
+    from pilotzones.home import init_home
+
+    home = init_home(_home_path(ctx), Path(program) if program else None)
+    p = home.programme.programme
+    click.echo(f"home {home.path} ready for {p.name} ({p.id}); database {home.db_url}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--year", type=int, required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["evaluation", "nomination", "review"]),
+    default="evaluation",
+    show_default=True,
+)
+@click.option("--at", "at", default=None, help="Receipt time, ISO-8601 (default now; no offset = programme time).")
+@click.option("--dry-run", is_flag=True, help="Check and report only; record nothing.")
+@click.option("--send", is_flag=True, help="Send a rejection notice at once instead of with the next delivery.")
+@click.pass_context
+def submit(ctx: click.Context, file: str, year: int, kind: str, at: str | None, dry_run: bool, send: bool) -> None:
+    """Validate, archive and record one file."""
+    from pilotzones import clock
+    from pilotzones.submit import submit as do_submit
+
+    home = _open(ctx)
+    moment = clock.parse_moment(at, home.programme.tz) if at else None
+    out = do_submit(home, Path(file), year=year, kind=kind, at=moment, dry_run=dry_run)
+    prefix = "[dry-run] " if dry_run else ""
+    if out.errors:
+        click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回（R11）：", err=True)
+        for e in out.errors:
+            click.echo(f"  {e}", err=True)
+        if not dry_run:
+            click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
+            if send:
+                from pilotzones.notices import deliver
+
+                click.echo(f"notices: {deliver(home).summary()}", err=True)
+        sys.exit(EXIT_REJECTED)
+    if not out.on_time:
+        click.echo(f"{prefix}{file}: 报送时间晚于截止时间，已记录为逾期报送，不计入评价。", err=True)
+    elif out.extended_until is not None:
+        until = out.extended_until.astimezone(home.programme.tz).isoformat()
+        click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
+    click.echo(f"{prefix}{file}: 已接收（{out.rows}行{'' if dry_run else f'，编号 {out.submission_id}'}）。")
+
+
+def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
+    home = _open(ctx)
+    _prefect_env(home.path)
+    if stage == "evaluation":
+        from flows.evaluation import december_evaluation
+
+        result = december_evaluation(home=str(home.path), year=year, approve=approve)
+    else:
+        from flows.candidates import candidate_selection
+
+        result = candidate_selection(home=str(home.path), year=year, approve=approve)
+    state = result["state"]
+    if state == "published" and not result.get("applied", True):
+        click.echo(f"{stage} {year}: already published; nothing applied again.")
+    elif state == "published":
+        click.echo(f"{stage} {year}: published.")
+    else:
+        click.echo(f"{stage} {year}: awaiting approval (pilotzones approve --year {year} --stage {stage}).")
+
+
+@cli.group(cls=Group)
+def evaluation() -> None:
+    """The December evaluation stage."""
+
+
+@evaluation.command("run")
+@click.option("--year", type=int, required=True)
+@click.option("--approve", is_flag=True, help="Publish the decisions at once.")
+@click.pass_context
+def evaluation_run(ctx: click.Context, year: int, approve: bool) -> None:
+    """Validate, score, rank, card, disqualify and replace; stop for approval unless --approve."""
+    _run_stage(ctx, "evaluation", year, approve)
+
+
+@cli.group(cls=Group)
+def candidates() -> None:
+    """The 1 October candidate selection stage."""
+
+
+@candidates.command("run")
+@click.option("--year", type=int, required=True)
+@click.option("--approve", is_flag=True, help="Publish the selection at once.")
+@click.pass_context
+def candidates_run(ctx: click.Context, year: int, approve: bool) -> None:
+    """Check nominations, rank by review score, select the candidates."""
+    _run_stage(ctx, "candidates", year, approve)
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--stage", type=click.Choice(["candidates", "evaluation"]), required=True)
+@click.pass_context
+def approve(ctx: click.Context, year: int, stage: str) -> None:
+    """Publish decisions that a run left awaiting approval."""
+    home = _open(ctx)
+    _prefect_env(home.path)
+    if stage == "evaluation":
+        from flows.evaluation import publish_evaluation
+
+        result = publish_evaluation(home=str(home.path), year=year)
+    else:
+        from flows.candidates import publish_candidates
+
+        result = publish_candidates(home=str(home.path), year=year)
+    click.echo(
+        f"{stage} {year}: " + ("published." if result["applied"] else "already published; nothing applied again.")
+    )
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--stage", type=click.Choice(["evaluation", "candidates"]), required=True)
+@click.option("--adcode", required=True, help="The county (evaluation) or prefecture (candidates: its nominations).")
+@click.option("--until", "until", required=True, help="The new deadline, ISO-8601 (no offset = programme time).")
+@click.option("--reason", required=True, help="Why the extension is granted (recorded and shown).")
+@click.option("--by", "by", default=None, help="Who grants it (default $USER, else the login name).")
+@click.pass_context
+def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, reason: str, by: str | None) -> None:
+    """Extend one county's (or prefecture's) deadline for one stage and year."""
+    from pilotzones import clock, deadlines
+
+    home = _open(ctx)
+    moment = clock.parse_moment(until, home.programme.tz, "--until")
+    x = deadlines.grant_extension(
+        home, year=year, stage=stage, adcode=adcode, until=moment, reason=reason, by=by or deadlines.operator_name()
+    )
+    click.echo(
+        f"extension {x['id']}: {stage} {year} deadline of {x['name']} ({x['adcode']}) extended to {x['until']}, "
+        f"granted by {x['granted_by']} at {x['granted_at']}{x['note']}."
+    )
+
+
+@cli.command("accept-late")
+@click.option("--submission", "submission_id", type=int, required=True, help="The id `submit` gave the late file.")
+@click.option("--reason", required=True, help="Why the late file is accepted (recorded and shown).")
+@click.option("--by", "by", default=None, help="Who accepts it (default $USER, else the login name).")
+@click.pass_context
+def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | None) -> None:
+    """Accept one named late file: it counts as if received by the deadline."""
+    from pilotzones import deadlines
+
+    home = _open(ctx)
+    x = deadlines.accept_late(home, submission_id=submission_id, reason=reason, by=by or deadlines.operator_name())
+    click.echo(
+        f"exception {x['id']}: late file {submission_id} ({x['filename']}) of {x['name']} ({x['adcode']}) "
+        f"accepted for the {x['stage']} of {x['year']}, by {x['granted_by']} at {x['granted_at']}{x['note']}."
+    )
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, as in the contract.")
+@click.pass_context
+def status(ctx: click.Context, year: int, as_json: bool) -> None:
+    """What the stages of a year decided."""
+    from pilotzones.status import render_table, year_status
+
+    st = year_status(_open(ctx), year)
+    click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rubric(ctx: click.Context, as_json: bool) -> None:
+    """The programme's rubric: categories, items, weights, scoring rules."""
+    from pilotzones.rubric_view import rubric_json, rubric_table
+
+    prog = _open(ctx).programme
+    click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
+
+
+@cli.command()
+@click.option("--years", default="2022-2024", show_default=True, help="First and last year, e.g. 2022-2024.")
+@click.pass_context
+def demo(ctx: click.Context, years: str) -> None:
+    """Several years of sample data through every stage, on embedded defaults."""
+    from pilotzones.demo import reset_home, run_demo
+
+    try:
+        first, last = (int(x) for x in years.split("-"))
+    except ValueError:
+        raise click.BadParameter("use FIRST-LAST, e.g. 2022-2024", param_hint="--years") from None
+    explicit = ctx.obj.get("home")
+    home = Path(explicit) if explicit else Path(".pilotzones-demo")
+    reset_home(home)
+    _prefect_env(home)
+    run_demo(home, first, last)
+
+
+@cli.command()
+@click.option("--year", type=int, default=None, help="Only to count what is left for that year.")
+@click.pass_context
+def deliver(ctx: click.Context, year: int | None) -> None:
+    """Send every notice the outbox still holds; exit 1 while any is left unsent."""
+    from pilotzones.notices import deliver as do_deliver
+    from pilotzones.notices import raise_if_unsent
+
+    report = do_deliver(_open(ctx), year=year)
+    click.echo(f"notices: {report.summary()}")
+    raise_if_unsent(report)
+
+
+@cli.command()
+@click.option("--port", type=int, default=4200, show_default=True, help="Port of the embedded Prefect server.")
+@click.pass_context
+def serve(ctx: click.Context, port: int) -> None:
+    """Run every stage's deployment on its schedule (embedded Prefect server unless one is configured)."""
+    from pilotzones.serving import serve_forever
+
+    home = _open(ctx)
+    _prefect_env(home.path)
+    serve_forever(home, port)
+
+
+def main() -> None:
+    # click's own usage errors exit 2, which is the contract's code for usage errors.
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

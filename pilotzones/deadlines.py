@@ -1,0 +1,202 @@
+"""Deadline exceptions: an extension for one county (or prefecture), or one named late file accepted.
+
+Both are granted by an operator with a reason, recorded with who and when, and change only the
+treatment of that county's (or prefecture's) files for that stage and year. A file keeps the
+`on_time` it was recorded with; the stage's collection counts it when an exception covers it
+(`ledger.Leeway`). Nothing here imports Prefect.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime, tzinfo
+
+from sqlalchemy.orm import Session
+
+from pilotzones import clock, ledger
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.errors import ConfigError, StageError
+from pilotzones.home import Home
+from pilotzones.register import normalize_adcode
+
+STAGES = ("evaluation", "candidates")
+KINDS = ("extension", "accept_late")
+_DEADLINE = {"evaluation": "evaluation_deadline", "candidates": "nomination_deadline"}
+_STAGE_NAME = {"evaluation": "evaluation", "candidates": "candidate selection"}
+
+
+def operator_name() -> str:
+    """Who grants, by default: $USER, else the login name."""
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except Exception:  # no passwd entry in some containers
+            name = "unknown"
+    return name
+
+
+def _iso(dt: datetime | None, tz: tzinfo) -> str | None:
+    return None if dt is None else ledger.utc(dt).astimezone(tz).isoformat()
+
+
+def as_dict(x: m.DeadlineException, tz: tzinfo) -> dict:
+    """An exception as status, proposals and notices show it (times in the programme's timezone)."""
+    return {
+        "id": x.id,
+        "year": x.year,
+        "stage": x.stage,
+        "adcode": x.adcode,
+        "kind": x.kind,
+        "until": _iso(x.until, tz),
+        "submission_id": x.submission_id,
+        "reason": x.reason,
+        "granted_by": x.granted_by,
+        "granted_at": _iso(x.granted_at, tz),
+    }
+
+
+def for_year(s: Session, year: int, tz: tzinfo, stage: str | None = None) -> list[dict]:
+    return [as_dict(x, tz) for x in ledger.deadline_exceptions(s, year, stage)]
+
+
+def applied(
+    s: Session, year: int, stage: str, tz: tzinfo, counted: list[m.Submission], deadline: datetime
+) -> list[dict]:
+    """The stage's exceptions, each with the files of `counted` that count only because of it."""
+    lw = ledger.leeway(s, ledger.STAGE_KIND[stage], year)
+    by_exception: dict[int, list[int]] = {}
+    for sub in counted:
+        if sub.id in lw.accepted:
+            by_exception.setdefault(lw.accepted[sub.id], []).append(sub.id)
+        elif lw.extended(sub) and ledger.utc(sub.received_at) > deadline:
+            # The sender's latest extension is the one that covers it.
+            by_exception.setdefault(lw.extension_ids[sub.sender][-1], []).append(sub.id)
+    return [
+        dict(as_dict(x, tz), counted_submissions=sorted(set(by_exception.get(x.id, []))))
+        for x in ledger.deadline_exceptions(s, year, stage)
+    ]
+
+
+def _published(s: Session, year: int, stage: str) -> bool:
+    d = ledger.decision(s, year, stage, lock=True)
+    return d is not None and d.state == "published"
+
+
+def _awaiting(s: Session, year: int, stage: str) -> bool:
+    d = ledger.decision(s, year, stage)
+    return d is not None and d.state == "awaiting_approval"
+
+
+def _text(value: str, what: str, limit: int | None = None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ConfigError(f"{what} must not be empty")
+    if limit is not None and len(value) > limit:
+        raise ConfigError(f"{what} is longer than {limit} characters")
+    return value
+
+
+def _after_note(awaiting: bool, stage: str, year: int) -> str:
+    if not awaiting:
+        return ""
+    cmd = "evaluation" if stage == "evaluation" else "candidates"
+    return (
+        f"; the {_STAGE_NAME[stage]} of {year} awaits approval: run it again "
+        f"(pilotzones {cmd} run --year {year}) so that its decisions take this into account"
+    )
+
+
+def grant_extension(home: Home, *, year: int, stage: str, adcode: str, until: datetime, reason: str, by: str) -> dict:
+    """Extend the deadline of `stage` in `year` for one county (evaluation) or prefecture (nominations)."""
+    if stage not in STAGES:
+        raise ConfigError(f"--stage must be one of {', '.join(STAGES)}")
+    reason, by = _text(reason, "--reason"), _text(by, "--by", 64)
+    if until.tzinfo is None:
+        raise ConfigError("--until needs a time zone (or is read as programme time)")
+    prog, reg = home.programme, home.register
+    deadline = prog.moment(_DEADLINE[stage], year)
+    with session(home.db_url) as s:
+        if stage == "evaluation":
+            code = normalize_adcode(adcode)
+            if code is None or reg.county(code) is None:
+                raise ConfigError(f"--adcode {adcode}: not a county-level division of {reg.region_name}")
+            if code not in ledger.pilots_for(s, year):
+                raise ConfigError(f"--adcode {code} ({reg.name(code)}): not a pilot zone evaluated in {year}")
+        else:
+            code = reg.prefecture_code(adcode)
+            if code is None:
+                raise ConfigError(f"--adcode {adcode}: not a prefecture (地、州、市) of {reg.region_name}")
+        if _published(s, year, stage):
+            raise StageError(
+                f"the {_STAGE_NAME[stage]} of {year} is already published; an extension can no longer change it"
+            )
+        current = ledger.extended_deadline(s, ledger.STAGE_KIND[stage], year, code)
+        floor = max(deadline, current) if current is not None else deadline
+        if until <= floor:
+            which = "extended deadline" if current is not None and current >= deadline else "deadline"
+            raise ConfigError(
+                f"--until {until.astimezone(prog.tz).isoformat()} is not later than the {which} "
+                f"{floor.astimezone(prog.tz).isoformat()} of {reg.name(code)} ({code})"
+            )
+        x = m.DeadlineException(
+            year=year,
+            stage=stage,
+            adcode=code,
+            kind="extension",
+            until=until.astimezone(UTC),  # SQLite keeps no offset: store UTC
+            reason=reason,
+            granted_by=by,
+            granted_at=clock.now(),
+        )
+        s.add(x)
+        s.flush()
+        out = as_dict(x, prog.tz)
+        awaiting = _awaiting(s, year, stage)
+    out["name"] = reg.name(code)
+    out["note"] = _after_note(awaiting, stage, year)
+    return out
+
+
+def accept_late(home: Home, *, submission_id: int, reason: str, by: str) -> dict:
+    """Accept one named late file: it counts as if received by the deadline."""
+    reason, by = _text(reason, "--reason"), _text(by, "--by", 64)
+    prog, reg = home.programme, home.register
+    with session(home.db_url) as s:
+        sub = s.get(m.Submission, submission_id)
+        if sub is None:
+            raise ConfigError(f"--submission {submission_id}: no such submission")
+        stage = ledger.KIND_STAGE.get(sub.kind)
+        if stage is None:
+            raise ConfigError(f"submission {submission_id} is a {sub.kind} file, which has no deadline")
+        if sub.status != "accepted":
+            raise ConfigError(f"submission {submission_id} was rejected; only an accepted file can be accepted late")
+        lw = ledger.leeway(s, sub.kind, sub.year)
+        if sub.on_time or lw.extended(sub):
+            raise ConfigError(f"submission {submission_id} was not late: it already counts")
+        if sub.id in lw.accepted:
+            raise ConfigError(f"submission {submission_id} was already accepted late (exception {lw.accepted[sub.id]})")
+        if _published(s, sub.year, stage):
+            raise StageError(
+                f"the {_STAGE_NAME[stage]} of {sub.year} is already published; a late file can no longer be accepted"
+            )
+        x = m.DeadlineException(
+            year=sub.year,
+            stage=stage,
+            adcode=sub.sender or "",
+            kind="accept_late",
+            submission_id=sub.id,
+            reason=reason,
+            granted_by=by,
+            granted_at=clock.now(),
+        )
+        s.add(x)
+        s.flush()
+        out = as_dict(x, prog.tz)
+        out["filename"] = sub.filename
+        awaiting = _awaiting(s, sub.year, stage)
+    out["name"] = reg.name(out["adcode"]) if out["adcode"] else ""
+    out["note"] = _after_note(awaiting, stage, out["year"])
+    return out

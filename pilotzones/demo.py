@@ -1,0 +1,256 @@
+"""`pilotzones demo`: deterministic sample years through every stage, in a home of its own."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from pilotzones import ledger
+from pilotzones.db.session import session
+from pilotzones.errors import ConfigError
+from pilotzones.home import Home, init_home
+from pilotzones.programme import Programme
+
+MARKER = ".pilotzones-demo"
+
+# Zones the sample data makes weak, by year: carded twice running, so the demo shows R8 and R9.
+WEAK = {"653224": {2022, 2023}, "654321": {2023, 2024}, "650521": {2022}}
+
+
+def reset_home(home: Path) -> None:
+    """Start from an empty demo home; never delete a folder the demo did not make."""
+    if home.exists():
+        if not (home / MARKER).exists():
+            raise ConfigError(f"{home} exists and is not a demo home; give the demo an empty --home")
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / MARKER).write_text("made by `pilotzones demo`; deleted and rebuilt by the next demo run\n")
+
+
+def sample_rows(prog: Programme, county: str, adcode: str, year: int) -> list[dict]:
+    """A zone's monitoring data for a year: weaker zones score lower, all values valid."""
+    rnd = random.Random(f"{adcode}-{year}")
+    quality = 0.3 if year in WEAK.get(adcode, set()) else 0.6 + 0.35 * rnd.random()
+    rows = []
+    for item in prog.rubric.items:
+        if item.rule == "assessed":
+            assert item.weight is not None
+            pts = min(item.weight, round(item.weight * quality * rnd.uniform(0.85, 1.1) * 2) / 2)
+            rows.append((str(item.id), f"{pts:g}", "见佐证材料" if rnd.random() < 0.3 else ""))
+    doctors_prev = rnd.randint(80, 200)
+    licensed_prev = rnd.randint(10, doctors_prev // 3)
+    doctors = doctors_prev + rnd.randint(-5, 10)
+    growth = 1.3 if quality > 0.5 else 1.05
+    licensed = min(doctors, int(licensed_prev * growth * doctors / doctors_prev) + 1)
+    rows += [
+        ("29.village_doctors", str(doctors), ""),
+        ("29.village_doctors_licensed", str(licensed), ""),
+        ("29.village_doctors.prev", str(doctors_prev), ""),
+        ("29.village_doctors_licensed.prev", str(licensed_prev), ""),
+        ("40.national", str(int(rnd.random() < quality / 3)), ""),
+        ("40.nhc", str(rnd.randint(0, 2)), ""),
+        ("40.regional", str(rnd.randint(0, 3)), ""),
+        ("40.prefecture", str(rnd.randint(0, 4)), ""),
+        ("41", str(int(rnd.random() < quality / 2)), ""),
+        ("42", str(rnd.choice([0, 5, 12, 20]) if quality > 0.5 else 0), ""),
+    ]
+    return [{"year": year, "adcode": adcode, "county": county, "key": k, "value": v, "evidence": e} for k, v, e in rows]
+
+
+def write_csv(rows: list[dict], path: Path, encoding: str = "utf-8") -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["year", "adcode", "county", "key", "value", "evidence"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(rows: list[dict], path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    cols = ["year", "adcode", "county", "key", "value", "evidence"]
+    ws.append(cols)
+    for r in rows:
+        ws.append([r[c] for c in cols])
+    wb.save(path)
+    return path
+
+
+def _submit(home: Home, path: Path, year: int, at: datetime, kind: str = "evaluation") -> None:
+    from pilotzones.submit import submit
+
+    out = submit(home, path, year=year, kind=kind, at=at)
+    verdict = "accepted" if out.accepted else f"rejected ({len(out.errors)} errors)"
+    late = "" if out.on_time else ", late"
+    click.echo(f"  submit {path.name}: {verdict}{late}")
+
+
+def _year_files(home: Home, year: int, inbox: Path, remind) -> None:
+    prog, reg = home.programme, home.register
+    with session(home.db_url) as s:
+        zones = ledger.pilots_for(s, year)
+    deadline = prog.moment("evaluation_deadline", year)
+    for i, z in enumerate(zones):
+        # Short names are what counties type: 巴里坤县 for 巴里坤哈萨克自治县.
+        name = "巴里坤县" if z == "650521" else reg.name(z)
+        rows = sample_rows(prog, name, z, year)
+        at = deadline - timedelta(days=10 - i)
+        if i == 3:  # 15 Dec: the reminder goes to the zones that have not sent a valid file yet
+            remind(home=str(home.path), year=year)
+        if z == "653224" and year == 2023:
+            _submit(home, write_csv(rows, inbox / f"{z}-late.csv"), year, deadline + timedelta(hours=5))
+            continue
+        if i == 0:
+            bad = [dict(r, value="95") if r["key"] == "2" else r for r in rows]
+            _submit(home, write_csv(bad, inbox / f"{z}-first.csv"), year, at - timedelta(days=2))
+        if i == 1:
+            _submit(home, write_xlsx(rows, inbox / f"{z}.xlsx"), year, at)
+        elif i == 2:
+            _submit(home, write_csv(rows, inbox / f"{z}-gb18030.csv", "gb18030"), year, at)
+        else:
+            _submit(home, write_csv(rows, inbox / f"{z}.csv", "utf-8-sig" if i % 2 else "utf-8"), year, at)
+
+
+# Nominations per year: (prefecture, county adcode, review score or None, minutes after the first).
+# Some do not count, each for its own reason: wrong prefecture, already a pilot, exited, no review
+# score, nominated twice, or late.
+NOMINATIONS: dict[int, list[tuple[str, str, float | None]]] = {
+    0: [
+        ("652900", "652901", 92.0),
+        ("652900", "652902", 84.5),
+        ("653100", "653101", 88.0),
+        ("653100", "652922", 90.0),
+        ("654000", "654025", 95.0),
+        ("654200", "654203", None),
+        ("652300", "652301", 86.0),
+    ],
+    1: [
+        ("652900", "652902", 91.0),
+        ("652300", "652301", 87.5),
+        ("653100", "653101", 85.0),
+        ("653200", "653224", 99.0),
+        ("652300", "652302", 80.0),
+        ("650100", "650121", 82.0),
+    ],
+    2: [
+        ("652900", "652922", 89.0),
+        ("653200", "653224", 93.0),
+        ("652300", "652302", 83.0),
+        ("654300", "654301", 90.5),
+        ("650100", "650121", 78.0),
+    ],
+}
+
+
+def write_nominations(rows: list[dict], path: Path) -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(
+        buf,
+        fieldnames=["year", "prefecture", "adcode", "county", "contact_email", "reason"],
+        lineterminator="\n",
+    )
+    w.writeheader()
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    return path
+
+
+def _candidate_files(home: Home, year: int, inbox: Path) -> None:
+    reg = home.register
+    plan = NOMINATIONS[(year - home.programme.programme.start_year) % len(NOMINATIONS)]
+    deadline = home.programme.moment("nomination_deadline", year)
+    by_pref: dict[str, list[dict]] = {}
+    for pref, adcode, _ in plan:
+        by_pref.setdefault(pref, []).append(
+            {
+                "year": year,
+                "prefecture": reg.prefectures[pref],
+                "adcode": adcode,
+                "county": reg.name(adcode),
+                "contact_email": f"wjw.{adcode}@example.org",
+                "reason": "党委政府支持力度大，工作基础较好",
+            }
+        )
+    for i, (pref, rows) in enumerate(sorted(by_pref.items())):
+        at = deadline - timedelta(days=7 - i)
+        if pref == "650100":  # 乌鲁木齐市 sends its file an hour after the deadline
+            at = deadline + timedelta(hours=1)
+        _submit(home, write_nominations(rows, inbox / f"nominations-{pref}.csv"), year, at, "nomination")
+    if year == 2022:  # 阿克苏地区 sends 阿克苏市 again: the earliest receipt counts
+        again = [r for r in by_pref["652900"] if r["adcode"] == "652901"]
+        _submit(
+            home,
+            write_nominations(again, inbox / "nominations-652900-again.csv"),
+            year,
+            deadline - timedelta(days=1),
+            "nomination",
+        )
+    reviews = [(a, score) for _, a, score in plan if score is not None] + [("654202", 77.0)]
+    buf = io.StringIO()
+    buf.write("year,adcode,review_score\n")
+    for adcode, score in reviews:
+        buf.write(f"{year},{adcode},{score:g}\n")
+    review = inbox / "review-sheet.csv"
+    review.write_text(buf.getvalue(), encoding="utf-8")
+    _submit(home, review, year, deadline + timedelta(hours=8), "review")
+
+
+def run_demo(home_path: Path, first: int, last: int) -> None:
+    from flows.candidates import candidate_selection
+    from flows.evaluation import december_evaluation, publish_evaluation
+    from flows.notices import deliver_outbox, evaluation_call, evaluation_reminder, nomination_call, nomination_reminder
+    from pilotzones.status import render_table, year_status
+
+    home = init_home(home_path)
+    click.echo(f"Demo home: {home.path.resolve()}")
+    for year in range(first, last + 1):
+        inbox = home.path / "inbox" / str(year)
+        inbox.mkdir(parents=True)
+        click.echo(f"\n== {year}: nomination call (1 Sep) and reminder (23 Sep)")
+        nomination_call(home=str(home.path), year=year)
+        nomination_reminder(home=str(home.path), year=year)
+        click.echo(f"== {year}: nominations and review")
+        _candidate_files(home, year, inbox)
+        click.echo(f"== {year}: candidate selection (1 Oct)")
+        candidate_selection(home=str(home.path), year=year, approve=True)
+        click.echo(f"== {year}: evaluation call (1 Dec)")
+        evaluation_call(home=str(home.path), year=year)
+        click.echo(f"== {year}: evaluation data")
+        _year_files(home, year, inbox, evaluation_reminder)
+        deliver_outbox(home=str(home.path), year=year)
+        click.echo(f"== {year}: December evaluation")
+        if year == last:
+            # The last year shows the approval step: the run stops, then an operator approves.
+            december_evaluation(home=str(home.path), year=year, approve=False)
+            click.echo(f"  awaiting approval; approving (pilotzones approve --year {year} --stage evaluation)")
+            publish_evaluation(home=str(home.path), year=year)
+        else:
+            december_evaluation(home=str(home.path), year=year, approve=True)
+        click.echo(render_table(year_status(home, year)))
+    click.echo("\nWhat happened:")
+    for year in range(first, last + 1):
+        ev = year_status(home, year)["evaluation"]
+        carded = [f"{r['adcode']} {r['county']}" for r in ev["ranking"] if r["yellow_card"]]
+        click.echo(f"  {year}: yellow cards for {', '.join(carded) or 'nobody'}")
+        reg = home.register
+        for z in ev["disqualified"]:
+            swap = next((p for p in ev["promoted"] if p["replaces"] == z), None)
+            by = f"replaced by {swap['adcode']} {reg.name(swap['adcode'])}" if swap else "seat left vacant"
+            click.echo(f"  {year}: {z} {reg.name(z)} carded two years running, disqualified; {by}")
+    click.echo(
+        "\nWhere to look:\n"
+        f"  state database  {home.db_url}\n"
+        f"  received files  {home.archive.resolve()} (kept as received)\n"
+        f"  notices         {home.outbox.resolve()} (.eml; set PILOTZONES_SMTP_HOST to send by SMTP)\n"
+        f"  status          pilotzones --home {home.path} status --year {last} [--json]\n"
+        f"  Prefect runs    PREFECT_HOME={(home.path / 'prefect').resolve()} prefect server start"
+    )

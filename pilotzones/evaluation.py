@@ -1,0 +1,289 @@
+"""The December evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
+
+collect -> score -> rank and card -> disqualify and replace -> propose (awaiting approval) -> publish.
+Nothing changes the pilots, cards or candidates until `publish`, which applies a proposal once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import delete, select
+
+from pilotzones import clock, deadlines, ledger, ranking, sanctions, scoring
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.errors import StageError
+from pilotzones.home import Home
+
+STAGE = "evaluation"
+
+
+@dataclass
+class Collected:
+    year: int
+    zones: list[str]
+    files: dict[str, int]  # zone -> the submission that counts
+    values: pd.DataFrame = field(repr=False)
+    late: list[str] = field(default_factory=list)
+    # The deadline exceptions applied and the file counts, kept as one JSON text: a pickled dict whose
+    # keys repeat attribute names ("late", "year") pickles differently after a reload, which would
+    # change the cache key of the next step and defeat retry-from-failure.
+    trace: str = "{}"
+
+    @property
+    def exceptions(self) -> list[dict]:
+        """Deadline exceptions of the stage, each with the files that count only because of it."""
+        return json.loads(self.trace).get("exceptions", [])
+
+    @property
+    def counts(self) -> dict:
+        """Files read, accepted, rejected, late, by_exception; zones, counted, missing."""
+        return json.loads(self.trace).get("counts", {})
+
+
+def published_result(home: Home, year: int) -> dict | None:
+    """The proposal of a published evaluation of `year`, or None."""
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, STAGE)
+        return dict(d.proposal, decision_id=d.id) if d and d.state == "published" else None
+
+
+def check_can_run(home: Home, year: int) -> None:
+    """Refuse a run that would rewrite history or skip an approval."""
+    start = home.programme.programme.start_year
+    if year < start:
+        raise StageError(f"the programme's first evaluation year is {start}; {year} cannot be evaluated")
+    with session(home.db_url) as s:
+        for d in ledger.decisions_of_stage(s, STAGE):
+            if d.year < year and d.state == "awaiting_approval":
+                raise StageError(
+                    f"the {d.year} evaluation is awaiting approval: approve it first "
+                    f"(pilotzones approve --year {d.year} --stage evaluation)"
+                )
+            if d.year > year and d.state == "published":
+                raise StageError(f"the {d.year} evaluation is already published; {year} can no longer be run")
+
+
+def inputs_digest(home: Home, year: int) -> str:
+    """A digest of everything the stage reads from the state for `year`."""
+    with session(home.db_url) as s:
+        zones = ledger.pilots_for(s, year)
+        files = {z: sub.id for z, sub in ledger.latest_on_time(s, STAGE, year).items()}
+        # An exception granted changes the state the stage read, whether or not it changes a file.
+        granted = [x.id for x in ledger.deadline_exceptions(s, year, STAGE)]
+        state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
+
+
+def collect(home: Home, year: int) -> Collected:
+    """The zones evaluated in `year` (R2) and, per zone, the latest accepted on-time file (R11).
+
+    On time means by the deadline, or covered by a deadline exception granted for that zone.
+    """
+    prog = home.programme
+    with session(home.db_url) as s:
+        zones = ledger.pilots_for(s, year)
+        latest = ledger.latest_on_time(s, STAGE, year)
+        files = {z: latest[z].id for z in zones if z in latest}
+        values = ledger.values_frame(s, files.values())
+        late = sorted(ledger.late_senders(s, STAGE, year) & (set(zones) - set(files)))
+        counted = [latest[z] for z in zones if z in latest]
+        exceptions = deadlines.applied(s, year, STAGE, prog.tz, counted, prog.moment("evaluation_deadline", year))
+        counts = ledger.file_counts(s, STAGE, year)
+    counts.update(zones=len(zones), counted=len(files), missing=len(zones) - len(files))
+    trace = json.dumps({"exceptions": exceptions, "counts": counts}, sort_keys=True, ensure_ascii=False)
+    return Collected(year, zones, files, values, late, trace)
+
+
+def score(home: Home, collected: Collected) -> scoring.Scores:
+    prog = home.programme
+    return scoring.score(
+        collected.values, collected.zones, set(collected.files), prog.rubric, prog.rules.score_decimals
+    )
+
+
+def rank_and_card(home: Home, scores: scoring.Scores) -> pd.DataFrame:
+    ranked = ranking.rank(scores.totals)
+    ranked["yellow_card"] = ranking.yellow_cards(ranked, home.programme.rules.cards_per_year)
+    return ranked
+
+
+def disqualify_and_replace(home: Home, year: int, ranked: pd.DataFrame) -> dict:
+    """R8 and R9 over the card history and the candidate list in force."""
+    carded = list(ranked.loc[ranked["yellow_card"], "adcode"])
+    with session(home.db_url) as s:
+        history = ledger.card_years(s, carded)
+        pool = ledger.candidates_in_force(s, year)
+    rules = home.programme.rules
+    out = sanctions.disqualified(carded, history, year, rules.consecutive_cards_to_disqualify)
+    # ranked is best first: walk it backwards so the lower-ranked zone is replaced first.
+    worst_first = [z for z in reversed(list(ranked["adcode"])) if z in out]
+    swaps = sanctions.replace(worst_first, [c["adcode"] for c in pool])
+    return {
+        "disqualified": worst_first,
+        "promoted": [{"adcode": p.adcode, "replaces": p.replaces} for p in swaps.promoted],
+        "vacant": list(swaps.vacant),
+        "candidates_in_force": pool,
+        "card_history": {z: sorted(y) for z, y in history.items()},
+    }
+
+
+def _units(v: int, scale: int) -> float:
+    return round(v / scale, 6)
+
+
+def build_proposal(home: Home, collected: Collected, scores: scoring.Scores, ranked: pd.DataFrame, swaps: dict) -> dict:
+    reg = home.register
+    scale = scores.scale
+    n = len(ranked)
+    below = ranking.below_counts(ranked["rank"])
+    rows = []
+    for i, r in enumerate(ranked.itertuples(index=False)):
+        rows.append(
+            {
+                "adcode": r.adcode,
+                "county": reg.name(r.adcode),
+                "base": _units(r.base, scale),
+                "bonus": _units(r.bonus, scale),
+                "total": _units(r.total, scale),
+                "rank": int(r.rank),
+                "yellow_card": bool(r.yellow_card),
+                "flags": list(r.flags),
+                "below": int(below[i]),
+                "submission_id": collected.files.get(r.adcode),
+            }
+        )
+    return {
+        "year": collected.year,
+        "evaluated": n,
+        "ranking": rows,
+        "disqualified": swaps["disqualified"],
+        "promoted": [dict(p, county=reg.name(p["adcode"])) for p in swaps["promoted"]],
+        "vacant": swaps["vacant"],
+        "vacant_seats": len(swaps["vacant"]),
+        "late": collected.late,
+        # The deadline exceptions this evaluation applied: part of the decision's trace.
+        "exceptions": collected.exceptions,
+        "candidates_in_force": swaps["candidates_in_force"],
+        "card_history": swaps["card_history"],
+    }
+
+
+def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: dict, flow_run_id: str | None) -> dict:
+    """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing."""
+    year = collected.year
+    inputs = {"files": collected.files, "programme": home.programme.programme.id}
+    digest = hashlib.sha256(json.dumps([proposal, inputs], sort_keys=True).encode()).hexdigest()
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, STAGE, lock=True)
+        if d is not None and (d.state == "published" or d.digest == digest):
+            return {"decision_id": d.id, "state": d.state, "changed": False}
+        if d is None:
+            d = m.Decision(
+                year=year,
+                stage=STAGE,
+                state="awaiting_approval",
+                digest=digest,
+                proposal=proposal,
+                inputs=inputs,
+                created_at=clock.now(),
+                flow_run_id=flow_run_id,
+            )
+            s.add(d)
+            s.flush()
+        else:
+            # New files arrived before approval: the proposal is rebuilt from them.
+            d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
+                digest,
+                proposal,
+                inputs,
+                clock.now(),
+                flow_run_id,
+            )
+            s.execute(delete(m.ItemScore).where(m.ItemScore.decision_id == d.id))
+            s.execute(delete(m.Ranking).where(m.Ranking.decision_id == d.id))
+        _store_scores(s, d.id, collected, scores, proposal)
+        return {"decision_id": d.id, "state": d.state, "changed": True}
+
+
+def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Scores, proposal: dict) -> None:
+    items = scores.items
+    sub = items["adcode"].map(collected.files)
+    rows = [
+        {
+            "decision_id": decision_id,
+            "adcode": a,
+            "item": int(i),
+            "points": _units(int(u), scores.scale),
+            "rule": r,
+            "flag": f,
+            "submission_id": None if pd.isna(si) else int(si),
+        }
+        for a, i, u, r, f, si in zip(
+            items["adcode"], items["item"], items["units"], items["rule"], items["flag"], sub, strict=True
+        )
+    ]
+    for i in range(0, len(rows), 5000):
+        s.execute(m.ItemScore.__table__.insert(), rows[i : i + 5000])
+    s.execute(
+        m.Ranking.__table__.insert(),
+        [
+            {
+                "decision_id": decision_id,
+                **{
+                    k: r[k]
+                    for k in (
+                        "adcode",
+                        "base",
+                        "bonus",
+                        "total",
+                        "rank",
+                        "yellow_card",
+                        "flags",
+                        "submission_id",
+                    )
+                },
+            }
+            for r in proposal["ranking"]
+        ],
+    )
+
+
+def publish(home: Home, year: int) -> dict:
+    """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, STAGE, lock=True)
+        if d is None:
+            raise StageError(f"no evaluation of {year} to approve: run `pilotzones evaluation run --year {year}`")
+        if d.state == "published":
+            return {"decision_id": d.id, "state": d.state, "applied": False}
+        p = d.proposal
+        for r in p["ranking"]:
+            if r["yellow_card"]:
+                s.add(m.Card(year=year, adcode=r["adcode"], decision_id=d.id))
+        for z in p["disqualified"]:
+            ledger.leave(s, adcode=z, year=year, decision_id=d.id, reason=f"{year}年连续亮黄牌，取消试验区资格")
+        for pr in p["promoted"]:
+            ledger.take_seat(
+                s,
+                adcode=pr["adcode"],
+                replaces=pr["replaces"],
+                year=year,
+                decision_id=d.id,
+                reason=f"{year}年替补{pr['replaces']}",
+            )
+            ledger.mark_promoted(s, pr["adcode"], year)
+        d.state, d.published_at = "published", clock.now()
+        return {"decision_id": d.id, "state": d.state, "applied": True}
+
+
+def item_scores(home: Home, year: int) -> list[m.ItemScore]:
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, STAGE)
+        if d is None:
+            return []
+        return list(s.scalars(select(m.ItemScore).where(m.ItemScore.decision_id == d.id)))

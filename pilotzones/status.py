@@ -1,0 +1,110 @@
+"""`status --year Y`: what the stages of a year decided, as the contract's JSON object."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from pilotzones import deadlines, ledger, runlog
+from pilotzones.db.session import session
+from pilotzones.home import Home
+
+_RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
+
+
+def year_status(home: Home, year: int) -> dict:
+    with session(home.db_url) as s:
+        ev = ledger.decision(s, year, "evaluation")
+        cand = ledger.decision(s, year, "candidates")
+        published = ev is not None and ev.state == "published"
+        pilots = ledger.pilots_after(s, year) if published else ledger.pilots_for(s, year)
+        # Beyond the contract's keys: deadline exceptions granted for the year, and each stage's last run.
+        exceptions = deadlines.for_year(s, year, home.programme.tz)
+        runs = runlog.last_runs(s, year, home.programme.tz)
+    evaluation: dict = {
+        "state": "not_run",
+        "ranking": [],
+        "disqualified": [],
+        "promoted": [],
+        "vacant_seats": 0,
+    }
+    if ev is not None:
+        p = ev.proposal
+        evaluation = {
+            "state": ev.state,
+            "ranking": [{k: r[k] for k in _RANK_FIELDS} for r in p["ranking"]],
+            "disqualified": list(p["disqualified"]),
+            "promoted": [{"adcode": x["adcode"], "replaces": x["replaces"]} for x in p["promoted"]],
+            "vacant_seats": p["vacant_seats"],
+        }
+    candidates: dict = {"state": "not_run", "selected": [], "rejected": []}
+    if cand is not None:
+        p = cand.proposal
+        candidates = {
+            "state": cand.state,
+            "selected": [{k: x[k] for k in ("adcode", "county", "rank", "review_score")} for x in p["selected"]],
+            "rejected": [{"adcode": x["adcode"], "reason": x["reason"]} for x in p["rejected"]],
+        }
+    from pilotzones.notices import outbox_counts
+
+    # Beyond the contract's keys: the year's notices by delivery state (queued ones are unsent).
+    notices = outbox_counts(home, year)
+    return {
+        "year": year,
+        "evaluation": evaluation,
+        "candidates": candidates,
+        "pilots": pilots,
+        "notices": notices,
+        "exceptions": exceptions,
+        "runs": runs,
+    }
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify by display width: a Chinese character takes two terminal columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def render_table(st: dict) -> str:
+    """The same facts for a person at a terminal."""
+    ev = st["evaluation"]
+    out = [f"Year {st['year']}", f"  evaluation: {ev['state']}"]
+    if ev["ranking"]:
+        out.append(
+            f"    {'rank':>4}  {'adcode':<6}  {_pad('county', 20)}{'base':>9}{'bonus':>8}{'total':>9}  card  flags"
+        )
+        for r in ev["ranking"]:
+            card = "yes" if r["yellow_card"] else ""
+            out.append(
+                f"    {r['rank']:>4}  {r['adcode']:<6}  {_pad(r['county'], 20)}{r['base']:>9g}{r['bonus']:>8g}"
+                f"{r['total']:>9g}  {card:<4}  {' '.join(r['flags'])}"
+            )
+        out.append(f"    disqualified: {', '.join(ev['disqualified']) or '-'}")
+        out.append(
+            "    promoted: " + (", ".join(f"{p['adcode']} (replaces {p['replaces']})" for p in ev["promoted"]) or "-")
+        )
+        out.append(f"    vacant seats: {ev['vacant_seats']}")
+    c = st["candidates"]
+    out.append(f"  candidates: {c['state']}")
+    for x in c["selected"]:
+        out.append(f"    {x['rank']}. {x['adcode']} {x['county']} review {x['review_score']:g}")
+    for x in c["rejected"]:
+        out.append(f"    not counted: {x['adcode']} {x['reason']}")
+    out.append(f"  pilots: {', '.join(st['pilots'])}")
+    counts = st.get("notices", {})
+    out.append("  notices: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"))
+    exceptions = st.get("exceptions", [])
+    out.append("  deadline exceptions: " + ("" if exceptions else "none"))
+    for x in exceptions:
+        what = f"extended to {x['until']}" if x["kind"] == "extension" else f"late file {x['submission_id']} accepted"
+        out.append(f"    {x['stage']} {x['adcode']}: {what}; by {x['granted_by']} at {x['granted_at']}; {x['reason']}")
+    runs = st.get("runs", {})
+    out.append("  last runs: " + ("" if runs else "none"))
+    for stage, r in runs.items():
+        outcome = "running (or interrupted)" if r["outcome"] == "running" else r["outcome"]
+        when = r["finished_at"] or r["started_at"]
+        line = f"    {stage}: {outcome} ({r['flow']}, {when})"
+        if r.get("message"):
+            line += f": {r['message']}"
+        out.append(line)
+    return "\n".join(out)

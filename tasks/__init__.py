@@ -1,0 +1,1 @@
+"""Prefect tasks: each loads, calls one plain function of `pilotzones`, and stores."""

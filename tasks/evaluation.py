@@ -1,0 +1,94 @@
+"""Tasks of the December evaluation: one per step an operator may want to see or retrigger.
+
+Each task handles the whole batch of zones at once; none runs per county.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+
+from pilotzones import evaluation as ev
+from pilotzones import scoring
+from pilotzones.home import Home
+from tasks.common import PERSIST, fault, state_aware
+
+
+def _home(home: str) -> Home:
+    return Home(Path(home))
+
+
+def _digest(home: str, year: int) -> str:
+    return ev.inputs_digest(_home(home), year)
+
+
+@task(name="check-stage", cache_policy=NONE)
+def check_stage(home: str, year: int) -> dict | None:
+    """Return the published result if the year is done; refuse a run that would rewrite history."""
+    fault("check-stage")
+    done = ev.published_result(_home(home), year)
+    if done is None:
+        ev.check_can_run(_home(home), year)
+    return done
+
+
+@task(name="collect-submissions", persist_result=True, cache_policy=state_aware(_digest))
+def collect(home: str, year: int) -> ev.Collected:
+    """Collect the latest accepted on-time file of every zone evaluated this year."""
+    fault("collect-submissions")
+    return ev.collect(_home(home), year)
+
+
+@task(name="score", **PERSIST)
+def score(home: str, collected: ev.Collected) -> scoring.Scores:
+    """Score items 1-42, bonus and totals for all zones."""
+    fault("score")
+    return ev.score(_home(home), collected)
+
+
+@task(name="rank-and-card", **PERSIST)
+def rank_and_card(home: str, scores: scoring.Scores) -> pd.DataFrame:
+    """Rank the zones and mark the yellow cards."""
+    fault("rank-and-card")
+    return ev.rank_and_card(_home(home), scores)
+
+
+@task(name="disqualify-and-replace", persist_result=True, cache_policy=state_aware(_digest))
+def disqualify_and_replace(home: str, year: int, ranked: pd.DataFrame) -> dict:
+    """Disqualify zones carded twice running and swap in candidates."""
+    fault("disqualify-and-replace")
+    return ev.disqualify_and_replace(_home(home), year, ranked)
+
+
+@task(name="propose", **PERSIST)
+def propose(
+    home: str,
+    collected: ev.Collected,
+    scores: scoring.Scores,
+    ranked: pd.DataFrame,
+    swaps: dict,
+    flow_run_id: str | None,
+) -> dict:
+    """Store the decisions as awaiting approval."""
+    fault("propose")
+    h = _home(home)
+    proposal = ev.build_proposal(h, collected, scores, ranked, swaps)
+    return dict(ev.propose(h, collected, scores, proposal, flow_run_id), proposal=proposal)
+
+
+@task(name="publish", **PERSIST)
+def publish(home: str, year: int) -> dict:
+    """Apply the approved decisions to the pilots, cards and candidates."""
+    fault("publish")
+    return ev.publish(_home(home), year)
+
+
+@task(name="load-published", cache_policy=NONE)
+def published(home: str, year: int) -> dict:
+    """The published decisions of the year, as notices need them."""
+    result = ev.published_result(_home(home), year)
+    assert result is not None, "publish must come first"
+    return result

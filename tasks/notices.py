@@ -1,0 +1,46 @@
+"""Tasks that queue a stage's notices and deliver the outbox (each notice at most once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+
+from pilotzones.home import Home
+from tasks.common import fault
+
+
+def _home(home: str) -> Home:
+    return Home(Path(home))
+
+
+@task(name="queue-notices", cache_policy=NONE)
+def queue_notices(home: str, year: int, stage: str, proposal: dict | None = None, kind: str | None = None) -> int:
+    """Build the stage's notices and queue those not queued yet."""
+    from pilotzones import notices
+
+    fault("queue-notices")
+    h = _home(home)
+    if stage == "evaluation":
+        built = notices.evaluation_notices(h, year, proposal or {})
+    elif stage == "candidates":
+        built = notices.candidate_notices(h, year, proposal or {})
+    else:
+        assert kind is not None
+        built = notices.call_notices(h, year, kind)
+    added = notices.queue(h, built)
+    get_run_logger().info("notices: %d built, %d newly queued", len(built), added)
+    return added
+
+
+@task(name="deliver-notices", cache_policy=NONE)
+def deliver_notices(home: str, year: int, stage: str) -> dict:
+    """Send everything queued; fail the stage while any of its notices is left unsent."""
+    from pilotzones import notices
+
+    fault("deliver-notices")
+    report = notices.deliver(_home(home), year=year, stage=stage)
+    get_run_logger().info("notices: %s", report.summary())
+    notices.raise_if_unsent(report)
+    return {"sent": report.sent, "queued": report.queued, "failed": report.failed}

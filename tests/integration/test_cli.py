@@ -1,0 +1,161 @@
+"""The command line as an operator and a county use it: exit codes, messages, status --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from pilotzones.cli import cli
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.home import Home
+from tests.support import rows_for, write
+
+pytestmark = pytest.mark.integration
+
+
+def run(home: Path, *args: str):
+    return CliRunner().invoke(cli, ["--home", str(home), *args], obj={}, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli_home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    h = tmp_path / "home"
+    assert run(h, "init").exit_code == 0
+    return h
+
+
+def test_accepted_file_exits_0_and_is_recorded_with_its_bytes(cli_home, tmp_path):
+    home = Home(cli_home)
+    f = write(rows_for(home, "654025", 2023), tmp_path / "xinyuan.csv")
+    r = run(
+        cli_home, "submit", str(f), "--year", "2023", "--kind", "evaluation", "--at", "2023-12-10T10:00:00"
+    )
+    assert r.exit_code == 0, r.output
+    with session(home.db_url) as s:
+        sub = s.scalars(select(m.Submission)).one()
+    assert sub.status == "accepted" and sub.sender == "654025" and sub.on_time
+    assert (cli_home / sub.archive_path).read_bytes() == f.read_bytes()
+
+
+def test_rejected_file_exits_3_lists_errors_and_keeps_the_raw_file(cli_home, tmp_path):
+    home = Home(cli_home)
+    rows = rows_for(home, "654025", 2023, **{"1": "95", "2": "abc"})
+    f = write(rows, tmp_path / "bad.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--at", "2023-12-10T10:00:00")
+    assert r.exit_code == 3
+    assert "95" in r.stderr and "abc" in r.stderr
+    with session(home.db_url) as s:
+        sub = s.scalars(select(m.Submission)).one()
+        assert s.scalar(select(func.count()).select_from(m.SubmissionValue)) == 0
+    assert sub.status == "rejected" and len(sub.errors) == 2
+    assert {e["key"] for e in sub.errors} == {"1", "2"}
+    assert (cli_home / sub.archive_path).read_bytes() == f.read_bytes()
+
+
+def test_dry_run_reports_like_submit_and_records_nothing(cli_home, tmp_path):
+    home = Home(cli_home)
+    f = write(rows_for(home, "654025", 2023, **{"1": "95"}), tmp_path / "bad.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--dry-run")
+    assert r.exit_code == 3 and "95" in r.stderr
+    with session(home.db_url) as s:
+        assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
+    assert not any((cli_home / "archive").rglob("*.csv"))
+
+
+def test_late_file_is_accepted_recorded_late_and_warned(cli_home, tmp_path):
+    home = Home(cli_home)
+    f = write(rows_for(home, "654025", 2023), tmp_path / "late.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--at", "2023-12-21T00:00:00+08:00")
+    assert r.exit_code == 0
+    assert "逾期" in r.stderr
+    with session(home.db_url) as s:
+        assert s.scalars(select(m.Submission)).one().on_time is False
+
+
+def test_status_json_for_a_year_not_run(cli_home):
+    r = run(cli_home, "status", "--year", "2023", "--json")
+    assert r.exit_code == 0
+    st = json.loads(r.stdout)
+    assert st == {
+        "year": 2023,
+        "evaluation": {
+            "state": "not_run",
+            "ranking": [],
+            "disqualified": [],
+            "promoted": [],
+            "vacant_seats": 0,
+        },
+        "candidates": {"state": "not_run", "selected": [], "rejected": []},
+        "pilots": ["654025", "654002", "654321", "650521", "652926", "653224"],
+        "notices": {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "no_recipient": 0},
+        "exceptions": [],
+        "runs": {},
+    }
+
+
+def test_rubric_json_has_nine_categories_and_the_bonus(cli_home):
+    r = run(cli_home, "rubric", "--json")
+    doc = json.loads(r.stdout)
+    cats = doc["categories"]
+    assert [c["max"] for c in cats[:9]] == [150, 200, 100, 100, 100, 100, 80, 50, 120]
+    assert cats[0]["name"] == "强化组织领导"
+    assert cats[0]["items"][0] == {**cats[0]["items"][0], "id": 1, "name": "党委政府主导", "weight": 80}
+    assert [i["id"] for i in cats[9]["items"]] == [40, 41, 42] and doc["bonus_cap"] == 100
+
+
+def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[programme]\nid = 'x'\n", encoding="utf-8")
+    r = run(tmp_path / "h", "init", "--program", str(bad))
+    assert r.exit_code == 2
+    assert "bad.toml" in r.stderr and "pilots" in r.stderr
+
+
+def test_another_programme_runs_without_code_change(tmp_path):
+    """init --program: another region, roster and slots from a file."""
+    from pilotzones import programme
+
+    text = programme.BUILTIN.read_text(encoding="utf-8")
+    text = text.replace('id = "xj-jcws-syq"', 'id = "gx-test"').replace(
+        'region_code = "650000"', 'region_code = "450000"'
+    )
+    text = text.replace('region_name = "新疆维吾尔自治区"', 'region_name = "广西壮族自治区"')
+    text = text.replace(
+        'initial = ["654025", "654002", "654321", "650521", "652926", "653224"]',
+        'initial = ["450102", "450103", "450105"]',
+    )
+    text = text.replace("candidate_slots = 3", "candidate_slots = 1")
+    f = tmp_path / "gx.toml"
+    f.write_text(text, encoding="utf-8")
+    h = tmp_path / "gx"
+    assert run(h, "init", "--program", str(f)).exit_code == 0
+    st = json.loads(run(h, "status", "--year", "2023", "--json").stdout)
+    assert st["pilots"] == ["450102", "450103", "450105"]
+
+
+def test_missing_file_is_a_usage_error(cli_home):
+    r = run(cli_home, "submit", "/nonexistent.csv", "--year", "2023")
+    assert r.exit_code == 2 and "cannot read" in r.stderr
+
+
+def test_real_entry_point_rejects_without_a_traceback(tmp_path):
+    """The installed command: exit 3 and Chinese errors, never a Python traceback."""
+    f = tmp_path / "x.csv"
+    f.write_text("year,adcode,county,key,value\n2023,654025,新源县,1,999\n", encoding="utf-8")
+    env = dict(os.environ, PILOTZONES_HOME=str(tmp_path / "h"))
+    env.pop("PILOTZONES_DATABASE_URL", None)
+    exe = Path(sys.executable).parent / "pilotzones"
+    p = subprocess.run(
+        [str(exe), "submit", str(f), "--year", "2023"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert p.returncode == 3, p.stderr
+    assert "Traceback" not in p.stderr and "999" in p.stderr

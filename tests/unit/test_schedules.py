@@ -1,0 +1,63 @@
+"""Every stage of the contract's calendar is a deployment whose runs fall on its date and time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from prefect.server.schemas.schedules import CronSchedule
+
+from deployments.schedules import STAGES, cron, load_flow
+from pilotzones import programme
+
+P = programme.load()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# The contract's §1 calendar (month, day, hour) per deployment.
+CALENDAR = {
+    "nomination-call": (9, 1, 9),
+    "nomination-reminder": (9, 23, 9),
+    "candidate-selection": (10, 1, 9),
+    "evaluation-call": (12, 1, 9),
+    "evaluation-reminder": (12, 15, 9),
+    "december-evaluation": (12, 31, 9),
+}
+
+
+def test_every_stage_has_a_deployment_and_every_flow_imports():
+    assert {s.name for s in STAGES} == set(CALENDAR)
+    for s in STAGES:
+        assert callable(load_flow(s.flow).fn)
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_next_runs_fall_on_the_contract_dates_in_asia_shanghai(stage):
+    schedule = CronSchedule(cron=cron(P, stage.moment), timezone=P.programme.timezone)
+    start = datetime(2026, 1, 1, tzinfo=SHANGHAI)
+    dates = asyncio.run(schedule.get_dates(n=3, start=start))
+    month, day, hour = CALENDAR[stage.name]
+    assert [(d.astimezone(SHANGHAI).year, d.month, d.day, d.hour, d.minute) for d in
+            (x.astimezone(SHANGHAI) for x in dates)] == [(y, month, day, hour, 0) for y in (2026, 2027, 2028)]
+
+
+def test_scheduled_stages_wait_for_approval_in_the_ui():
+    waits = {s.name for s in STAGES if s.parameters.get("wait_for_approval")}
+    assert waits == {"candidate-selection", "december-evaluation"}
+
+
+def test_prefect_yaml_matches_the_programme_calendar():
+    """The work-pool deployments (prefect deploy) and `serve` share one calendar."""
+    from pathlib import Path
+
+    import yaml
+
+    doc = yaml.safe_load((Path(__file__).resolve().parents[2] / "prefect.yaml").read_text(encoding="utf-8"))
+    by_name = {d["name"]: d for d in doc["deployments"]}
+    assert set(by_name) == {s.name for s in STAGES}
+    for s in STAGES:
+        d = by_name[s.name]
+        assert d["schedules"] == [{"cron": cron(P, s.moment), "timezone": P.programme.timezone}]
+        assert d["entrypoint"].replace("/", ".").replace(".py:", ":") == s.flow
+        assert d["parameters"].get("wait_for_approval", False) == s.parameters.get("wait_for_approval", False)
