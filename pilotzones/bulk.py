@@ -1,0 +1,103 @@
+"""`submit_many`: record many evaluation files at once, as `submit` records each, at national scale.
+
+The files are checked together (one Great Expectations run, `check_evaluation_batch`) and recorded in
+one transaction with bulk inserts; what is recorded for each file is what `submit` records for it:
+the archived bytes, its Submission row (accepted or rejected, on time or late, every error) and, when
+accepted, its values. Rejected files get their rejection notices queued, as with `submit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from pilotzones import clock, ledger
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.home import Home
+from pilotzones.submit import (
+    Outcome,
+    deadline_of,
+    evaluation_values,
+    judge_receipt,
+    queue_rejections,
+    read_file,
+    submission_record,
+)
+
+KIND = "evaluation"
+VALUE_CHUNK = 5000  # value rows per executemany: bounded memory and statement size on both databases
+
+
+def submit_many(home: Home, paths: list[Path], *, year: int, at: datetime | None = None) -> list[Outcome]:
+    """Check, archive and record evaluation files of `year`, received at `at` (default now); in order.
+
+    Every file is read before anything is recorded: an unreadable path raises ConfigError and
+    records nothing.
+    """
+    from pilotzones.intake.batch import check_evaluation_batch
+
+    files = [(read_file(p), p.name) for p in paths]
+    received = at or clock.now()
+    with session(home.db_url) as s:
+        pilots = frozenset(ledger.pilots_for(s, year))
+    prog, reg = home.programme, home.register
+    checks = check_evaluation_batch(files, year=year, programme=prog, register=reg, pilots=pilots)
+    lateness = _lateness(home, year, received, [c.adcode for c in checks])
+    outcomes, records, values = [], [], []
+    for (data, name), check in zip(files, checks, strict=True):
+        on_time, extended_until = lateness.get(check.adcode, (True, None))
+        rows = evaluation_values(check)
+        outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=len(rows))
+        outcome.extended_until = extended_until
+        outcomes.append(outcome)
+        fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=on_time)
+        records.append(submission_record(home, data, name, **fields, errors=check.errors))
+        values.append(rows if check.accepted else [])
+    ids = _record(home, records, values)
+    for outcome, submission_id in zip(outcomes, ids, strict=True):
+        outcome.submission_id = submission_id
+    queue_rejections(home, [o.submission_id for o in outcomes if not o.accepted and o.submission_id is not None])
+    return outcomes
+
+
+def _lateness(
+    home: Home, year: int, received: datetime, senders: list[str | None]
+) -> dict[str | None, tuple[bool, datetime | None]]:
+    """Per sender: (on time, the extension it took); the extensions are read once for the batch."""
+    deadline = deadline_of(home, KIND, year)
+    extensions: dict[str, datetime] = {}
+    if deadline is not None and received > deadline:
+        with session(home.db_url) as s:
+            extensions = ledger.leeway(s, KIND, year).extensions
+    return {z: judge_receipt(received, deadline, extensions.get(z) if z else None) for z in set(senders)}
+
+
+def _record(home: Home, records: list[dict], values: list[list[dict]]) -> list[int]:
+    """Insert the Submission rows and their values in one transaction; return the new ids, in order."""
+    if not records:
+        return []
+    with session(home.db_url) as s:
+        # One multi-row INSERT ... RETURNING per batch of rows (SQLAlchemy's insertmanyvalues), ids in order.
+        statement = insert(m.Submission).returning(m.Submission.id, sort_by_parameter_order=True)
+        ids = list(s.scalars(statement, records))
+        table = m.SubmissionValue.__table__
+        for chunk in _chunks(
+            (dict(row, submission_id=i) for i, rows in zip(ids, values, strict=True) for row in rows), VALUE_CHUNK
+        ):
+            s.execute(table.insert(), chunk)
+    return ids
+
+
+def _chunks(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,45 @@
+"""The national-scale benchmark (benchmarks/evaluation_stage.py) still runs, at a small size."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from benchmarks import evaluation_stage
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def environment():
+    """The benchmark sets its own database, Prefect and mail variables: give the session's back."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _lines(out: str) -> dict[str, str]:
+    return {line[:56].strip(): line[56:].strip() for line in out.splitlines() if len(line) > 56}
+
+
+@pytest.mark.timeout(120)
+def test_the_benchmark_times_every_step_and_agrees_with_bare_pandas(environment, capsys):
+    assert evaluation_stage.main(["--zones", "20", "--no-flow"]) == 0
+    out = capsys.readouterr().out
+    steps = _lines(out)
+    for step in ("ingest", "GX validate (one run)", *evaluation_stage.STAGE_STEPS, "bare: read", "bare: rank"):
+        assert step in steps, step
+    assert "ratio comparable / bare:" in out
+    assert "ranks every zone as the stage does" in out
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.usefixtures("prefect_server")
+def test_the_benchmark_runs_the_real_flow(environment, capsys, tmp_path):
+    assert evaluation_stage.main(["--zones", "6", "--keep", str(tmp_path / "bench")]) == 0
+    out = capsys.readouterr().out
+    assert "flow december_evaluation(2023, approve=True): wall" in out
+    assert "Prefect overhead" in out
+    assert (tmp_path / "bench" / "home" / "programme.toml").exists()

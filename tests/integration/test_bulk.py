@@ -1,0 +1,103 @@
+"""`submit_many` records a batch of evaluation files exactly as `submit` records each of them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pilotzones import deadlines
+from pilotzones.bulk import submit_many
+from pilotzones.db import models as m
+from pilotzones.db.session import session
+from pilotzones.submit import Outcome, submit
+from tests.support import rows_for, write
+
+pytestmark = pytest.mark.integration
+
+YEAR = 2023
+PILOTS = ["654025", "654002", "654321", "650521", "652926", "653224"]
+
+
+def _files(home, folder: Path) -> list[Path]:
+    """Valid files of the pilots and, among them, the kinds of file that are rejected."""
+    paths = [write(rows_for(home, z, YEAR), folder / f"{z}.csv") for z in PILOTS[:4]]
+    paths.append(write(rows_for(home, PILOTS[4], YEAR, **{"12": "85"}), folder / "out-of-range.csv"))
+    paths.append(write(rows_for(home, "652901", YEAR), folder / "not-a-pilot.csv"))
+    paths.append(write(rows_for(home, PILOTS[5], YEAR), folder / "gb18030.csv", "gb18030"))
+    unreadable = folder / "unreadable.csv"
+    unreadable.write_bytes(b'year,adcode\n"2023,654025\n')
+    paths.append(unreadable)
+    return paths
+
+
+def _recorded(home, after: int, upto: int) -> list[dict]:
+    """Submissions after id `after` up to `upto`, with values and notices, less what two recordings differ in."""
+    out = []
+    columns = [c for c in m.Submission.__table__.columns.keys() if c not in ("id", "recorded_at")]
+    value = m.SubmissionValue
+    with session(home.db_url) as s:
+        subs = s.scalars(select(m.Submission).where(m.Submission.id > after, m.Submission.id <= upto)).all()
+        for sub in sorted(subs, key=lambda x: x.id):
+            row = {c: getattr(sub, c) for c in columns}
+            values = s.scalars(select(value).where(value.submission_id == sub.id).order_by(value.id)).all()
+            row["values"] = [(v.adcode, v.key, v.value, v.evidence, v.extra) for v in values]
+            rejection = select(m.OutboxNotice).where(m.OutboxNotice.ref == str(sub.id))
+            row["notices"] = [(n.kind, n.about, n.recipient) for n in s.scalars(rejection)]
+            out.append(row)
+    return out
+
+
+def _last_id(home) -> int:
+    with session(home.db_url) as s:
+        return max(s.scalars(select(m.Submission.id)).all(), default=0)
+
+
+def _plain(outcome: Outcome) -> dict:
+    return {k: v for k, v in vars(outcome).items() if k != "submission_id"}
+
+
+def _compare(home, paths: list[Path], at) -> list[Outcome]:
+    start = _last_id(home)
+    one_by_one = [submit(home, p, year=YEAR, kind="evaluation", at=at) for p in paths]
+    middle = _last_id(home)
+    together = submit_many(home, paths, year=YEAR, at=at)
+    assert [_plain(o) for o in together] == [_plain(o) for o in one_by_one]
+    by_submit, by_bulk = _recorded(home, start, middle), _recorded(home, middle, _last_id(home))
+    assert len(by_submit) == len(paths)
+    assert any(r["notices"] for r in by_submit)  # rejections are noticed, by either way
+    assert by_bulk == by_submit
+    assert [o.submission_id for o in together] == list(range(middle + 1, middle + 1 + len(paths)))
+    return together
+
+
+def test_a_batch_on_time_is_recorded_as_each_file_by_submit(home, tmp_path):
+    at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=3)
+    outcomes = _compare(home, _files(home, tmp_path), at)
+    assert [o.accepted for o in outcomes] == [True] * 4 + [False, False, True, False]
+    assert all(o.on_time for o in outcomes)
+    assert [o.rows for o in outcomes[:4]] == [48] * 4
+
+
+def test_a_late_batch_counts_only_within_an_extension(home, tmp_path):
+    deadline = home.programme.moment("evaluation_deadline", YEAR)
+    deadlines.grant_extension(
+        home,
+        year=YEAR,
+        stage="evaluation",
+        adcode=PILOTS[1],
+        until=deadline + timedelta(days=2),
+        reason="网络故障",
+        by="tester",
+    )
+    outcomes = _compare(home, _files(home, tmp_path), deadline + timedelta(hours=5))
+    late = {o.sender: (o.on_time, o.extended_until is not None) for o in outcomes if o.sender}
+    assert late[PILOTS[1]] == (True, True)
+    assert late[PILOTS[0]] == (False, False)
+
+
+def test_an_empty_batch_records_nothing(home):
+    assert submit_many(home, [], year=YEAR) == []
+    assert _last_id(home) == 0
