@@ -21,10 +21,7 @@ PILOTS = ["654025", "654002", "654321", "650521", "652926", "653224"]
 def nominate(home, tmp_path: Path, year: int, prefecture: str, adcodes: list[str], at: datetime) -> None:
     reg = home.register
     lines = ["year,prefecture,adcode,county,contact_email,reason"]
-    lines += [
-        f"{year},{reg.prefectures[prefecture]},{a},{reg.name(a)},wjw.{a}@example.org,基础较好"
-        for a in adcodes
-    ]
+    lines += [f"{year},{reg.prefectures[prefecture]},{a},{reg.name(a)},wjw.{a}@example.org,基础较好" for a in adcodes]
     f = tmp_path / f"nom-{year}-{prefecture}-{at.timestamp():.0f}.csv"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = submit(home, f, year=year, kind="nomination", at=at)

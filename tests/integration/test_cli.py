@@ -36,9 +36,7 @@ def cli_home(tmp_path, monkeypatch) -> Path:
 def test_accepted_file_exits_0_and_is_recorded_with_its_bytes(cli_home, tmp_path):
     home = Home(cli_home)
     f = write(rows_for(home, "654025", 2023), tmp_path / "xinyuan.csv")
-    r = run(
-        cli_home, "submit", str(f), "--year", "2023", "--kind", "evaluation", "--at", "2023-12-10T10:00:00"
-    )
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--kind", "evaluation", "--at", "2023-12-10T10:00:00")
     assert r.exit_code == 0, r.output
     with session(home.db_url) as s:
         sub = s.scalars(select(m.Submission)).one()
