@@ -39,7 +39,13 @@ class Register:
 
     def names_match(self, adcode: str, name: str) -> bool:
         """True when `name` is the official name of `adcode` or one of its short forms."""
-        return self.aliases.get(normalize_text(name)) == adcode
+        name = normalize_text(name)
+        # Official names repeat across a national register (朝阳区 in Beijing and in Changchun): the
+        # adcode already says which one is meant, so its own name always matches.
+        county = self.counties.get(adcode)
+        if county is not None and county.name == name:
+            return True
+        return self.aliases.get(name) == adcode
 
     def prefecture_code(self, value: str) -> str | None:
         """Resolve a prefecture given by code (6 or 12 digits) or by name."""

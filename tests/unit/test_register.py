@@ -42,6 +42,13 @@ def test_ambiguous_short_form_names_neither():
     assert not R.names_match("654002", "伊宁") and not R.names_match("654021", "伊宁")
 
 
+def test_an_official_name_shared_nationally_matches_each_of_its_codes():
+    """朝阳区 is in Beijing (110105) and in Changchun (220104); the adcode says which."""
+    national = load_register("000000")
+    assert national.names_match("110105", "朝阳区") and national.names_match("220104", "朝阳区")
+    assert not national.names_match("110105", "海淀区")
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [
