@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from flows import approval
+from pilotzones import candidates as c
 from pilotzones import runlog
 from pilotzones.home import Home
 from pilotzones.locks import stage_lock
@@ -88,7 +89,7 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
         len(collected.get("exceptions", [])),
     )
     proposal = t.decide(home, collected)
-    stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""))
+    stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
     create_markdown_artifact(
         markdown=_markdown(proposal), key=f"candidates-{year}", description=f"{year} candidate selection"
     )

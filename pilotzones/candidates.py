@@ -17,6 +17,7 @@ from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import StageError
 from pilotzones.home import Home
+from pilotzones.proposals import ensure_current
 from pilotzones.register import Register
 
 STAGE = "candidates"
@@ -108,7 +109,11 @@ def check_can_run(home: Home, year: int) -> None:
 
 def inputs_digest(home: Home, year: int) -> str:
     """A digest of everything the stage reads from the state for `year`."""
-    return hashlib.sha256(json.dumps(collect(home, year), sort_keys=True).encode()).hexdigest()
+    return state_of(collect(home, year))
+
+
+def state_of(collected: dict) -> str:
+    return hashlib.sha256(json.dumps(collected, sort_keys=True).encode()).hexdigest()
 
 
 def collect(home: Home, year: int) -> dict:
@@ -226,13 +231,17 @@ def decide(home: Home, collected: dict) -> dict:
     }
 
 
-def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None) -> dict:
-    digest = hashlib.sha256(json.dumps(proposal, sort_keys=True).encode()).hexdigest()
+def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None, state: str | None = None) -> dict:
+    """Store the selection as awaiting approval; `state` is the digest of the inputs it was made from."""
+    digest = hashlib.sha256(json.dumps([proposal, state], sort_keys=True).encode()).hexdigest()
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE, lock=True)
         if d is not None and (d.state == "published" or d.digest == digest):
             return {"decision_id": d.id, "state": d.state, "changed": False}
-        inputs = {"submissions": sorted({x["submission_id"] for x in proposal["selected"] + proposal["rejected"]})}
+        inputs = {
+            "submissions": sorted({x["submission_id"] for x in proposal["selected"] + proposal["rejected"]}),
+            "state": state,
+        }
         if d is None:
             d = m.Decision(
                 year=year,
@@ -267,6 +276,7 @@ def publish(home: Home, year: int) -> dict:
             )
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
+        ensure_current(d, inputs_digest(home, year), f"pilotzones candidates run --year {year}")
         for c in d.proposal["selected"]:
             s.add(
                 m.Candidate(

@@ -18,6 +18,7 @@ from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import StageError
 from pilotzones.home import Home
+from pilotzones.proposals import ensure_current
 
 STAGE = "evaluation"
 
@@ -33,6 +34,7 @@ class Collected:
     # keys repeat attribute names ("late", "year") pickles differently after a reload, which would
     # change the cache key of the next step and defeat retry-from-failure.
     trace: str = "{}"
+    state: str = ""  # inputs_digest when collected: approval refuses a proposal the state has moved past
 
     @property
     def exceptions(self) -> list[dict]:
@@ -71,11 +73,15 @@ def check_can_run(home: Home, year: int) -> None:
 def inputs_digest(home: Home, year: int) -> str:
     """A digest of everything the stage reads from the state for `year`."""
     with session(home.db_url) as s:
-        zones = ledger.pilots_for(s, year)
-        files = {z: sub.id for z, sub in ledger.latest_on_time(s, STAGE, year).items()}
-        # An exception granted changes the state the stage read, whether or not it changes a file.
-        granted = [x.id for x in ledger.deadline_exceptions(s, year, STAGE)]
-        state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
+        return _state_digest(s, year)
+
+
+def _state_digest(s, year: int) -> str:
+    zones = ledger.pilots_for(s, year)
+    files = {z: sub.id for z, sub in ledger.latest_on_time(s, STAGE, year).items()}
+    # An exception granted changes the state the stage read, whether or not it changes a file.
+    granted = [x.id for x in ledger.deadline_exceptions(s, year, STAGE)]
+    state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
 
 
@@ -94,9 +100,10 @@ def collect(home: Home, year: int) -> Collected:
         counted = [latest[z] for z in zones if z in latest]
         exceptions = deadlines.applied(s, year, STAGE, prog.tz, counted, prog.moment("evaluation_deadline", year))
         counts = ledger.file_counts(s, STAGE, year)
+        state = _state_digest(s, year)
     counts.update(zones=len(zones), counted=len(files), missing=len(zones) - len(files))
     trace = json.dumps({"exceptions": exceptions, "counts": counts}, sort_keys=True, ensure_ascii=False)
-    return Collected(year, zones, files, values, late, trace)
+    return Collected(year, zones, files, values, late, trace, state)
 
 
 def score(home: Home, collected: Collected) -> scoring.Scores:
@@ -176,7 +183,7 @@ def build_proposal(home: Home, collected: Collected, scores: scoring.Scores, ran
 def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: dict, flow_run_id: str | None) -> dict:
     """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing."""
     year = collected.year
-    inputs = {"files": collected.files, "programme": home.programme.programme.id}
+    inputs = {"files": collected.files, "programme": home.programme.programme.id, "state": collected.state}
     digest = hashlib.sha256(json.dumps([proposal, inputs], sort_keys=True).encode()).hexdigest()
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE, lock=True)
@@ -261,6 +268,7 @@ def publish(home: Home, year: int) -> dict:
             raise StageError(f"no evaluation of {year} to approve: run `pilotzones evaluation run --year {year}`")
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
+        ensure_current(d, _state_digest(s, year), f"pilotzones evaluation run --year {year}")
         p = d.proposal
         for r in p["ranking"]:
             if r["yellow_card"]:

@@ -45,10 +45,10 @@ def decide(home: str, collected: dict) -> dict:
 
 
 @task(name="propose", **PERSIST)
-def propose(home: str, year: int, proposal: dict, flow_run_id: str | None) -> dict:
+def propose(home: str, year: int, proposal: dict, flow_run_id: str | None, state: str | None = None) -> dict:
     """Store the selection as awaiting approval."""
     fault("propose")
-    return c.propose(_home(home), year, proposal, flow_run_id)
+    return c.propose(_home(home), year, proposal, flow_run_id, state)
 
 
 @task(name="publish", **PERSIST)

@@ -123,3 +123,22 @@ def test_empty_selection_keeps_the_old_list_and_exited_county_is_never_a_candida
     assert r24["proposal"]["rejected"][0]["reason"].startswith("已退出")
     # Running the published stage again applies nothing.
     assert candidate_selection(home=str(home.path), year=2024, approve=True)["applied"] is False
+
+
+def test_approval_refuses_a_selection_made_before_a_new_review_sheet(home, tmp_path):
+    """Approving publishes what was reviewed: a proposal older than its inputs is refused, not published."""
+    from flows.candidates import publish_candidates
+    from pilotzones.errors import StageError
+
+    deadline = home.programme.moment("nomination_deadline", 2023)
+    nominate(home, tmp_path, 2023, "652900", ["652901", "652922"], deadline - timedelta(days=2))
+    review(home, tmp_path, 2023, {"652901": 80, "652922": 70})
+    first = candidate_selection(home=str(home.path), year=2023)
+    assert [x["adcode"] for x in first["proposal"]["selected"]] == ["652901", "652922"]
+    review(home, tmp_path, 2023, {"652901": 60, "652922": 70})
+    with pytest.raises(StageError, match="out of date"):
+        publish_candidates(home=str(home.path), year=2023)
+    assert year_status(home, 2023)["candidates"]["state"] == "awaiting_approval"
+    candidate_selection(home=str(home.path), year=2023)
+    assert publish_candidates(home=str(home.path), year=2023)["applied"]
+    assert [x["adcode"] for x in year_status(home, 2023)["candidates"]["selected"]] == ["652922", "652901"]

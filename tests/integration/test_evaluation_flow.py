@@ -118,6 +118,19 @@ def test_new_file_before_approval_rebuilds_the_proposal(home, tmp_path):
     assert year_status(home, 2022)["evaluation"]["ranking"][0]["total"] == 686.0
 
 
+def test_approval_refuses_a_proposal_made_before_a_new_file(home, tmp_path):
+    """Approving publishes what was reviewed: a proposal older than its inputs is refused, not published."""
+    send(home, tmp_path, 2022, {z: 0.5 for z in PILOTS})
+    december_evaluation(home=str(home.path), year=2022)
+    send(home, tmp_path, 2022, {"654002": 0.7}, at=on_time(home, 2022, 1))
+    with pytest.raises(StageError, match="out of date"):
+        publish_evaluation(home=str(home.path), year=2022)
+    assert year_status(home, 2022)["evaluation"]["state"] == "awaiting_approval"
+    december_evaluation(home=str(home.path), year=2022)
+    assert publish_evaluation(home=str(home.path), year=2022)["applied"]
+    assert year_status(home, 2022)["evaluation"]["ranking"][0]["total"] == 686.0
+
+
 def test_a_year_cannot_run_while_the_previous_awaits_approval(home, tmp_path):
     send(home, tmp_path, 2022, {z: 0.5 for z in PILOTS})
     december_evaluation(home=str(home.path), year=2022)
