@@ -220,7 +220,10 @@ def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
                 }
             )
     nominating = sorted({c["prefecture"] for c in proposal.get("selected", []) if c.get("prefecture")} | set(by_pref))
-    common = {"candidates": selected, "slots": ctx.prog.rules.candidate_slots}
+    # The list notice names the deadline exceptions the selection applied: the list is only fair if
+    # every prefecture can see who was given more time.
+    exceptions = _exceptions(ctx, proposal.get("exceptions", []), reg.name)
+    common = {"candidates": selected, "slots": ctx.prog.rules.candidate_slots, "exceptions": exceptions}
     out: list[Notice] = []
     for pref in sorted(by_pref):
         name = reg.name(pref)
@@ -361,7 +364,7 @@ def _card_line(ranking: list[dict]) -> tuple[float | None, float | None]:
 
 
 def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
-    """The deadline exceptions the evaluation applied, as the summary lists them."""
+    """The deadline exceptions a stage applied, as its notices list them."""
     from datetime import datetime
 
     tz = ctx.prog.tz

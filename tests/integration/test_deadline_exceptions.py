@@ -243,3 +243,12 @@ def test_an_extension_for_a_prefectures_nominations(home, tmp_path):
 
     (shown,) = status_json(home)["exceptions"]
     assert (shown["stage"], shown["adcode"], shown["until"]) == ("candidates", "652900", "2022-10-03T18:00:00+08:00")
+    # Every nominating prefecture's notice of the list says who was given more time, and why.
+    with session(home.db_url) as s:
+        texts = s.scalars(
+            select(m.OutboxNotice.text).where(
+                m.OutboxNotice.kind == "candidate_selection", m.OutboxNotice.recipient == "652300"
+            )
+        ).all()
+    assert len(texts) == 1
+    assert "阿克苏地区（652900）：准予延期推荐至2022年10月3日18时00分00秒，理由：地区换届，材料延迟" in texts[0]
