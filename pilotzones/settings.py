@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PREFIX = "PILOTZONES_"
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PILOTZONES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
     home: Path = Path(".pilotzones")
     # SQLAlchemy URL of the state database; default: SQLite file in the home.
@@ -23,4 +27,20 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
+    """The settings as the environment gives them now.
+
+    Reading them costs about a millisecond (pydantic-settings inspects every field and the whole
+    environment), and `Home.db_url` asks for them at every database access: so they are read once
+    per distinct set of `PILOTZONES_*` variables. Changing one (as tests do) gives fresh settings.
+    """
+    return _settings(prefixed_environment())
+
+
+def prefixed_environment() -> tuple[tuple[str, str], ...]:
+    """The `PILOTZONES_*` variables, the only ones Settings reads (names are case-insensitive)."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(PREFIX)))
+
+
+@lru_cache(maxsize=8)
+def _settings(_environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
