@@ -4,6 +4,10 @@ files in the home's outbox folder when no SMTP host is configured.
 Each notice is marked `sending` (committed) before it goes out and `sent` right after, so a rerun
 never sends a notice marked sent. A notice left `sending` by a process that died mid-send is sent
 again by the next run, with the same Message-ID (at-least-once for that one message only).
+
+Through SMTP that holds per message, one transaction per mark. A transport whose messages can be
+written again harmlessly (`replayable`: the `.eml` files, one per identity) is marked per chunk of
+messages instead: a chunk left `sending` by a crash is written again onto the same files.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 
 from pilotzones import clock
 from pilotzones import programme as programme_mod
@@ -121,6 +126,9 @@ def connection_lost(exc: BaseException) -> bool:
 
 
 class Transport(Protocol):
+    """Sends messages. A transport may set `replayable = True` when sending a message again
+    replaces the first copy rather than adding a second (see `_send_chunk`)."""
+
     def open(self) -> None: ...
     def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str: ...
     def close(self) -> None: ...
@@ -194,6 +202,9 @@ class SmtpTransport:
 
 class EmlTransport:
     """Writes each message as an `.eml` file in the outbox folder, named by its identity."""
+
+    # The same identity always lands on the same file: writing a message again duplicates nothing.
+    replayable = True
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -291,6 +302,10 @@ class _Line:
         self.open = False
 
 
+# Notices prepared per transaction; with a replayable transport also marked per transaction.
+CHUNK = 500
+
+
 def _deliver(
     home: Home,
     retry: RetryPolicy,
@@ -301,13 +316,20 @@ def _deliver(
 ) -> DeliveryReport:
     directory, prog = _directory(home)
     sender = Recipient(prog.programme.authority, valid_email(cfg.mail_from) or DEFAULT_FROM)
+    url = home.db_url  # resolved once: every mark of the batch goes to this database
+    # Writing a message again replaces the same file, so marks can be kept per chunk of messages.
+    replayable = bool(getattr(transport, "replayable", False))
     report = DeliveryReport()
     line = _Line(transport, retry)
     try:
-        for row_id in _pending(home, directory):
-            prepared = _prepare(home, row_id, directory, sender, prog)
-            if prepared is not None and _send_one(home, row_id, prepared, sender.email, line, retry):
-                report.sent += 1
+        ids = _pending(url, directory)
+        for start in range(0, len(ids), CHUNK):
+            prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
+            if replayable:
+                report.sent += _send_chunk(url, prepared, sender.email, line, retry)
+            else:
+                for row_id, p in prepared:
+                    report.sent += _send_one(url, row_id, p, sender.email, line, retry)
     except _Stop as stop:
         report.error = str(stop)
     finally:
@@ -320,59 +342,113 @@ def _deliver(
 
 
 def _prepare(
-    home: Home, row_id: int, directory: Directory, sender: Recipient, prog: programme_mod.Programme
-) -> _Prepared | None:
-    """The message of one notice, addressed from the directory as it is now; None: no address."""
-    with session(home.db_url) as s:
-        row = s.get(m.OutboxNotice, row_id)
-        assert row is not None
-        to = directory.recipient(row.recipient, row.email_hint)
-        if to is None:
-            row.state, row.updated_at = "no_recipient", clock.now()
-            return None
-        cc = [r for r in directory.copies(row.recipient, row.cc) if r.email.lower() != to.email.lower()]
-        msg = message.build(
-            subject=row.subject,
-            text=row.text,
-            html=row.html,
-            message_id=row.message_id,
-            kind=row.kind,
-            year=row.year,
-            about=row.about,
-            sender=sender,
-            to=to,
-            cc=cc,
-            date=clock.now().astimezone(prog.tz),
-            number=row.doc_number,
-        )
-        write_printable(home, row)
-        name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")
-        return _Prepared(msg, to.email, [r.email for r in cc], str(name))
+    home: Home,
+    url: str,
+    ids: list[int],
+    directory: Directory,
+    sender: Recipient,
+    prog: programme_mod.Programme,
+) -> list[tuple[int, _Prepared]]:
+    """The messages of these notices (in id order), addressed from the directory as it is now.
+
+    A notice the directory has no address for is marked `no_recipient` instead, in the same
+    transaction that reads the chunk.
+    """
+    out: list[tuple[int, _Prepared]] = []
+    t = m.OutboxNotice
+    with session(url) as s:
+        for row in s.scalars(select(t).where(t.id.in_(ids)).order_by(t.id)):
+            to = directory.recipient(row.recipient, row.email_hint)
+            if to is None:
+                row.state, row.updated_at = "no_recipient", clock.now()
+                continue
+            cc = [r for r in directory.copies(row.recipient, row.cc) if r.email.lower() != to.email.lower()]
+            msg = message.build(
+                subject=row.subject,
+                text=row.text,
+                html=row.html,
+                message_id=row.message_id,
+                kind=row.kind,
+                year=row.year,
+                about=row.about,
+                sender=sender,
+                to=to,
+                cc=cc,
+                date=clock.now().astimezone(prog.tz),
+                number=row.doc_number,
+            )
+            write_printable(home, row)
+            name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")
+            out.append((row.id, _Prepared(msg, to.email, [r.email for r in cc], str(name))))
+    return out
 
 
-def _send_one(home: Home, row_id: int, p: _Prepared, sender: str, line: _Line, retry: RetryPolicy) -> bool:
-    """Send one notice with retries; True once sent. Each try is recorded before it is made."""
-    for attempt in range(retry.attempts):
-        line.ensure()
-        _mark(home, row_id, "sending", attempt=True, to=p.to, cc=p.cc)
+def _send_chunk(url: str, prepared: list[tuple[int, _Prepared]], sender: str, line: _Line, retry: RetryPolicy) -> int:
+    """Send a chunk through a replayable transport in two transactions rather than two per message.
+
+    Every notice of the chunk is marked `sending` (its try recorded before it is made), all are
+    written, then all are marked `sent` together. A process that dies in between leaves them
+    `sending`: the next run writes them again with the same Message-ID onto the same files, so no
+    message exists twice, and none marked `sent` is ever written again. At the first failure the
+    rest of the chunk goes one message at a time, with retries, as through SMTP.
+    """
+    if not prepared:
+        return 0
+    line.ensure()
+    _mark_tries(url, prepared)
+    done: list[tuple[int, str]] = []
+    for k, (row_id, p) in enumerate(prepared):
         try:
             answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
         except Exception as exc:
-            code, text = answer_of(exc)
-            if connection_lost(exc):
-                line.drop()
-            if not transient(exc):
-                _mark(home, row_id, "failed", code=code, answer=text)
-                log.warning("notice %s failed for good: %s", row_id, text)
-                return False
-            _mark(home, row_id, "queued", code=code, answer=text)
-            log.info("notice %s not sent yet (%s); attempt %d", row_id, text, attempt + 1)
-            if attempt + 1 < retry.attempts:
-                time.sleep(retry.delay(attempt))
-            continue
-        _mark(home, row_id, "sent", code=250, answer=answer, sent=True)
+            rest = prepared[k + 1 :]
+            # Those written so far are sent; those after this one were not tried after all.
+            _mark_sent(url, done, untried=[r for r, _ in rest])
+            sent = len(done)
+            if _failed(url, row_id, exc, line, retry, attempt=0):
+                sent += _send_one(url, row_id, p, sender, line, retry, tried=1)
+            return sent + sum(_send_one(url, r, q, sender, line, retry) for r, q in rest)
+        done.append((row_id, answer))
+    _mark_sent(url, done)
+    return len(done)
+
+
+def _send_one(
+    url: str, row_id: int, p: _Prepared, sender: str, line: _Line, retry: RetryPolicy, *, tried: int = 0
+) -> bool:
+    """Send one notice with retries; True once sent. Each try is recorded before it is made.
+
+    `tried`: tries the caller already made and recorded.
+    """
+    for attempt in range(tried, retry.attempts):
+        line.ensure()
+        _mark(url, row_id, "sending", attempt=True, to=p.to, cc=p.cc)
+        try:
+            answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
+        except Exception as exc:
+            if _failed(url, row_id, exc, line, retry, attempt):
+                continue
+            return False
+        _mark(url, row_id, "sent", code=250, answer=answer, sent=True)
         return True
     return False
+
+
+def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPolicy, attempt: int) -> bool:
+    """Record a failed try; True when another is worth making (after the back-off, waited here)."""
+    code, text = answer_of(exc)
+    if connection_lost(exc):
+        line.drop()
+    if not transient(exc):
+        _mark(url, row_id, "failed", code=code, answer=text)
+        log.warning("notice %s failed for good: %s", row_id, text)
+        return False
+    _mark(url, row_id, "queued", code=code, answer=text)
+    log.info("notice %s not sent yet (%s); attempt %d", row_id, text, attempt + 1)
+    if attempt + 1 >= retry.attempts:
+        return False
+    time.sleep(retry.delay(attempt))
+    return True
 
 
 def _open(transport: Transport, retry: RetryPolicy) -> None:
@@ -391,10 +467,10 @@ def _open(transport: Transport, retry: RetryPolicy) -> None:
     raise _Stop(f"cannot reach the mail server: {text}" if code is None else f"the mail server answered {text}")
 
 
-def _pending(home: Home, directory: Directory) -> list[int]:
+def _pending(url: str, directory: Directory) -> list[int]:
     """Ids to send now, after giving waiting notices the addresses the directory now has."""
     t = m.OutboxNotice
-    with session(home.db_url) as s:
+    with session(url) as s:
         for row in s.scalars(select(t).where(t.state.in_(("no_recipient", "failed")))):
             to = directory.recipient(row.recipient, row.email_hint)
             if to is None:
@@ -417,7 +493,7 @@ def _pending(home: Home, directory: Directory) -> list[int]:
 
 
 def _mark(
-    home: Home,
+    url: str,
     row_id: int,
     state: str,
     *,
@@ -428,19 +504,55 @@ def _mark(
     cc: list[str] | None = None,
     sent: bool = False,
 ) -> None:
+    """One notice's new state, committed on its own (one UPDATE, no read first)."""
+    t = m.OutboxNotice.__table__
     now = clock.now()
-    with session(home.db_url) as s:
-        row = s.get(m.OutboxNotice, row_id)
-        assert row is not None
-        row.state, row.updated_at = state, now
-        if attempt:
-            row.attempts += 1
-        if to is not None:
-            row.to_addr, row.cc_addrs = to, list(cc or [])
-        if answer is not None:
-            row.last_code, row.last_answer = code, answer[:2000]
-        if sent:
-            row.sent_at = now
+    values: dict = {"state": state, "updated_at": now}
+    if attempt:
+        values["attempts"] = t.c.attempts + 1
+    if to is not None:
+        values["to_addr"], values["cc_addrs"] = to, list(cc or [])
+    if answer is not None:
+        values["last_code"], values["last_answer"] = code, answer[:2000]
+    if sent:
+        values["sent_at"] = now
+    with session(url) as s:
+        s.execute(update(t).where(t.c.id == row_id).values(**values))
+
+
+def _mark_tries(url: str, prepared: list[tuple[int, _Prepared]]) -> None:
+    """A chunk about to be sent: each `sending`, one more try, to these addresses (one transaction)."""
+    t = m.OutboxNotice.__table__
+    statement = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(
+            state="sending",
+            attempts=t.c.attempts + 1,
+            to_addr=bindparam("b_to"),
+            cc_addrs=bindparam("b_cc"),
+            updated_at=clock.now(),
+        )
+    )
+    with session(url) as s:
+        s.execute(statement, [{"b_id": i, "b_to": p.to, "b_cc": list(p.cc)} for i, p in prepared])
+
+
+def _mark_sent(url: str, done: list[tuple[int, str]], untried: Sequence[int] = ()) -> None:
+    """A chunk's messages sent (with the transport's answer) in one transaction; `untried` ones lose
+    the try recorded for them."""
+    t = m.OutboxNotice.__table__
+    now = clock.now()
+    with session(url) as s:
+        if done:
+            statement = (
+                update(t)
+                .where(t.c.id == bindparam("b_id"))
+                .values(state="sent", last_code=250, last_answer=bindparam("b_answer"), sent_at=now, updated_at=now)
+            )
+            s.execute(statement, [{"b_id": i, "b_answer": a[:2000]} for i, a in done])
+        if untried:
+            s.execute(update(t).where(t.c.id.in_(untried)).values(attempts=t.c.attempts - 1))
 
 
 class NoticesUnsent(PilotzonesError):

@@ -17,6 +17,7 @@ from pilotzones.home import PROGRAMME_FILE, Home
 from pilotzones.notices import (
     KINDS,
     NoticesUnsent,
+    RetryPolicy,
     call_notices,
     candidate_notices,
     deliver,
@@ -27,6 +28,7 @@ from pilotzones.notices import (
     submission_rejected_notice,
     unsent,
 )
+from pilotzones.notices.delivery import EmlTransport
 from tests.smtp_server import Recorder, free_port, self_signed_cert, smtp_server
 from tests.support import full_marks
 
@@ -608,3 +610,61 @@ def test_without_an_smtp_host_notices_are_eml_files_in_the_outbox_once_each(home
     queue(home, call_notices(home, 2023, "evaluation_call"))
     numbers = [(r.doc_year, r.doc_seq) for r in rows(home)]
     assert sorted(numbers) == [(2023, n) for n in range(1, 22)]
+
+
+class _FlakyFiles(EmlTransport):
+    """`.eml` files, but the disk refuses the writes numbered in `fail` (counted from 1)."""
+
+    def __init__(self, folder, fail: dict[int, Exception]) -> None:
+        super().__init__(folder)
+        self.fail, self.calls, self.written = fail, 0, []
+
+    def send(self, msg, sender, rcpts, name):
+        self.calls += 1
+        if self.calls in self.fail:
+            raise self.fail[self.calls]
+        self.written.append(msg["Message-ID"])
+        return super().send(msg, sender, rcpts, name)
+
+
+def test_eml_chunks_count_each_try_once_and_a_write_failing_midway_loses_and_repeats_nothing(home, monkeypatch):
+    """The .eml outbox is marked per chunk: a transient failure midway is retried, a lasting one
+    fails that notice only, and the notices after it are tried once each."""
+    monkeypatch.delenv("PILOTZONES_SMTP_HOST", raising=False)
+    assert queue(home, call_notices(home, 2023, "nomination_call")) == 15
+    flaky = _FlakyFiles(home.outbox, {3: OSError(28, "No space left on device"), 6: ValueError("bad")})
+    report = deliver(home, transport=flaky, retry=RetryPolicy(attempts=3, backoff=0))
+    assert (report.sent, report.failed, report.queued) == (14, 1, 0)
+    assert len(flaky.written) == len(set(flaky.written)) == 14
+    by_attempts = sorted((r.attempts, r.state) for r in rows(home))
+    # The third notice took two tries; the fifth write (sixth call) failed for good; others one try.
+    assert by_attempts == [(1, "failed")] + [(1, "sent")] * 13 + [(2, "sent")]
+    assert deliver(home).sent == 0  # a notice failed for good stays failed
+
+
+def test_eml_chunk_left_sending_by_a_crash_is_written_again_onto_the_same_files(home, monkeypatch):
+    """A process dying between writing a chunk and marking it sent leaves it `sending`; the next
+    run writes the same messages (same Message-ID) onto the same files: no file is added."""
+    monkeypatch.delenv("PILOTZONES_SMTP_HOST", raising=False)
+    assert queue(home, call_notices(home, 2023, "nomination_call")) == 15
+
+    class Crash(BaseException):
+        pass
+
+    def dies_before_marking(*_args, **_kwargs):
+        raise Crash
+
+    import pilotzones.notices.delivery as delivery
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "_mark_sent", dies_before_marking)
+        with pytest.raises(Crash):
+            deliver(home)
+    assert {r.state for r in rows(home)} == {"sending"}
+    first = {f.name: message_from_bytes(f.read_bytes())["Message-ID"] for f in home.outbox.rglob("*.eml")}
+    assert len(first) == 15
+    report = deliver(home)
+    assert (report.sent, report.unsent) == (15, 0)
+    again = {f.name: message_from_bytes(f.read_bytes())["Message-ID"] for f in home.outbox.rglob("*.eml")}
+    assert again == first
+    assert deliver(home).sent == 0
