@@ -218,7 +218,8 @@ def ingest(report: Report, home: Any, paths: list[Path], year: int, profile: Pat
 
     at = home.programme.moment("evaluation_deadline", year) - timedelta(days=1)
     parts = [
-        (batch, "read_table", "  read_table (per file)"),
+        (batch, "read_columns", "  read (per file, to column lists)"),
+        (batch, "_combine", "  one frame of all files"),
         (batch, "prepare", "  prepare (helper columns, once)"),
         (gx, "validate", "  GX validate (one run)"),
         (batch, "_county_suspects", "  county screen"),

@@ -1,7 +1,7 @@
 """Check many evaluation files at once: one Great Expectations run over all of them, same errors per file.
 
 Validating thousands of 48-row frames one by one costs GX's fixed overhead thousands of times; here the
-files are read one by one, concatenated into one frame with a file index, prepared once and validated
+files are read one by one into column lists, built into one frame with a file index, prepared once and validated
 once against a batch variant of the evaluation suite. The two per-file expectations are rewritten so
 they mean the same on the combined frame:
 
@@ -18,16 +18,15 @@ file) are checked one by one with `check_evaluation`.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pilotzones.gcpause import no_cyclic_gc
 from pilotzones.intake import RowError, gx
 from pilotzones.intake.evaluation import (
     EvaluationCheck,
@@ -35,7 +34,7 @@ from pilotzones.intake.evaluation import (
     check_evaluation,
     prepare,
 )
-from pilotzones.intake.read import ROW, FileUnreadable, read_table
+from pilotzones.intake.read import ROW, FileUnreadable, read_columns, table_frame
 from pilotzones.intake.suites import load_suite, ordered, row_errors
 from pilotzones.programme import Programme
 from pilotzones.register import Register, normalize_text
@@ -88,21 +87,8 @@ def check_evaluation_batch(
     An unreadable file does not raise: its result has no county and one whole-file error, the one
     `submit` records for it.
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _check_batch(files, year, programme, register, pilots, suites_dir)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Thousands of small frames trigger many full collections that scan every live object (GX,
-    SQLAlchemy, the frames) and find no cycles worth freeing mid-batch: about a tenth of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _check_batch(
@@ -118,19 +104,19 @@ def _check_batch(
     original = _rewritten(suite, batch_suite) if batch_suite is not None else {}
     one_by_one = {"year": year, "programme": programme, "register": register, "pilots": pilots}
     results: list[EvaluationCheck | None] = [None] * len(files)
-    groups: dict[tuple[str, ...], list[tuple[int, pd.DataFrame]]] = {}
+    groups: dict[tuple[str, ...], list[tuple[int, dict[str, list]]]] = {}
     for i, (data, filename) in enumerate(files):
         try:
-            frame = read_table(data, filename)
+            columns = read_columns(data, filename)
         except FileUnreadable as exc:
             results[i] = EvaluationCheck(None, None, errors=[RowError(None, None, "§3", str(exc))])
             continue
-        if batch_suite is None or frame.empty or any(str(c).startswith(_OURS) for c in frame.columns):
+        if batch_suite is None or not columns[ROW] or any(c.startswith(_OURS) for c in columns):
             # Rare: the row-count check, our helper names or the suite itself only make sense per file.
             results[i] = check_evaluation(data, filename, **one_by_one, suites_dir=suites_dir)
             continue
         # Files with the same columns share every table-level outcome and every skipped check.
-        groups.setdefault(tuple(sorted(frame.columns)), []).append((i, frame))
+        groups.setdefault(tuple(sorted(columns)), []).append((i, columns))
     for members in groups.values():
         for i, check in _check_group(members, batch_suite, original, year, programme, register, pilots).items():
             results[i] = check
@@ -187,7 +173,7 @@ def _parameters(kwargs: dict[str, Any]) -> set[str]:
 
 
 def _check_group(
-    members: list[tuple[int, pd.DataFrame]],
+    members: list[tuple[int, dict[str, list]]],
     suite: dict[str, Any],
     original: dict[str, dict[str, Any]],
     year: int,
@@ -218,10 +204,16 @@ def _check_group(
     return out
 
 
-def _combine(members: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
-    """One frame of all members' rows, in file then row order, with each row's batch position."""
-    frame = pd.concat([f for _, f in members], ignore_index=True)
-    frame[FILE] = np.repeat([i for i, _ in members], [len(f) for _, f in members])
+def _combine(members: list[tuple[int, dict[str, list]]]) -> pd.DataFrame:
+    """One frame of all members' rows, in file then row order, with each row's batch position.
+
+    Built once from the files' column lists (as `read_table` builds one file's frame), in the
+    first file's column order, as concatenating the files' frames would give.
+    """
+    names = list(members[0][1])
+    joined = {name: [v for _, columns in members for v in columns[name]] for name in names}
+    frame = table_frame(joined)
+    frame[FILE] = np.repeat([i for i, _ in members], [len(columns[ROW]) for _, columns in members])
     return frame
 
 

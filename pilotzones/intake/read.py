@@ -26,6 +26,15 @@ class FileUnreadable(PilotzonesError):
 
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """Read `data` as a table of stripped strings with a `_row` column; raise FileUnreadable."""
+    return table_frame(read_columns(data, filename))
+
+
+def read_columns(data: bytes, filename: str) -> dict[str, list]:
+    """What `read_table` reads, as plain lists per column (`_row`: the file row numbers, last).
+
+    For a batch of files: building thousands of small frames costs more than reading the files, so
+    a batch reads lists and builds one frame for all of them (`table_frame` builds one file's).
+    """
     if not data or not data.strip():
         raise FileUnreadable("文件为空，没有任何内容。")
     suffix = PurePath(filename).suffix.lower()
@@ -35,7 +44,7 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         records = _xlsx_records(data)
     else:
         records = _csv_records(_decode(data))
-    return _frame(records)
+    return _columns(records)
 
 
 def _decode(data: bytes) -> str:
@@ -78,7 +87,7 @@ def _xlsx_records(data: bytes) -> list[list[str]]:
     return [["" if v is None else str(v) for v in row] for row in sheet.itertuples(index=False, name=None)]
 
 
-def _frame(records: Sequence[Sequence[str]]) -> pd.DataFrame:
+def _columns(records: Sequence[Sequence[str]]) -> dict[str, list]:
     rows = [(n, [c.strip() for c in r]) for n, r in enumerate(records, start=1)]
     rows = [(n, cells) for n, cells in rows if any(cells)]
     if not rows:
@@ -96,6 +105,11 @@ def _frame(records: Sequence[Sequence[str]]) -> pd.DataFrame:
         for i, name in zip(keep, kept, strict=True):
             columns[name].append(cells[i] if i < len(cells) else "")
         columns[ROW].append(number)
+    return columns
+
+
+def table_frame(columns: dict[str, list]) -> pd.DataFrame:
+    """The frame of columns read by `read_columns`: strings, and `_row` as integers."""
     frame = pd.DataFrame({k: pd.Series(v, dtype=str) for k, v in columns.items() if k != ROW})
     frame[ROW] = pd.Series(columns[ROW], dtype="int64")
     return frame

@@ -29,6 +29,7 @@ from pilotzones import programme as programme_mod
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import ConfigError, PilotzonesError
+from pilotzones.gcpause import no_cyclic_gc
 from pilotzones.home import PROGRAMME_FILE, Home
 from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.notices import message
@@ -324,12 +325,14 @@ def _deliver(
     try:
         ids = _pending(url, directory)
         for start in range(0, len(ids), CHUNK):
-            prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
-            if replayable:
-                report.sent += _send_chunk(url, prepared, sender.email, line, retry)
-            else:
-                for row_id, p in prepared:
-                    report.sent += _send_one(url, row_id, p, sender.email, line, retry)
+            # The email package makes many objects per message (header parse trees): see no_cyclic_gc.
+            with no_cyclic_gc():
+                prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
+                if replayable:
+                    report.sent += _send_chunk(url, prepared, sender.email, line, retry)
+                else:
+                    for row_id, p in prepared:
+                        report.sent += _send_one(url, row_id, p, sender.email, line, retry)
     except _Stop as stop:
         report.error = str(stop)
     finally:
