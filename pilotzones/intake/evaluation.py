@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,22 +67,34 @@ def prepare(frame: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     kinds = programme.rubric.key_kinds()
     if "key" in frame:
-        keys = frame["key"].map(_key)
+        keys = map_distinct(frame["key"], _key)
         frame["key"] = keys.where(keys != "", None)
         frame["first_row"] = frame.groupby("key")[ROW].transform("min")
     if "value" in frame:
-        number = frame["value"].map(canonical_number)
+        number = map_distinct(frame["value"], canonical_number)
         frame["number"] = number
         frame["value_num"] = pd.to_numeric(number, errors="coerce").astype("float64")
-        frame["value_decimals"] = number.map(_decimals).astype("float64")
+        frame["value_decimals"] = map_distinct(number, _decimals).astype("float64")
     if "key" in frame and "value" in frame:
         _split_by_kind(frame, kinds)
         _pair_limits(frame, share_pairs(programme))
     if "year" in frame:
-        frame["year_text"] = frame["year"].map(year_text)
+        frame["year_text"] = map_distinct(frame["year"], year_text)
     if "adcode" in frame:
-        frame["adcode6"] = frame["adcode"].map(normalize_adcode)
+        frame["adcode6"] = map_distinct(frame["adcode"], normalize_adcode)
     return frame
+
+
+def map_distinct(values: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """`values.map(fn)`, calling `fn` once per distinct value rather than once per row.
+
+    A batch of thousands of files repeats the same keys, years and codes in every file; the
+    distinct values are mapped by `Series.map` itself, so the result has the dtype it would have.
+    """
+    codes, _ = pd.factorize(values, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)  # codes number values by first appearance
+    mapped = values.iloc[first].map(fn)
+    return mapped.take(codes).set_axis(values.index).rename(values.name)
 
 
 def _key(value: object) -> str:
@@ -96,9 +110,9 @@ def _decimals(number: object) -> float:
 
 
 def _split_by_kind(frame: pd.DataFrame, kinds: dict[str, tuple[str, int | None]]) -> None:
-    kind = frame["key"].map(lambda k: kinds.get(k, (None, None))[0] if isinstance(k, str) else None)
+    kind = map_distinct(frame["key"], lambda k: kinds.get(k, (None, None))[0] if isinstance(k, str) else None)
     points, counts = kind == "points", kind == "count"
-    weight = frame["key"].map(lambda k: kinds.get(k, (None, None))[1] if isinstance(k, str) else None)
+    weight = map_distinct(frame["key"], lambda k: kinds.get(k, (None, None))[1] if isinstance(k, str) else None)
     frame["max_allowed"] = pd.to_numeric(weight.where(points), errors="coerce").astype("float64")
     frame["score"] = frame["value_num"].where(points)
     frame["decimals"] = frame["value_decimals"].where(points)
@@ -109,9 +123,9 @@ def _split_by_kind(frame: pd.DataFrame, kinds: dict[str, tuple[str, int | None]]
 def _pair_limits(frame: pd.DataFrame, pairs: dict[str, str]) -> None:
     # Each numerator row is checked against the first submitted value of its denominator key.
     first = frame.dropna(subset=["key"]).drop_duplicates("key").set_index("key")["count"]
-    pair_key = frame["key"].map(lambda k: pairs.get(k) if isinstance(k, str) else None)
+    pair_key = map_distinct(frame["key"], lambda k: pairs.get(k) if isinstance(k, str) else None)
     frame["pair_key"] = pair_key
-    limit = pair_key.map(lambda k: first.get(k, np.nan) if isinstance(k, str) else np.nan)
+    limit = map_distinct(pair_key, lambda k: first.get(k, np.nan) if isinstance(k, str) else np.nan)
     frame["pair_limit"] = limit.astype("float64")
 
 
