@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 
 from pilotzones import clock, deadlines, ledger, ranking, sanctions, scoring
 from pilotzones.db import models as m
@@ -289,9 +289,15 @@ def publish(home: Home, year: int) -> dict:
         return {"decision_id": d.id, "state": d.state, "applied": True}
 
 
-def item_scores(home: Home, year: int) -> list[m.ItemScore]:
+def item_scores(home: Home, year: int) -> list[Row[tuple[str, int, float, str | None]]]:
+    """(adcode, item, points, flag) of every item scored by the evaluation of `year`.
+
+    Plain rows, not ItemScore objects: at national scale there are over a hundred thousand, and
+    loading each into the session costs far more than reading its four columns.
+    """
+    t = m.ItemScore.__table__
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
         if d is None:
             return []
-        return list(s.scalars(select(m.ItemScore).where(m.ItemScore.decision_id == d.id)))
+        return list(s.execute(select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == d.id)))

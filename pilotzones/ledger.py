@@ -159,7 +159,8 @@ def values_frame(s: Session, submission_ids: Iterable[int]) -> pd.DataFrame:
         rows += s.execute(
             select(t.c.submission_id, t.c.adcode, t.c.key, t.c.value).where(t.c.submission_id.in_(chunk))
         ).all()
-    return pd.DataFrame(rows, columns=cols)
+    # Plain tuples: pandas builds a frame from them several times faster than from Row objects.
+    return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
 
 def card_years(s: Session, adcodes: Iterable[str]) -> dict[str, set[int]]:
