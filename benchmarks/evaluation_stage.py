@@ -82,21 +82,14 @@ def timed(report: Report, name: str, part: str = "stage") -> Iterator[None]:
 # --- set-up -----------------------------------------------------------------------------------------
 
 
-def zones(n: int) -> tuple[list[str], int]:
-    """The first `n` county-level codes of the national register a file can name; and how many were passed over.
-
-    A county whose official name another county shares (朝阳区: 110105 and 220104) cannot be named in a
-    file at national scale (the register resolves the name to one code only), so it is passed over.
-    """
+def zones(n: int) -> list[str]:
+    """The first `n` county-level codes of the national register."""
     from pilotzones.register import load_register
 
-    register = load_register("000000")
-    usable = [c for c in register.counties if register.names_match(c, register.name(c))]
-    if n > len(usable):
-        raise SystemExit(f"--zones {n}: the national register has {len(usable)} usable county-level codes")
-    chosen = usable[:n]
-    passed_over = list(register.counties).index(chosen[-1]) + 1 - n if chosen else 0
-    return chosen, passed_over
+    codes = list(load_register("000000").counties)
+    if n > len(codes):
+        raise SystemExit(f"--zones {n}: the national register has {len(codes)} county-level codes")
+    return codes[:n]
 
 
 def programme_text(codes: list[str]) -> str:
@@ -466,12 +459,7 @@ def _set_up(report: Report, args: argparse.Namespace, work: Path) -> tuple[Any, 
     from pilotzones.home import init_home
     from pilotzones.intake import gx
 
-    codes, passed_over = zones(args.zones)
-    if passed_over:
-        report.notes.append(
-            f"{passed_over} county codes among the first were passed over: their official name is shared "
-            "by another county, so Register.names_match cannot accept it at national scale."
-        )
+    codes = zones(args.zones)
     programme = work / "national.toml"
     programme.write_text(programme_text(codes), encoding="utf-8")
     with timed(report, "init home (migrations, seed pilots)", "setup"):
