@@ -8,13 +8,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows import approval
+from flows import stage
 from pilotzones import candidates as c
-from pilotzones import runlog
 from pilotzones.home import Home
-from pilotzones.locks import stage_lock
 from tasks import candidates as t
-from tasks import notices as n
 
 
 def _markdown(p: dict) -> str:
@@ -27,13 +24,7 @@ def _markdown(p: dict) -> str:
     lines += [f"| {x['rank']} | {x['adcode']} | {x['county']} | {x['review_score']:g} |" for x in p["selected"]]
     lines += ["", "| not counted | reason |", "|---|---|"]
     lines += [f"| {x['adcode']} | {x['reason']} |" for x in p["rejected"]]
-    for x in p.get("exceptions", []):
-        what = (
-            f"deadline extended to {x['until']}"
-            if x["kind"] == "extension"
-            else f"late file {x['submission_id']} accepted"
-        )
-        lines.append(f"\nDeadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
+    lines += ["", *stage.exception_lines(p.get("exceptions", []))]
     return "\n".join(lines)
 
 
@@ -43,25 +34,7 @@ def candidate_selection(
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    with runlog.recorded(home, "candidates", year, "candidate-selection", _run_id()) as run:
-        with stage_lock(Home(Path(home)).db_url, "candidates", year):
-            result = _run(home, year, approve, run.counts)
-        run.outcome = result["state"]
-        if result["state"] == "published" and not result["applied"]:
-            run.message = "already published; nothing applied again"
-        if result["state"] == "awaiting_approval" and wait_for_approval:
-            run.mark("awaiting_approval", "paused: resume in the Prefect UI, or pilotzones approve")
-            answer = approval.wait_for_approval("candidates", year)
-            run.message = None
-            if answer is not None and answer.approve:
-                published = _publish(home, year, run.counts)
-                result.update(state="published", applied=published["applied"])
-                run.outcome = "published"
-    return result
-
-
-def _run_id() -> str | None:
-    return str(flow_run.get_id() or "") or None
+    return stage.run_to_approval("candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval)
 
 
 def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
@@ -71,7 +44,7 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     done = t.check_stage(home, year)
     if done is not None:
         log.info("candidate selection %s is already published; nothing to apply", year)
-        counts.update(_notify(home, year, done))
+        counts.update(stage.notify("candidates", home, year, done))
         return {"year": year, "state": "published", "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = collected.get("files") or {}
@@ -112,30 +85,11 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     if approve and state != "published":
         applied = t.publish(home, year)["applied"]
         state = "published"
-        counts.update(_notify(home, year, proposal))
+        counts.update(stage.notify("candidates", home, year, proposal))
     return {"year": year, "state": state, "applied": applied, "proposal": proposal}
 
 
 @flow(name="publish-candidates")
 def publish_candidates(home: str, year: int) -> dict:
     """Publish the selection a run of `year` left awaiting approval."""
-    with runlog.recorded(home, "candidates", year, "publish-candidates", _run_id()) as run:
-        result = _publish(home, year, run.counts)
-        run.outcome = "published"
-        if not result["applied"]:
-            run.message = "already published; nothing applied again"
-        return result
-
-
-def _publish(home: str, year: int, counts: dict) -> dict:
-    with stage_lock(Home(Path(home)).db_url, "candidates", year):
-        result = t.publish(home, year)
-        counts.update(_notify(home, year, t.published(home, year)))
-        return result
-
-
-def _notify(home: str, year: int, proposal: dict) -> dict:
-    """Queue the published decisions' notices and send what is unsent (a rerun sends only those)."""
-    queued = n.queue_notices(home, year, "candidates", proposal)
-    report = n.deliver_notices(home, year, "candidates")
-    return {"notices_new": queued, **{f"notices_{k}": v for k, v in report.items()}}
+    return stage.publish_recorded("candidates", t, "publish-candidates", home, year)

@@ -8,12 +8,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows import approval
-from pilotzones import runlog
+from flows import stage
 from pilotzones.home import Home
-from pilotzones.locks import stage_lock
 from tasks import evaluation as t
-from tasks import notices as n
 
 
 def _ranking_markdown(proposal: dict) -> str:
@@ -31,17 +28,11 @@ def _ranking_markdown(proposal: dict) -> str:
         )
     lines += [
         "",
-        f"Disqualified: {', '.join(proposal['disqualified']) or 'none'}",
-        "Promoted: " + (", ".join(f"{p['adcode']} for {p['replaces']}" for p in proposal["promoted"]) or "none"),
-        f"Vacant seats: {proposal['vacant_seats']}",
+        f"- Disqualified: {', '.join(proposal['disqualified']) or 'none'}",
+        "- Promoted: " + (", ".join(f"{p['adcode']} for {p['replaces']}" for p in proposal["promoted"]) or "none"),
+        f"- Vacant seats: {proposal['vacant_seats']}",
     ]
-    for x in proposal.get("exceptions", []):
-        what = (
-            f"deadline extended to {x['until']}"
-            if x["kind"] == "extension"
-            else f"late file {x['submission_id']} accepted"
-        )
-        lines.append(f"Deadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
+    lines += stage.exception_lines(proposal.get("exceptions", []))
     return "\n".join(lines)
 
 
@@ -51,25 +42,7 @@ def december_evaluation(
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    with runlog.recorded(home, "evaluation", year, "december-evaluation", _run_id()) as run:
-        with stage_lock(Home(Path(home)).db_url, "evaluation", year):
-            result = _run(home, year, approve, run.counts)
-        run.outcome = result["state"]
-        if result["state"] == "published" and not result["applied"]:
-            run.message = "already published; nothing applied again"
-        if result["state"] == "awaiting_approval" and wait_for_approval:
-            run.mark("awaiting_approval", "paused: resume in the Prefect UI, or pilotzones approve")
-            answer = approval.wait_for_approval("evaluation", year)
-            run.message = None
-            if answer is not None and answer.approve:
-                published = _publish(home, year, run.counts)
-                result.update(state="published", applied=published["applied"])
-                run.outcome = "published"
-    return result
-
-
-def _run_id() -> str | None:
-    return str(flow_run.get_id() or "") or None
+    return stage.run_to_approval("evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval)
 
 
 def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
@@ -79,7 +52,7 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     done = t.check_stage(home, year)
     if done is not None:
         log.info("evaluation %s is already published; nothing to apply", year)
-        counts.update(_notify(home, year, done))
+        counts.update(stage.notify("evaluation", home, year, done))
         return {"year": year, "state": "published", "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = getattr(collected, "counts", None) or {}
@@ -137,30 +110,11 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     if approve and state != "published":
         applied = t.publish(home, year)["applied"]
         state = "published"
-        counts.update(_notify(home, year, proposal))
+        counts.update(stage.notify("evaluation", home, year, proposal))
     return {"year": year, "state": state, "applied": applied, "proposal": proposal}
 
 
 @flow(name="publish-evaluation")
 def publish_evaluation(home: str, year: int) -> dict:
     """Publish the decisions a run of `year` left awaiting approval."""
-    with runlog.recorded(home, "evaluation", year, "publish-evaluation", _run_id()) as run:
-        result = _publish(home, year, run.counts)
-        run.outcome = "published"
-        if not result["applied"]:
-            run.message = "already published; nothing applied again"
-        return result
-
-
-def _publish(home: str, year: int, counts: dict) -> dict:
-    with stage_lock(Home(Path(home)).db_url, "evaluation", year):
-        result = t.publish(home, year)
-        counts.update(_notify(home, year, t.published(home, year)))
-        return result
-
-
-def _notify(home: str, year: int, proposal: dict) -> dict:
-    """Queue the published decisions' notices and send what is unsent (a rerun sends only those)."""
-    queued = n.queue_notices(home, year, "evaluation", proposal)
-    report = n.deliver_notices(home, year, "evaluation")
-    return {"notices_new": queued, **{f"notices_{k}": v for k, v in report.items()}}
+    return stage.publish_recorded("evaluation", t, "publish-evaluation", home, year)
