@@ -12,12 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select as sql_select
 
-from pilotzones import clock, deadlines, ledger
+from pilotzones import clock, deadlines, ledger, proposals
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import StageError
 from pilotzones.home import Home
-from pilotzones.proposals import ensure_current
 from pilotzones.register import Register
 
 STAGE = "candidates"
@@ -235,35 +234,14 @@ def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None, stat
     """Store the selection as awaiting approval; `state` is the digest of the inputs it was made from."""
     digest = hashlib.sha256(json.dumps([proposal, state], sort_keys=True).encode()).hexdigest()
     with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE, lock=True)
-        if d is not None and (d.state == "published" or d.digest == digest):
-            return {"decision_id": d.id, "state": d.state, "changed": False}
         inputs = {
             "submissions": sorted({x["submission_id"] for x in proposal["selected"] + proposal["rejected"]}),
             "state": state,
         }
-        if d is None:
-            d = m.Decision(
-                year=year,
-                stage=STAGE,
-                state="awaiting_approval",
-                digest=digest,
-                proposal=proposal,
-                inputs=inputs,
-                created_at=clock.now(),
-                flow_run_id=flow_run_id,
-            )
-            s.add(d)
-            s.flush()
-        else:
-            d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
-                digest,
-                proposal,
-                inputs,
-                clock.now(),
-                flow_run_id,
-            )
-        return {"decision_id": d.id, "state": d.state, "changed": True}
+        d, stored = proposals.store(
+            s, year=year, stage=STAGE, digest=digest, proposal=proposal, inputs=inputs, flow_run_id=flow_run_id
+        )
+        return {"decision_id": d.id, "state": d.state, "changed": stored != "unchanged"}
 
 
 def publish(home: Home, year: int) -> dict:
@@ -276,7 +254,7 @@ def publish(home: Home, year: int) -> dict:
             )
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        ensure_current(d, inputs_digest(home, year), f"pilotzones candidates run --year {year}")
+        proposals.ensure_current(d, inputs_digest(home, year), f"pilotzones candidates run --year {year}")
         for c in d.proposal["selected"]:
             s.add(
                 m.Candidate(

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Row, delete, select
 
-from pilotzones import clock, deadlines, ledger, ranking, sanctions, scoring
+from pilotzones import clock, deadlines, ledger, proposals, ranking, sanctions, scoring
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import StageError
 from pilotzones.home import Home
-from pilotzones.proposals import ensure_current
 
 STAGE = "evaluation"
 
@@ -186,31 +185,12 @@ def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: 
     inputs = {"files": collected.files, "programme": home.programme.programme.id, "state": collected.state}
     digest = hashlib.sha256(json.dumps([proposal, inputs], sort_keys=True).encode()).hexdigest()
     with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE, lock=True)
-        if d is not None and (d.state == "published" or d.digest == digest):
+        d, stored = proposals.store(
+            s, year=year, stage=STAGE, digest=digest, proposal=proposal, inputs=inputs, flow_run_id=flow_run_id
+        )
+        if stored == "unchanged":
             return {"decision_id": d.id, "state": d.state, "changed": False}
-        if d is None:
-            d = m.Decision(
-                year=year,
-                stage=STAGE,
-                state="awaiting_approval",
-                digest=digest,
-                proposal=proposal,
-                inputs=inputs,
-                created_at=clock.now(),
-                flow_run_id=flow_run_id,
-            )
-            s.add(d)
-            s.flush()
-        else:
-            # New files arrived before approval: the proposal is rebuilt from them.
-            d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
-                digest,
-                proposal,
-                inputs,
-                clock.now(),
-                flow_run_id,
-            )
+        if stored == "replaced":
             s.execute(delete(m.ItemScore).where(m.ItemScore.decision_id == d.id))
             s.execute(delete(m.Ranking).where(m.Ranking.decision_id == d.id))
         _store_scores(s, d.id, collected, scores, proposal)
@@ -268,7 +248,7 @@ def publish(home: Home, year: int) -> dict:
             raise StageError(f"no evaluation of {year} to approve: run `pilotzones evaluation run --year {year}`")
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        ensure_current(d, _state_digest(s, year), f"pilotzones evaluation run --year {year}")
+        proposals.ensure_current(d, _state_digest(s, year), f"pilotzones evaluation run --year {year}")
         p = d.proposal
         for r in p["ranking"]:
             if r["yellow_card"]:

@@ -1,9 +1,34 @@
-"""What every stage's proposal obeys before it is published."""
+"""A stage's proposal: stored once per (year, stage), replaced while unpublished, checked before publishing."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from pilotzones import clock, ledger
 from pilotzones.db import models as m
 from pilotzones.errors import StageError
+
+Stored = Literal["unchanged", "new", "replaced"]
+
+
+def store(
+    s: Session, *, year: int, stage: str, digest: str, proposal: dict, inputs: dict, flow_run_id: str | None
+) -> tuple[m.Decision, Stored]:
+    """Store the proposal as awaiting approval; a rerun with the same digest, or after publication, changes nothing."""
+    d = ledger.decision(s, year, stage, lock=True)
+    if d is not None and (d.state == "published" or d.digest == digest):
+        return d, "unchanged"
+    if d is None:
+        d = m.Decision(year=year, stage=stage, state="awaiting_approval", digest=digest)
+        s.add(d)
+        outcome: Stored = "new"
+    else:
+        outcome = "replaced"  # new inputs arrived before approval: the proposal is rebuilt from them
+    d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = digest, proposal, inputs, clock.now(), flow_run_id
+    s.flush()
+    return d, outcome
 
 
 def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
