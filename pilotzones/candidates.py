@@ -249,12 +249,10 @@ def publish(home: Home, year: int) -> dict:
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE, lock=True)
         if d is None:
-            raise StageError(
-                f"no candidate selection of {year} to approve: run `pilotzones candidates run --year {year}`"
-            )
+            raise proposals.nothing_to_approve(STAGE, year)
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        proposals.ensure_current(d, inputs_digest(home, year), f"pilotzones candidates run --year {year}")
+        proposals.ensure_current(d, inputs_digest(home, year), proposals.rerun_command(STAGE, year))
         for c in d.proposal["selected"]:
             s.add(
                 m.Candidate(

@@ -129,7 +129,10 @@ def submit(ctx: click.Context, file: str, year: int, kind: str, at: str | None, 
 
 
 def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
+    from pilotzones import prechecks
+
     home = _open(ctx)
+    prechecks.before_run(home, stage, year)
     _prefect_env(home.path)
     if stage == "evaluation":
         from flows.evaluation import december_evaluation
@@ -182,7 +185,10 @@ def candidates_run(ctx: click.Context, year: int, approve: bool) -> None:
 @click.pass_context
 def approve(ctx: click.Context, year: int, stage: str) -> None:
     """Publish decisions that a run left awaiting approval."""
+    from pilotzones import prechecks
+
     home = _open(ctx)
+    prechecks.before_publish(home, stage, year)
     _prefect_env(home.path)
     if stage == "evaluation":
         from flows.evaluation import publish_evaluation

@@ -245,10 +245,10 @@ def publish(home: Home, year: int) -> dict:
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE, lock=True)
         if d is None:
-            raise StageError(f"no evaluation of {year} to approve: run `pilotzones evaluation run --year {year}`")
+            raise proposals.nothing_to_approve(STAGE, year)
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        proposals.ensure_current(d, _state_digest(s, year), f"pilotzones evaluation run --year {year}")
+        proposals.ensure_current(d, _state_digest(s, year), proposals.rerun_command(STAGE, year))
         p = d.proposal
         for r in p["ranking"]:
             if r["yellow_card"]:

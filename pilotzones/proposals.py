@@ -43,3 +43,12 @@ def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
             f"the {d.stage} proposal of {d.year} is out of date: its inputs changed after it was made "
             f"(a new file or a deadline exception). Run `{rerun}` to rebuild it, review it, then approve."
         )
+
+
+def rerun_command(stage: str, year: int) -> str:
+    return f"pilotzones {stage} run --year {year}"
+
+
+def nothing_to_approve(stage: str, year: int) -> StageError:
+    what = "evaluation" if stage == "evaluation" else "candidate selection"
+    return StageError(f"no {what} of {year} to approve: run `{rerun_command(stage, year)}`")

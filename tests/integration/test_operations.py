@@ -128,3 +128,22 @@ def test_prefect_deploy_registers_every_stage_on_the_work_pool(tmp_path):
     }
     assert found["december-evaluation"].parameters["home"] == str(tmp_path / "home")
     assert found["december-evaluation"].schedules[0].schedule.cron == "0 9 31 12 *"
+
+
+def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):
+    """Nothing to approve, a stale proposal, a year out of order: exit 2, one line, no traceback."""
+    from tests.integration.cli_runs import run_cli
+    from tests.integration.test_evaluation_flow import on_time
+
+    nothing = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
+    assert nothing.returncode == 2 and "no evaluation of 2022 to approve" in nothing.stderr
+    send(home, tmp_path, 2022, SCALES)
+    december_evaluation(home=str(home.path), year=2022)
+    send(home, tmp_path, 2022, {"654002": 0.3}, at=on_time(home, 2022, 1))
+    stale = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
+    assert stale.returncode == 2 and "out of date" in stale.stderr
+    later = run_cli(home, "evaluation", "run", "--year", "2023")
+    assert later.returncode == 2 and "awaiting approval" in later.stderr
+    for p in (nothing, stale, later):
+        assert "Traceback" not in p.stderr and "Flow run" not in p.stderr, p.stderr
+    assert year_status(home, 2022)["evaluation"]["state"] == "awaiting_approval"

@@ -1,0 +1,41 @@
+"""What a stage command refuses before it starts Prefect.
+
+A refusal found inside a flow is logged by Prefect with its traceback, after a server start; found
+here it is one clear line and exit 2. The flows check the same things again under the stage lock:
+they stay the authority (a scheduled run has no command in front of it).
+"""
+
+from __future__ import annotations
+
+from pilotzones import ledger, proposals
+from pilotzones.db.session import session
+from pilotzones.home import Home
+from pilotzones.locks import stage_lock
+
+
+def _stage_module(stage: str):
+    if stage == "evaluation":
+        from pilotzones import evaluation
+
+        return evaluation
+    from pilotzones import candidates
+
+    return candidates
+
+
+def before_run(home: Home, stage: str, year: int) -> None:
+    """Refuse a run the stage would refuse: order of years, or another run of it in progress."""
+    _stage_module(stage).check_can_run(home, year)
+    with stage_lock(home.db_url, stage, year):
+        pass
+
+
+def before_publish(home: Home, stage: str, year: int) -> None:
+    """Refuse an approval with nothing to approve, or of a proposal its inputs have moved past."""
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        if d is None:
+            raise proposals.nothing_to_approve(stage, year)
+        if d.state == "published":
+            return
+    proposals.ensure_current(d, _stage_module(stage).inputs_digest(home, year), proposals.rerun_command(stage, year))
