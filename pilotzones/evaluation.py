@@ -15,6 +15,7 @@ from sqlalchemy import Row, delete, select
 
 from pilotzones import clock, deadlines, ledger, proposals, ranking, sanctions, scoring
 from pilotzones.db import models as m
+from pilotzones.db.bulk_insert import insert_rows
 from pilotzones.db.session import session
 from pilotzones.errors import StageError
 from pilotzones.home import Home
@@ -200,43 +201,20 @@ def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: 
 def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Scores, proposal: dict) -> None:
     items = scores.items
     sub = items["adcode"].map(collected.files)
-    rows = [
-        {
-            "decision_id": decision_id,
-            "adcode": a,
-            "item": int(i),
-            "points": _units(int(u), scores.scale),
-            "rule": r,
-            "flag": f,
-            "submission_id": None if pd.isna(si) else int(si),
-        }
+    rows = (
+        (decision_id, a, int(i), _units(int(u), scores.scale), r, f, None if pd.isna(si) else int(si))
         for a, i, u, r, f, si in zip(
             items["adcode"], items["item"], items["units"], items["rule"], items["flag"], sub, strict=True
         )
-    ]
-    for i in range(0, len(rows), 5000):
-        s.execute(m.ItemScore.__table__.insert(), rows[i : i + 5000])
-    s.execute(
-        m.Ranking.__table__.insert(),
-        [
-            {
-                "decision_id": decision_id,
-                **{
-                    k: r[k]
-                    for k in (
-                        "adcode",
-                        "base",
-                        "bonus",
-                        "total",
-                        "rank",
-                        "yellow_card",
-                        "flags",
-                        "submission_id",
-                    )
-                },
-            }
-            for r in proposal["ranking"]
-        ],
+    )
+    columns = ("decision_id", "adcode", "item", "points", "rule", "flag", "submission_id")
+    insert_rows(s, m.ItemScore.__table__, columns, rows)
+    ranked = ("adcode", "base", "bonus", "total", "rank", "yellow_card", "flags", "submission_id")
+    insert_rows(
+        s,
+        m.Ranking.__table__,
+        ("decision_id", *ranked),
+        ((decision_id, *(r[k] for k in ranked)) for r in proposal["ranking"]),
     )
 
 
