@@ -247,12 +247,9 @@ def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None, stat
 def publish(home: Home, year: int) -> dict:
     """The selection becomes the list in force; an empty one leaves the previous list in force."""
     with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE, lock=True)
-        if d is None:
-            raise proposals.nothing_to_approve(STAGE, year)
+        d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year))
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        proposals.ensure_current(d, inputs_digest(home, year), proposals.rerun_command(STAGE, year))
         for c in d.proposal["selected"]:
             s.add(
                 m.Candidate(

@@ -221,12 +221,9 @@ def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Sco
 def publish(home: Home, year: int) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
     with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE, lock=True)
-        if d is None:
-            raise proposals.nothing_to_approve(STAGE, year)
+        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year))
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        proposals.ensure_current(d, _state_digest(s, year), proposals.rerun_command(STAGE, year))
         p = d.proposal
         for r in p["ranking"]:
             if r["yellow_card"]:

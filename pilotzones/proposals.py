@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -52,3 +53,16 @@ def rerun_command(stage: str, year: int) -> str:
 def nothing_to_approve(stage: str, year: int) -> StageError:
     what = "evaluation" if stage == "evaluation" else "candidate selection"
     return StageError(f"no {what} of {year} to approve: run `{rerun_command(stage, year)}`")
+
+
+def to_publish(s: Session, stage: str, year: int, current_state: Callable[[], str]) -> m.Decision:
+    """The decision an approval publishes, locked (already published: returned as it is).
+
+    Refused when there is none, or when the state it was built from has changed since.
+    """
+    d = ledger.decision(s, year, stage, lock=True)
+    if d is None:
+        raise nothing_to_approve(stage, year)
+    if d.state != "published":
+        ensure_current(d, current_state(), rerun_command(stage, year))
+    return d
