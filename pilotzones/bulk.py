@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
@@ -21,12 +22,14 @@ from pilotzones.home import Home
 from pilotzones.submit import (
     Outcome,
     deadline_of,
-    evaluation_values,
     judge_receipt,
     queue_rejections,
     read_file,
     submission_record,
 )
+
+if TYPE_CHECKING:
+    from pilotzones.intake.evaluation import EvaluationCheck
 
 KIND = "evaluation"
 
@@ -49,13 +52,13 @@ def submit_many(home: Home, paths: list[Path], *, year: int, at: datetime | None
     outcomes, records, values = [], [], []
     for (data, name), check in zip(files, checks, strict=True):
         on_time, extended_until = lateness.get(check.adcode, (True, None))
-        rows = evaluation_values(check)
-        outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=len(rows))
+        rows = len(check.values)
+        outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=rows)
         outcome.extended_until = extended_until
         outcomes.append(outcome)
         fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=on_time)
         records.append(submission_record(home, data, name, **fields, errors=check.errors))
-        values.append(rows if check.accepted else [])
+        values.append(check if check.accepted else None)
     ids = _record(home, records, values)
     for outcome, submission_id in zip(outcomes, ids, strict=True):
         outcome.submission_id = submission_id
@@ -75,7 +78,7 @@ def _lateness(
     return {z: judge_receipt(received, deadline, extensions.get(z) if z else None) for z in set(senders)}
 
 
-def _record(home: Home, records: list[dict], values: list[list[dict]]) -> list[int]:
+def _record(home: Home, records: list[dict], values: list[EvaluationCheck | None]) -> list[int]:
     """Insert the Submission rows and their values in one transaction; return the new ids, in order."""
     if not records:
         return []
@@ -83,11 +86,13 @@ def _record(home: Home, records: list[dict], values: list[list[dict]]) -> list[i
         # One multi-row INSERT ... RETURNING per batch of rows (SQLAlchemy's insertmanyvalues), ids in order.
         statement = insert(m.Submission).returning(m.Submission.id, sort_by_parameter_order=True)
         ids = list(s.scalars(statement, records))
-        columns = ("submission_id", "adcode", "key", "value", "evidence", "extra")
+        # The rows `evaluation_values` gives `submit`, as tuples; evaluation files carry no `extra`.
+        columns = ("submission_id", "adcode", "key", "value", "evidence")
         rows = (
-            (i, r["adcode"], r["key"], r["value"], r["evidence"], r["extra"])
-            for i, file_rows in zip(ids, values, strict=True)
-            for r in file_rows
+            (i, c.adcode, k, v, c.evidence.get(k) or None)
+            for i, c in zip(ids, values, strict=True)
+            if c is not None
+            for k, v in c.values.items()
         )
         insert_rows(s, m.SubmissionValue.__table__, columns, rows)
     return ids
