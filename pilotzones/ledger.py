@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from pilotzones.db import models as m
 
@@ -102,11 +102,18 @@ def extended_deadline(s: Session, kind: str, year: int, sender: str | None) -> d
     return leeway(s, kind, year).extensions.get(sender)
 
 
+def _judged():
+    """Only what judging a file's lateness reads: a national year's error lists are not parsed for it."""
+    sub = m.Submission
+    return load_only(sub.id, sub.kind, sub.year, sub.sender, sub.received_at, sub.on_time, sub.status)
+
+
 def latest_on_time(s: Session, kind: str, year: int) -> dict[str, m.Submission]:
     """R11: per sender, the latest accepted submission received by the deadline (or counted by an exception)."""
     lw = leeway(s, kind, year)
     subs = s.scalars(
         select(m.Submission)
+        .options(_judged())
         .where(and_(m.Submission.kind == kind, m.Submission.year == year))
         .where(m.Submission.status == "accepted")
         .order_by(m.Submission.received_at, m.Submission.id)
@@ -122,9 +129,9 @@ def late_senders(s: Session, kind: str, year: int) -> set[str]:
     """Senders of a file received after their deadline that no exception made count."""
     lw = leeway(s, kind, year)
     subs = s.scalars(
-        select(m.Submission).where(
-            m.Submission.kind == kind, m.Submission.year == year, m.Submission.on_time.is_(False)
-        )
+        select(m.Submission)
+        .options(_judged())
+        .where(m.Submission.kind == kind, m.Submission.year == year, m.Submission.on_time.is_(False))
     )
     return {sub.sender for sub in subs if sub.sender and not lw.counts(sub)}
 
@@ -133,7 +140,8 @@ def file_counts(s: Session, kind: str, year: int) -> dict[str, int]:
     """Files of `kind` for `year`, for a stage's log: read, accepted, rejected, late, by_exception."""
     lw = leeway(s, kind, year)
     out = {"read": 0, "accepted": 0, "rejected": 0, "late": 0, "by_exception": 0}
-    for sub in s.scalars(select(m.Submission).where(m.Submission.kind == kind, m.Submission.year == year)):
+    subs = select(m.Submission).options(_judged()).where(m.Submission.kind == kind, m.Submission.year == year)
+    for sub in s.scalars(subs):
         out["read"] += 1
         if sub.status != "accepted":
             out["rejected"] += 1
