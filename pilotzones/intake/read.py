@@ -99,12 +99,12 @@ def _columns(records: Sequence[Sequence[str]]) -> dict[str, list]:
     dup = sorted({n for n in kept if kept.count(n) > 1})
     if dup:
         raise FileUnreadable(f"表头中列名重复：{'、'.join(dup)}。")
-    columns: dict[str, list] = {name: [] for name in kept}
-    columns[ROW] = []
-    for number, cells in body:
-        for i, name in zip(keep, kept, strict=True):
-            columns[name].append(cells[i] if i < len(cells) else "")
-        columns[ROW].append(number)
+    # Short rows are padded with blanks, then the rows are turned into columns in one transpose.
+    width = max(keep, default=-1) + 1
+    padded = [cells if len(cells) >= width else cells + [""] * (width - len(cells)) for _, cells in body]
+    by_position = list(zip(*padded, strict=False)) if padded else [()] * width
+    columns: dict[str, list] = {name: list(by_position[i]) for i, name in zip(keep, kept, strict=True)}
+    columns[ROW] = [number for number, _ in body]
     return columns
 
 
