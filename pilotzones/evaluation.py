@@ -76,9 +76,11 @@ def inputs_digest(home: Home, year: int) -> str:
         return _state_digest(s, year)
 
 
-def _state_digest(s, year: int) -> str:
-    zones = ledger.pilots_for(s, year)
-    files = {z: sub.id for z, sub in ledger.latest_on_time(s, STAGE, year).items()}
+def _state_digest(s, year: int, zones: list[str] | None = None, files: dict[str, int] | None = None) -> str:
+    """`zones` and `files` (every sender's latest on-time file), when the caller has just read them."""
+    zones = ledger.pilots_for(s, year) if zones is None else zones
+    if files is None:
+        files = {z: sub.id for z, sub in ledger.latest_on_time(s, STAGE, year).items()}
     # An exception granted changes the state the stage read, whether or not it changes a file.
     granted = [x.id for x in ledger.deadline_exceptions(s, year, STAGE)]
     state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
@@ -100,7 +102,7 @@ def collect(home: Home, year: int) -> Collected:
         counted = [latest[z] for z in zones if z in latest]
         exceptions = deadlines.applied(s, year, STAGE, prog.tz, counted, prog.moment("evaluation_deadline", year))
         counts = ledger.file_counts(s, STAGE, year)
-        state = _state_digest(s, year)
+        state = _state_digest(s, year, zones, {z: sub.id for z, sub in latest.items()})
     counts.update(zones=len(zones), counted=len(files), missing=len(zones) - len(files))
     trace = json.dumps({"exceptions": exceptions, "counts": counts}, sort_keys=True, ensure_ascii=False)
     return Collected(year, zones, files, values, late, trace, state)
