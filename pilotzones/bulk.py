@@ -12,11 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert
-
 from pilotzones import clock, ledger
 from pilotzones.db import models as m
-from pilotzones.db.bulk_insert import insert_rows
+from pilotzones.db.bulk_insert import insert_returning_ids, insert_rows
 from pilotzones.db.session import session
 from pilotzones.home import Home
 from pilotzones.submit import (
@@ -83,9 +81,9 @@ def _record(home: Home, records: list[dict], values: list[EvaluationCheck | None
     if not records:
         return []
     with session(home.db_url) as s:
-        # One multi-row INSERT ... RETURNING per batch of rows (SQLAlchemy's insertmanyvalues), ids in order.
-        statement = insert(m.Submission).returning(m.Submission.id, sort_by_parameter_order=True)
-        ids = list(s.scalars(statement, records))
+        names = tuple(records[0])
+        table = m.Submission.__table__
+        ids = insert_returning_ids(s, table, names, [tuple(r[n] for n in names) for r in records])
         # The rows `evaluation_values` gives `submit`, as tuples; evaluation files carry no `extra`.
         columns = ("submission_id", "adcode", "key", "value", "evidence")
         rows = (

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 CHUNK = 5000  # rows per executemany: bounded memory
@@ -26,14 +27,51 @@ def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable
         _insert_chunks(s, table, columns, rows)
         return
     # The driver's executemany on plain tuples: SQLAlchemy's per-row parameter processing costs
-    # several times the insert itself at this size.
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    # several times the insert itself at this size. The columns' own bind processors still apply.
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        for batch in _chunks(_json_columns(table, columns, rows)):
-            cursor.executemany(sql, batch)
+        for batch in _chunks(_bound(conn.dialect, table, columns, rows)):
+            cursor.executemany(_insert_sql(table, columns), batch)
     finally:
         cursor.close()
+
+
+def insert_returning_ids(s: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> list[int]:
+    """Insert `rows` and return their new ids, in order.
+
+    SQLite: one driver call per row, reading `lastrowid` (a tenth of the ORM's RETURNING batches for
+    a national year's 2,844 files). Elsewhere: INSERT ... RETURNING, ids sorted back into row order.
+    """
+    conn = s.connection()
+    if conn.dialect.name != "sqlite":
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return list(s.scalars(statement, [dict(zip(columns, row, strict=True)) for row in rows]))
+    sql, ids = _insert_sql(table, columns), []
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for row in _bound(conn.dialect, table, columns, rows):
+            cursor.execute(sql, row)
+            ids.append(cursor.lastrowid)
+    finally:
+        cursor.close()
+    return ids
+
+
+def _insert_sql(table: Table, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _bound(dialect: Dialect, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> Iterable[tuple]:
+    """The rows as the driver takes them: each value through its column type's bind processor."""
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    if not any(processors):
+        return rows
+    steps = [p or _same for p in processors]
+    return (tuple(p(v) for p, v in zip(steps, row, strict=True)) for row in rows)
+
+
+def _same(value):
+    return value
 
 
 def _json_columns(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> Iterable[tuple]:
