@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -40,9 +40,17 @@ def insert_returning_ids(s: Session, table: Table, columns: Sequence[str], rows:
     """Insert `rows` and return their new ids, in order.
 
     SQLite: one driver call per row, reading `lastrowid` (a tenth of the ORM's RETURNING batches for
-    a national year's 2,844 files). Elsewhere: INSERT ... RETURNING, ids sorted back into row order.
+    a national year's 2,844 files). PostgreSQL: ids from the sequence, rows by COPY. Elsewhere:
+    INSERT ... RETURNING, ids sorted back into row order.
     """
     conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        # The ids drawn from the table's own sequence first, then the rows with them in one COPY:
+        # psycopg spends half a second parsing RETURNING batches of 2,844 rows' parameters.
+        sequence = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
+        ids = list(s.scalars(sequence, {"t": table.name, "n": len(rows)}))
+        insert_rows(s, table, ("id", *columns), [(i, *row) for i, row in zip(ids, rows, strict=True)])
+        return ids
     if conn.dialect.name != "sqlite":
         statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         return list(s.scalars(statement, [dict(zip(columns, row, strict=True)) for row in rows]))
