@@ -23,9 +23,7 @@ def pytest_collection_modifyitems(config, items):
     """Integration tests must say so: an unmarked test under tests/integration is refused."""
     for item in items:
         if "tests/integration" in str(item.fspath) and not item.get_closest_marker("integration"):
-            raise pytest.UsageError(
-                f"{item.nodeid}: tests under tests/integration need @pytest.mark.integration"
-            )
+            raise pytest.UsageError(f"{item.nodeid}: tests under tests/integration need @pytest.mark.integration")
 
 
 def _postgres_reachable() -> str | None:

@@ -34,10 +34,7 @@ def full_marks(home: Home, adcode: str, year: int, scale: float = 1.0) -> list[d
         ("29.village_doctors_licensed.prev", "10"),
     ]
     name = home.register.name(adcode)
-    return [
-        {"year": year, "adcode": adcode, "county": name, "key": k, "value": v, "evidence": ""}
-        for k, v in rows
-    ]
+    return [{"year": year, "adcode": adcode, "county": name, "key": k, "value": v, "evidence": ""} for k, v in rows]
 
 
 def write(rows: list[dict], path: Path, encoding: str = "utf-8") -> Path:

@@ -46,8 +46,12 @@ def test_county_nominated_twice_counts_once_the_earliest():
 
 
 def test_ties_on_review_score_go_to_the_earlier_receipt():
-    noms = [nom("652901", "652900", 3, 1), nom("652902", "652900", 1, 2), nom("652922", "652900", 2, 3),
-            nom("652924", "652900", 0, 4)]
+    noms = [
+        nom("652901", "652900", 3, 1),
+        nom("652902", "652900", 1, 2),
+        nom("652922", "652900", 2, 3),
+        nom("652924", "652900", 0, 4),
+    ]
     reviews = {"652901": 90.0, "652902": 90.0, "652922": 95.0, "652924": 70.0}
     chosen = c.select(c.judge(noms, reviews, REG, set(), set()), 3)
     assert [v.nomination.adcode for v in chosen] == ["652922", "652902", "652901"]

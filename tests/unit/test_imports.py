@@ -17,9 +17,7 @@ def test_every_flow_imports():
     from flows.candidates import candidate_selection, publish_candidates
     from flows.evaluation import december_evaluation, publish_evaluation
 
-    names = {
-        f.name for f in (candidate_selection, publish_candidates, december_evaluation, publish_evaluation)
-    }
+    names = {f.name for f in (candidate_selection, publish_candidates, december_evaluation, publish_evaluation)}
     assert names == {"candidate-selection", "publish-candidates", "december-evaluation", "publish-evaluation"}
 
 

@@ -31,9 +31,7 @@ def pilots() -> frozenset[str]:
 
 def evaluation_rows(adcode: str = "654025", county: str = "新源县", year: int = 2023) -> list[dict]:
     """A complete valid evaluation: half the weight on every assessed item, plausible counts."""
-    pairs = [
-        (str(i.id), f"{(i.weight or 0) / 2:g}") for i in programme().rubric.items if i.rule == "assessed"
-    ]
+    pairs = [(str(i.id), f"{(i.weight or 0) / 2:g}") for i in programme().rubric.items if i.rule == "assessed"]
     pairs += [
         ("29.village_doctors", "120"),
         ("29.village_doctors_licensed", "30"),

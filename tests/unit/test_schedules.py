@@ -38,8 +38,9 @@ def test_next_runs_fall_on_the_contract_dates_in_asia_shanghai(stage):
     start = datetime(2026, 1, 1, tzinfo=SHANGHAI)
     dates = asyncio.run(schedule.get_dates(n=3, start=start))
     month, day, hour = CALENDAR[stage.name]
-    assert [(d.astimezone(SHANGHAI).year, d.month, d.day, d.hour, d.minute) for d in
-            (x.astimezone(SHANGHAI) for x in dates)] == [(y, month, day, hour, 0) for y in (2026, 2027, 2028)]
+    assert [
+        (d.astimezone(SHANGHAI).year, d.month, d.day, d.hour, d.minute) for d in (x.astimezone(SHANGHAI) for x in dates)
+    ] == [(y, month, day, hour, 0) for y in (2026, 2027, 2028)]
 
 
 def test_scheduled_stages_wait_for_approval_in_the_ui():
