@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pilotzones import programme as programme_mod
 from pilotzones.db import models as m
-from pilotzones.db.session import migrate, session
+from pilotzones.db.session import at_head, migrate, session
 from pilotzones.errors import ConfigError
 from pilotzones.programme import Programme
 from pilotzones.register import Register, load_register
@@ -111,5 +111,20 @@ def open_home(path: Path) -> Home:
     """The home at `path`; one that does not exist yet is created for the built-in programme."""
     if not (path / PROGRAMME_FILE).exists():
         print(f"pilotzones: creating home {path} for the built-in programme", file=sys.stderr)
+    elif _set_up(Home(path)):
+        return Home(path)
     # Idempotent: migrates the database and seeds the initial pilots if this database is new.
     return init_home(path)
+
+
+def _set_up(home: Home) -> bool:
+    """Whether `init_home` already set this home up for its programme file as it now reads, on the
+    newest schema: then a command opens it without a write (and without loading Alembic)."""
+    if not all(d.is_dir() for d in (home.archive, home.outbox, home.reports)):
+        return False
+    digest = hashlib.sha256((home.path / PROGRAMME_FILE).read_text(encoding="utf-8").encode()).hexdigest()
+    with session(home.db_url) as s:
+        if not at_head(s):
+            return False
+        recorded = s.get(m.Meta, "programme_sha256")
+        return recorded is not None and recorded.value == digest

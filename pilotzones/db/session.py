@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,6 +41,19 @@ def migrate(url: str) -> None:
     with engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def head_revision() -> str:
+    """The newest migration's revision id: the migrations are named `NNNN_what.py` with revision "NNNN"."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def at_head(s: Session) -> bool:
+    """Whether the database is migrated to `head_revision()`, read without loading Alembic."""
+    if not inspect(s.connection()).has_table("alembic_version"):
+        return False  # a database never migrated
+    version = s.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    return version == head_revision()
 
 
 @contextmanager

@@ -1,0 +1,55 @@
+"""Opening a home: one already set up is opened without a write; anything else is set up again."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import delete, select, text
+
+from pilotzones.db import models as m
+from pilotzones.db.session import MIGRATIONS, at_head, head_revision, migrate, session
+from pilotzones.home import PROGRAMME_FILE, open_home
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_head_revision_read_from_file_names_is_alembics():
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _fingerprint(home) -> tuple:
+    """What opening a home could change: the programme file's time and the database's rows."""
+    with session(home.db_url) as s:
+        meta = sorted((r.key, r.value) for r in s.scalars(select(m.Meta)))
+        seats = sorted((r.adcode, r.seat) for r in s.scalars(select(m.Membership)))
+    return (home.path / PROGRAMME_FILE).stat().st_mtime_ns, meta, seats
+
+
+def test_an_up_to_date_home_is_opened_without_a_write(home):
+    before = _fingerprint(home)
+    assert open_home(home.path) == home
+    assert _fingerprint(home) == before
+
+
+def test_a_home_whose_programme_file_changed_is_set_up_again(home):
+    with session(home.db_url) as s:
+        s.execute(delete(m.Membership))
+    programme = home.path / PROGRAMME_FILE
+    programme.write_text(programme.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    open_home(home.path)
+    with session(home.db_url) as s:
+        assert s.scalars(select(m.Membership)).all(), "the set-up ran again and seeded the pilots"
+
+
+def test_a_database_is_at_head_only_once_migrated(tmp_path):
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with session(url) as s:
+        assert not at_head(s)
+    migrate(url)
+    with session(url) as s:
+        assert at_head(s)
+        s.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        assert not at_head(s)
