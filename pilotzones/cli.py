@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -311,7 +312,12 @@ def serve(ctx: click.Context, port: int) -> None:
 
 def main() -> None:
     # click's own usage errors exit 2, which is the contract's code for usage errors.
-    cli(obj={})
+    try:
+        cli(obj={})
+    finally:
+        # The interpreter's last full collection scans every object GX and pandas made, half a
+        # second at exit for a process about to end; frozen objects are left to the exit itself.
+        gc.freeze()
 
 
 if __name__ == "__main__":
