@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from benchmarks import evaluation_stage
+from benchmarks import evaluation_stage, submit_latency
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +44,11 @@ def test_the_benchmark_runs_the_real_flow(environment, capsys, tmp_path):
     assert "flow december_evaluation(2023, approve=True): wall" in out
     assert "Prefect overhead" in out
     assert (tmp_path / "bench" / "home" / "programme.toml").exists()
+
+
+@pytest.mark.timeout(120)
+def test_the_submit_latency_benchmark_times_each_command(environment, capsys):
+    assert submit_latency.main(["--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    for command in ("import great_expectations (floor)", "submit --dry-run", "submit", "status --year"):
+        assert any(line.startswith(command + " ") for line in out.splitlines()), command
