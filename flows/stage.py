@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 
 from flows import approval
 from pilotzones import runlog
+from pilotzones.gcpause import freeze_once
 from pilotzones.home import Home
 from pilotzones.locks import stage_lock
 from tasks import notices as n
@@ -30,6 +31,7 @@ def run_to_approval(
     stage: str, tasks: ModuleType, flow_name: str, run: StageRun, home: str, year: int, approve: bool, wait: bool
 ) -> dict:
     """Run the stage under its lock; with `wait`, pause for the UI's approval and publish on it."""
+    freeze_once()
     with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
         with stage_lock(Home(Path(home)).db_url, stage, year):
             result = run(home, year, approve, rec.counts)
@@ -49,6 +51,7 @@ def run_to_approval(
 
 def publish_recorded(stage: str, tasks: ModuleType, flow_name: str, home: str, year: int) -> dict:
     """Publish what a run of `year` left awaiting approval, as a run of its own in the run log."""
+    freeze_once()
     with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
         result = publish(stage, tasks, home, year, rec.counts)
         rec.outcome = "published"
