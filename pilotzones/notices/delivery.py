@@ -18,7 +18,7 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
@@ -131,7 +131,7 @@ class Transport(Protocol):
     replaces the first copy rather than adding a second (see `_send_chunk`)."""
 
     def open(self) -> None: ...
-    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str: ...
+    def send(self, msg: Message, sender: str, rcpts: list[str], name: str) -> str: ...
     def close(self) -> None: ...
 
 
@@ -168,7 +168,7 @@ class SmtpTransport:
             raise
         self._conn = conn
 
-    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str:
+    def send(self, msg: Message, sender: str, rcpts: list[str], name: str) -> str:
         """MAIL, RCPT, DATA by hand so that the first recipient (the addressee) must be accepted
         and the server's answer to DATA is kept."""
         conn = self._conn
@@ -213,7 +213,7 @@ class EmlTransport:
     def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, msg: EmailMessage, sender: str, rcpts: list[str], name: str) -> str:
+    def send(self, msg: Message, sender: str, rcpts: list[str], name: str) -> str:
         path = self.folder / f"{name}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
@@ -281,7 +281,7 @@ def _directory(home: Home) -> tuple[Directory, programme_mod.Programme]:
 
 @dataclass
 class _Prepared:
-    msg: EmailMessage
+    msg: Message
     to: str
     cc: list[str]
     name: str  # the identity's file name (the .eml of the outbox folder)
