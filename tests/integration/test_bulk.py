@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -101,3 +102,25 @@ def test_a_late_batch_counts_only_within_an_extension(home, tmp_path):
 def test_an_empty_batch_records_nothing(home):
     assert submit_many(home, [], year=YEAR) == []
     assert _last_id(home) == 0
+
+
+def test_a_file_that_cannot_be_kept_records_nothing_of_the_batch(home, tmp_path):
+    """Every file of a batch is kept before anything of it is recorded."""
+    paths = [write(rows_for(home, z, YEAR), tmp_path / f"{z}.csv") for z in PILOTS[:3]]
+    rel = _archive_path(paths[1])
+    blocker = home.path / rel
+    blocker.parent.parent.mkdir(parents=True, exist_ok=True)
+    blocker.parent.write_bytes(b"")  # a file where the archive needs a folder
+    before = _last_id(home)
+    at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=1)
+    with pytest.raises(OSError):
+        submit_many(home, paths, year=YEAR, at=at)
+    assert _last_id(home) == before
+    # What was written before the failure stays kept: a received file is never lost.
+    assert (home.path / _archive_path(paths[0])).exists()
+
+
+def _archive_path(path: Path) -> str:
+    """Where the archive keeps a file: named by its SHA-256, in a folder of the first two digits."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"archive/{digest[:2]}/{digest}{path.suffix}"
