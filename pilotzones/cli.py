@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, PilotzonesError
+from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
 
 
 def _home_path(ctx: click.Context) -> Path:
@@ -52,8 +52,37 @@ class Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
+            unreachable = _unreachable_database(exc)
+            if unreachable:
+                click.echo(f"pilotzones: {unreachable}", err=True)
+                sys.exit(EXIT_USAGE)
             click.echo(f"pilotzones: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
+
+
+# What the drivers say when the state database cannot be opened at all (not a failure midway).
+_CANNOT_CONNECT = ("connection failed", "could not connect", "connection refused", "unable to open database file")
+
+
+def _unreachable_database(exc: Exception) -> str | None:
+    """A configuration error's message when `exc` is the state database refusing to open, else None."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if not any(phrase in detail.lower() for phrase in _CANNOT_CONNECT):
+        return None
+    from sqlalchemy.engine import make_url
+
+    from pilotzones.settings import settings
+
+    url = settings().database_url
+    where = make_url(url).render_as_string(hide_password=True) if url else "the home's SQLite database"
+    return (
+        f"cannot open the state database {where}: {detail}. "
+        "Check PILOTZONES_DATABASE_URL and that the database server is running."
+    )
 
 
 @click.group(cls=Group)

@@ -145,6 +145,20 @@ def test_missing_file_is_a_usage_error(cli_home):
     assert r.exit_code == 2 and "cannot read" in r.stderr
 
 
+def test_an_unreachable_database_is_a_configuration_error_naming_it(tmp_path, monkeypatch):
+    """A URL no server answers at: exit 2, the URL without its password, what to check."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"postgresql+psycopg://pz:secret@127.0.0.1:{port}/state")
+    r = run(tmp_path / "home", "status", "--year", "2023")
+    assert r.exit_code == 2, r.stderr
+    assert f"postgresql+psycopg://pz:***@127.0.0.1:{port}/state" in r.stderr
+    assert "secret" not in r.stderr and "PILOTZONES_DATABASE_URL" in r.stderr
+
+
 def test_real_entry_point_rejects_without_a_traceback(tmp_path):
     """The installed command: exit 3 and Chinese errors, never a Python traceback."""
     f = tmp_path / "x.csv"
