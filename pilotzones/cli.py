@@ -273,6 +273,23 @@ def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | N
     )
 
 
+@cli.command("revoke-exception")
+@click.option("--id", "exception_id", type=int, required=True, help="The exception's id (extend/accept-late, status).")
+@click.option("--reason", required=True, help="Why it is revoked (recorded and shown).")
+@click.option("--by", "by", default=None, help="Who revokes it (default $USER, else the login name).")
+@click.pass_context
+def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str | None) -> None:
+    """Revoke a deadline exception granted by mistake; it stays on record and counts no more."""
+    from pilotzones import deadlines
+
+    home = _open(ctx)
+    x = deadlines.revoke(home, exception_id=exception_id, reason=reason, by=by or deadlines.operator_name())
+    click.echo(
+        f"exception {x['id']} ({x['kind']}, {x['stage']} {x['year']}, {x['name']} {x['adcode']}) revoked "
+        f"by {x['revoked_by']} at {x['revoked_at']}{x['note']}."
+    )
+
+
 @cli.command()
 @click.option("--year", type=int, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, as in the contract.")

@@ -12,6 +12,7 @@ import getpass
 import os
 from datetime import UTC, datetime, tzinfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilotzones import clock, ledger
@@ -55,11 +56,15 @@ def as_dict(x: m.DeadlineException, tz: tzinfo) -> dict:
         "reason": x.reason,
         "granted_by": x.granted_by,
         "granted_at": _iso(x.granted_at, tz),
+        "revoked_at": _iso(x.revoked_at, tz),
+        "revoked_by": x.revoked_by,
+        "revoke_reason": x.revoke_reason,
     }
 
 
 def for_year(s: Session, year: int, tz: tzinfo, stage: str | None = None) -> list[dict]:
-    return [as_dict(x, tz) for x in ledger.deadline_exceptions(s, year, stage)]
+    """Every exception of `year`, revoked ones included (`revoked_at` set): the record status shows."""
+    return [as_dict(x, tz) for x in ledger.deadline_exceptions(s, year, stage, revoked=True)]
 
 
 def applied(
@@ -178,6 +183,13 @@ def accept_late(home: Home, *, submission_id: int, reason: str, by: str) -> dict
             raise ConfigError(f"submission {submission_id} was not late: it already counts")
         if sub.id in lw.accepted:
             raise ConfigError(f"submission {submission_id} was already accepted late (exception {lw.accepted[sub.id]})")
+        before = s.scalars(select(m.DeadlineException).where(m.DeadlineException.submission_id == sub.id)).first()
+        if before is not None:
+            # One acceptance per file, kept with its revocation: the record never loses either.
+            raise ConfigError(
+                f"submission {submission_id} was accepted late before (exception {before.id}) and that was "
+                f"revoked; to count it now, extend its county's deadline past its receipt (pilotzones extend)"
+            )
         if _published(s, sub.year, stage):
             raise StageError(
                 f"the {_STAGE_NAME[stage]} of {sub.year} is already published; a late file can no longer be accepted"
@@ -199,4 +211,34 @@ def accept_late(home: Home, *, submission_id: int, reason: str, by: str) -> dict
         awaiting = _awaiting(s, sub.year, stage)
     out["name"] = reg.name(out["adcode"]) if out["adcode"] else ""
     out["note"] = _after_note(awaiting, stage, out["year"])
+    return out
+
+
+def revoke(home: Home, *, exception_id: int, reason: str, by: str) -> dict:
+    """Revoke an exception granted by mistake: it stays on record, revoked, and counts no more.
+
+    The files it made count are late again for the stage's next run. Refused once the stage of its
+    year is published (the decisions taken with it stand), and for one already revoked.
+    """
+    reason, by = _text(reason, "--reason"), _text(by, "--by", 64)
+    prog, reg = home.programme, home.register
+    with session(home.db_url) as s:
+        x = s.get(m.DeadlineException, exception_id)
+        if x is None:
+            raise ConfigError(f"--id {exception_id}: no such deadline exception")
+        if x.revoked_at is not None:
+            raise ConfigError(
+                f"exception {exception_id} was already revoked by {x.revoked_by} at {_iso(x.revoked_at, prog.tz)}"
+            )
+        if _published(s, x.year, x.stage):
+            raise StageError(
+                f"the {_STAGE_NAME[x.stage]} of {x.year} is already published with exception {exception_id} "
+                "applied; it can no longer be revoked"
+            )
+        x.revoked_at, x.revoked_by, x.revoke_reason = clock.now(), by, reason
+        s.flush()
+        out = as_dict(x, prog.tz)
+        awaiting = _awaiting(s, x.year, x.stage)
+    out["name"] = reg.name(out["adcode"]) if out["adcode"] else ""
+    out["note"] = _after_note(awaiting, out["stage"], out["year"])
     return out

@@ -48,11 +48,16 @@ STAGE_KIND = {"evaluation": "evaluation", "candidates": "nomination"}
 KIND_STAGE = {v: k for k, v in STAGE_KIND.items()}
 
 
-def deadline_exceptions(s: Session, year: int, stage: str | None = None) -> list[m.DeadlineException]:
-    """The exceptions granted for `year` (one stage, or all), in the order they were granted."""
+def deadline_exceptions(
+    s: Session, year: int, stage: str | None = None, *, revoked: bool = False
+) -> list[m.DeadlineException]:
+    """The exceptions in force for `year` (one stage, or all), in the order they were granted;
+    with `revoked`, the revoked ones too."""
     q = select(m.DeadlineException).where(m.DeadlineException.year == year)
     if stage is not None:
         q = q.where(m.DeadlineException.stage == stage)
+    if not revoked:
+        q = q.where(m.DeadlineException.revoked_at.is_(None))
     return list(s.scalars(q.order_by(m.DeadlineException.granted_at, m.DeadlineException.id)))
 
 

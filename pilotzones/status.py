@@ -97,7 +97,11 @@ def render_table(st: dict) -> str:
     out.append("  deadline exceptions: " + ("" if exceptions else "none"))
     for x in exceptions:
         what = f"extended to {x['until']}" if x["kind"] == "extension" else f"late file {x['submission_id']} accepted"
-        out.append(f"    {x['stage']} {x['adcode']}: {what}; by {x['granted_by']} at {x['granted_at']}; {x['reason']}")
+        line = f"    #{x['id']} {x['stage']} {x['adcode']}: {what}; by {x['granted_by']} at {x['granted_at']}"
+        line += f"; {x['reason']}"
+        if x.get("revoked_at"):
+            line += f"; REVOKED by {x['revoked_by']} at {x['revoked_at']}: {x['revoke_reason']}"
+        out.append(line)
     runs = st.get("runs", {})
     out.append("  last runs: " + ("" if runs else "none"))
     for stage, r in runs.items():

@@ -203,6 +203,10 @@ class DeadlineException(Base):
     reason: Mapped[str] = mapped_column(Text)
     granted_by: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A revoked exception stays on record but no longer counts (pilotzones revoke-exception).
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_deadline_exceptions_year_stage", "year", "stage"),)
 

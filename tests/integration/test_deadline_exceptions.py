@@ -119,6 +119,9 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
         "reason": "网络故障无法上报",
         "granted_by": "王五",
         "granted_at": shown["granted_at"],
+        "revoked_at": None,
+        "revoked_by": None,
+        "revoke_reason": None,
     }
     assert shown["granted_at"].endswith("+08:00")
     assert st["evaluation"]["state"] == "published"
@@ -196,6 +199,56 @@ def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(ho
 
     r = run(home, "accept-late", "--submission", str(other_late), "--reason", "x")
     assert r.exit_code == 2 and "already published" in r.stderr
+
+
+def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
+    for z, scale in zip(PILOTS[2:], [0.9, 0.8, 0.7, 0.6], strict=True):
+        send_one(home, tmp_path, z, scale, on_time(home, YEAR))
+    late = deadline(home) + timedelta(days=1)
+    xinyuan = send_one(home, tmp_path, "654025", 0.5, late)
+    yining = send_one(home, tmp_path, "654002", 0.95, late)
+    until = (deadline(home) + timedelta(days=3)).replace(tzinfo=None).isoformat()
+    grant = ["extend", "--year", str(YEAR), "--stage", "evaluation", "--until", until, "--by", "王五"]
+    assert run(home, *grant, "--adcode", "654025", "--reason", "误批").exit_code == 0
+    assert run(home, "accept-late", "--submission", str(yining), "--reason", "邮件延误").exit_code == 0
+    mistaken, kept = (x["id"] for x in status_json(home)["exceptions"])
+    assert ranking(december_evaluation(home=str(home.path), year=YEAR))["654025"]["submission_id"] == xinyuan
+
+    r = run(home, "revoke-exception", "--id", str(mistaken), "--reason", "延期批错了县", "--by", "李四")
+    assert r.exit_code == 0, r.output
+    assert "revoked by 李四" in r.stdout and "awaits approval" in r.stdout
+    # The proposal made with it is stale: approval is refused until the stage is run again.
+    r = run(home, "approve", "--year", str(YEAR), "--stage", "evaluation")
+    assert r.exit_code == 2, r.output
+
+    result = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    rows = ranking(result)
+    assert rows["654025"]["flags"] == ["未按时报送"] and rows["654025"]["total"] == 0
+    assert rows["654002"]["submission_id"] == yining  # the other exception still counts
+    assert [x["id"] for x in result["proposal"]["exceptions"]] == [kept]
+
+    shown = {x["id"]: x for x in status_json(home)["exceptions"]}
+    assert (shown[mistaken]["revoked_by"], shown[mistaken]["revoke_reason"]) == ("李四", "延期批错了县")
+    assert shown[mistaken]["revoked_at"].endswith("+08:00") and shown[kept]["revoked_at"] is None
+    assert "REVOKED by 李四" in run(home, "status", "--year", str(YEAR)).stdout
+    text = summary_text(home)
+    assert "邮件延误" in text and "误批" not in text
+
+    r = run(home, "revoke-exception", "--id", str(mistaken), "--reason", "again")
+    assert r.exit_code == 2 and "already revoked" in r.stderr
+    r = run(home, "revoke-exception", "--id", str(kept), "--reason", "too late")
+    assert r.exit_code == 2 and "already published" in r.stderr
+    r = run(home, "revoke-exception", "--id", "99999", "--reason", "x")
+    assert r.exit_code == 2 and "no such deadline exception" in r.stderr
+
+
+def test_a_late_file_whose_acceptance_was_revoked_is_not_accepted_again(home, tmp_path):
+    late = send_one(home, tmp_path, "654025", 0.9, deadline(home) + timedelta(hours=2))
+    assert run(home, "accept-late", "--submission", str(late), "--reason", "x").exit_code == 0
+    (x,) = status_json(home)["exceptions"]
+    assert run(home, "revoke-exception", "--id", str(x["id"]), "--reason", "误批").exit_code == 0
+    r = run(home, "accept-late", "--submission", str(late), "--reason", "again")
+    assert r.exit_code == 2 and "revoked" in r.stderr and "pilotzones extend" in r.stderr
 
 
 def test_extension_refusals_exit_2_with_the_reason(home):
