@@ -53,3 +53,31 @@ def test_a_database_is_at_head_only_once_migrated(tmp_path):
         assert at_head(s)
         s.execute(text("UPDATE alembic_version SET version_num = '0001'"))
         assert not at_head(s)
+
+
+def test_a_home_on_an_older_schema_is_migrated_when_opened(tmp_path, monkeypatch):
+    """A home made before revocations existed (schema 0003) keeps its exceptions, in force."""
+    from alembic import command
+
+    from pilotzones.home import init_home
+
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    home = init_home(tmp_path / "home")
+    url = home.db_url
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.downgrade(cfg, "0003")
+    with session(url) as s:
+        assert not at_head(s)
+        s.execute(
+            text(
+                "INSERT INTO deadline_exceptions (year, stage, adcode, kind, reason, granted_by, granted_at) "
+                "VALUES (2023, 'evaluation', '654025', 'extension', 'r', 'me', '2023-12-21 00:00:00')"
+            )
+        )
+    open_home(home.path)
+    with session(url) as s:
+        assert at_head(s)
+        (x,) = s.scalars(select(m.DeadlineException)).all()
+        assert (x.adcode, x.revoked_at, x.revoked_by) == ("654025", None, None)
