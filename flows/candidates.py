@@ -28,13 +28,30 @@ def _markdown(p: dict) -> str:
     return "\n".join(lines)
 
 
-@flow(name="candidate-selection")
+def artifacts(year: int, p: dict, state: str, approval: dict | None) -> None:
+    """The run's markdown summary and selection table; created again, same keys, once approved or declined."""
+    create_markdown_artifact(
+        markdown=_markdown(p) + stage.state_lines(state, approval),
+        key=f"candidates-{year}",
+        description=f"{year} candidate selection ({state})",
+    )
+    create_table_artifact(
+        table=[{k: x[k] for k in ("rank", "adcode", "county", "review_score")} for x in p["selected"]]
+        or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
+        key=f"candidates-{year}-selected",
+        description=f"{year} selected candidates ({state})" + stage.approval_suffix(approval),
+    )
+
+
+@flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
 def candidate_selection(
     home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval("candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval)
+    return stage.run_to_approval(
+        "candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval, artifacts
+    )
 
 
 def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
@@ -63,15 +80,6 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     )
     proposal = t.decide(home, collected)
     stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
-    create_markdown_artifact(
-        markdown=_markdown(proposal), key=f"candidates-{year}", description=f"{year} candidate selection"
-    )
-    create_table_artifact(
-        table=[{k: x[k] for k in ("rank", "adcode", "county", "review_score")} for x in proposal["selected"]]
-        or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
-        key=f"candidates-{year}-selected",
-        description=f"{year} selected candidates ({stored['state']})",
-    )
     log.info(
         "%d nominations, %d selected, %d not counted",
         proposal["nominations"],
@@ -81,15 +89,19 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     counts.update(
         nominations=proposal["nominations"], selected=len(proposal["selected"]), not_counted=len(proposal["rejected"])
     )
-    state, applied = stored["state"], False
-    if approve and state != "published":
-        applied = t.publish(home, year)["applied"]
+    state, applied, given, now = stored["state"], False, None, approve and stored["state"] != "published"
+    if now:
+        applied = t.publish(home, year, stage.cli_approval())["applied"]
         state = "published"
+        given = stage.approval_of("candidates", home, year)
+    artifacts(year, proposal, state, given)
+    if now:
         counts.update(stage.notify("candidates", home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal}
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
 
 
-@flow(name="publish-candidates")
-def publish_candidates(home: str, year: int) -> dict:
-    """Publish the selection a run of `year` left awaiting approval."""
-    return stage.publish_recorded("candidates", t, "publish-candidates", home, year)
+@flow(name="publish-candidates", flow_run_name="publish-candidates-{year}")
+def publish_candidates(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
+    """Publish the selection a run of `year` left awaiting approval; `by` (default: the operator) approves."""
+    given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
+    return stage.publish_recorded("candidates", t, "publish-candidates", home, year, artifacts, given)

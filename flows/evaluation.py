@@ -36,13 +36,33 @@ def _ranking_markdown(proposal: dict) -> str:
     return "\n".join(lines)
 
 
-@flow(name="december-evaluation")
+def artifacts(year: int, proposal: dict, state: str, approval: dict | None) -> None:
+    """The run's markdown summary and ranking table; created again, same keys, once approved or declined."""
+    create_markdown_artifact(
+        markdown=_ranking_markdown(proposal) + stage.state_lines(state, approval),
+        key=f"evaluation-{year}",
+        description=f"{year} ranking and decisions ({state})",
+    )
+    create_table_artifact(
+        table=[
+            {k: r[k] for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
+            | {"flags": " ".join(r["flags"])}
+            for r in proposal["ranking"]
+        ],
+        key=f"evaluation-{year}-ranking",
+        description=f"{year} ranking ({state})" + stage.approval_suffix(approval),
+    )
+
+
+@flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
 def december_evaluation(
     home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval("evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval)
+    return stage.run_to_approval(
+        "evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval, artifacts
+    )
 
 
 def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
@@ -77,20 +97,6 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     swaps = t.disqualify_and_replace(home, year, ranked)
     stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""))
     proposal = stored["proposal"]
-    create_markdown_artifact(
-        markdown=_ranking_markdown(proposal),
-        key=f"evaluation-{year}",
-        description=f"{year} ranking and decisions",
-    )
-    create_table_artifact(
-        table=[
-            {k: r[k] for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
-            | {"flags": " ".join(r["flags"])}
-            for r in proposal["ranking"]
-        ],
-        key=f"evaluation-{year}-ranking",
-        description=f"{year} ranking ({stored['state']})",
-    )
     log.info(
         "%d carded, %d disqualified, %d promoted, %d vacant",
         sum(r["yellow_card"] for r in proposal["ranking"]),
@@ -106,15 +112,19 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
         vacant=proposal["vacant_seats"],
     )
     state = stored["state"]
-    applied = False
-    if approve and state != "published":
-        applied = t.publish(home, year)["applied"]
+    applied, given, now = False, None, approve and state != "published"
+    if now:
+        applied = t.publish(home, year, stage.cli_approval())["applied"]
         state = "published"
+        given = stage.approval_of("evaluation", home, year)
+    artifacts(year, proposal, state, given)
+    if now:
         counts.update(stage.notify("evaluation", home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal}
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
 
 
-@flow(name="publish-evaluation")
-def publish_evaluation(home: str, year: int) -> dict:
-    """Publish the decisions a run of `year` left awaiting approval."""
-    return stage.publish_recorded("evaluation", t, "publish-evaluation", home, year)
+@flow(name="publish-evaluation", flow_run_name="publish-evaluation-{year}")
+def publish_evaluation(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
+    """Publish the decisions a run of `year` left awaiting approval; `by` (default: the operator) approves."""
+    given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
+    return stage.publish_recorded("evaluation", t, "publish-evaluation", home, year, artifacts, given)

@@ -1,8 +1,8 @@
 """What the two decision stages' flows share: the run log, the stage lock, approval and notices.
 
-A stage module (`tasks.evaluation`, `tasks.candidates`) provides the tasks `publish(home, year)` and
-`published(home, year)`; its flow provides `run(home, year, approve, counts)`, which computes and
-stores the proposal and publishes it when `approve` is given.
+A stage module (`tasks.evaluation`, `tasks.candidates`) provides the tasks `publish(home, year,
+approval)` and `published(home, year)`; its flow provides `run(home, year, approve, counts)`, which
+computes and stores the proposal and publishes it when `approve` is given, and `artifacts(...)`.
 """
 
 from __future__ import annotations
@@ -11,60 +11,186 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+from prefect import get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, Completed, State
 
 from flows import approval
-from pilotzones import runlog
+from pilotzones import proposals, runlog
+from pilotzones.deadlines import operator_name
 from pilotzones.gcpause import freeze_once
 from pilotzones.home import Home
-from pilotzones.locks import stage_lock
+from pilotzones.locks import StageBusy, stage_lock
 from tasks import notices as n
 
 StageRun = Callable[[str, int, bool, dict], dict]
+# Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
+Artifacts = Callable[[int, dict, str, dict | None], None]
 
 
 def run_id() -> str | None:
     return str(flow_run.get_id() or "") or None
 
 
+def run_name(prefix: str) -> Callable[[], str]:
+    """A flow run's name by stage and year (`evaluation-2025`): what an operator looks for in the UI."""
+
+    def name() -> str:
+        params = flow_run.parameters or {}
+        year = params.get("year") or Home(Path(params["home"])).programme.this_year()
+        return f"{prefix}-{year}"
+
+    return name
+
+
+def cli_approval() -> dict:
+    """An approval given on the command line (`run --approve`, `approve`), by the operator at the shell."""
+    return {"by": operator_name(), "via": "cli", "note": None, "flow_run_id": run_id()}
+
+
+def _busy(exc: StageBusy) -> State:
+    """A refusal, not a failure: the run ends Cancelled, named Busy, with one line and no traceback.
+
+    The exception is the state's data, so a caller of the flow still gets StageBusy raised.
+    """
+    get_run_logger().warning("同一阶段、同一年度的另一运行正在进行，本运行不执行：%s", exc)
+    return Cancelled(name="Busy", message=str(exc), data=exc)
+
+
 def run_to_approval(
-    stage: str, tasks: ModuleType, flow_name: str, run: StageRun, home: str, year: int, approve: bool, wait: bool
-) -> dict:
+    stage: str,
+    tasks: ModuleType,
+    flow_name: str,
+    run: StageRun,
+    home: str,
+    year: int,
+    approve: bool,
+    wait: bool,
+    artifacts: Artifacts,
+) -> dict | State:
     """Run the stage under its lock; with `wait`, pause for the UI's approval and publish on it."""
     freeze_once()
-    with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
-        with stage_lock(Home(Path(home)).db_url, stage, year):
-            result = run(home, year, approve, rec.counts)
-        rec.outcome = result["state"]
-        if result["state"] == "published" and not result["applied"]:
-            rec.message = "already published; nothing applied again"
-        if result["state"] == "awaiting_approval" and wait:
-            rec.mark("awaiting_approval", "paused: resume in the Prefect UI, or pilotzones approve")
-            answer = approval.wait_for_approval(stage, year)
-            rec.message = None
-            if answer is not None and answer.approve:
-                published = publish(stage, tasks, home, year, rec.counts)
-                result.update(state="published", applied=published["applied"])
-                rec.outcome = "published"
+    try:
+        with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
+            with stage_lock(Home(Path(home)).db_url, stage, year):
+                result = run(home, year, approve, rec.counts)
+            rec.outcome = result["state"]
+            if result["state"] == "published" and not result["applied"]:
+                rec.message = "already published; nothing applied again"
+            if result["state"] == "awaiting_approval" and wait:
+                return _await(stage, tasks, home, year, rec, result, artifacts)
+    except StageBusy as exc:
+        return _busy(exc)
     return result
 
 
-def publish_recorded(stage: str, tasks: ModuleType, flow_name: str, home: str, year: int) -> dict:
+def _await(
+    stage: str, tasks: ModuleType, home: str, year: int, rec: runlog.Run, result: dict, artifacts: Artifacts
+) -> dict | State:
+    log = get_run_logger()
+    h = Home(Path(home))
+    what = f"{year}年度{proposals.stage_cn(stage)}"
+    # One proposal, one waiting run: a run triggered beside one already paused leaves it the form.
+    other = next((r for r in runlog.waiting_runs(home, stage, year, exclude=run_id()) if approval.is_paused(r)), None)
+    if other is not None:
+        log.info("%s的方案已在另一运行（%s）中等待审批，本运行不再暂停，到此结束。", what, other)
+        rec.message = f"方案已在运行 {other} 中等待审批；本运行未暂停"
+        return result
+    rec.mark("awaiting_approval", "已暂停：在 Prefect 界面恢复（Resume）本运行审批，或 pilotzones approve/decline")
+
+    def settled() -> str | None:
+        state, _ = proposals.verdict(h, stage, year)
+        return state if state in ("published", "declined") else None
+
+    waited = approval.wait_for_approval(stage, year, settled)
+    rec.message = None
+    if waited.timed_out:
+        log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)
+        rec.message = "等待审批超时；方案仍待审批"
+        return result
+    if waited.elsewhere is not None:
+        _, given = proposals.verdict(h, stage, year)
+        line = proposals.verdict_line(given)
+        done = "发布" if waited.elsewhere == "published" else "拒绝"
+        log.info("%s已在别处%s（%s），本运行不再等待，到此结束。", what, done, line)
+        rec.outcome, rec.message = waited.elsewhere, f"已在别处{done}：{line}"
+        result.update(state=waited.elsewhere, applied=False, approval=given)
+        if waited.elsewhere == "declined":
+            artifacts(year, result["proposal"], "declined", given)
+            return Completed(name="Declined", message=rec.message, data=result)
+        return result
+    answer = waited.answer
+    given = {"by": answer.by, "via": "ui", "note": answer.note, "flow_run_id": run_id()}
+    if answer.decision == "decline":
+        recorded = proposals.decline_stage(h, stage, year, **given)
+        line = proposals.verdict_line(recorded)
+        log.info("%s的方案被拒绝：%s。重新运行本阶段可再次提出方案。", what, line)
+        rec.outcome, rec.message = "declined", f"拒绝：{line}"
+        result.update(state="declined", applied=False, approval=recorded)
+        artifacts(year, result["proposal"], "declined", recorded)
+        return Completed(name="Declined", message=rec.message, data=result)
+    published = publish(stage, tasks, home, year, rec.counts, given, artifacts)
+    result.update(state="published", applied=published["applied"], approval=published["approval"])
+    rec.outcome = "published"
+    rec.message = f"批准：{proposals.verdict_line(published['approval'])}"
+    return result
+
+
+def publish_recorded(
+    stage: str,
+    tasks: ModuleType,
+    flow_name: str,
+    home: str,
+    year: int,
+    artifacts: Artifacts,
+    given: dict | None = None,
+) -> dict | State:
     """Publish what a run of `year` left awaiting approval, as a run of its own in the run log."""
     freeze_once()
-    with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
-        result = publish(stage, tasks, home, year, rec.counts)
-        rec.outcome = "published"
-        if not result["applied"]:
-            rec.message = "already published; nothing applied again"
-        return result
+    try:
+        with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
+            result = publish(stage, tasks, home, year, rec.counts, given or cli_approval(), artifacts)
+            rec.outcome = "published"
+            if not result["applied"]:
+                rec.message = "already published; nothing applied again"
+            else:
+                rec.message = f"批准：{proposals.verdict_line(result['approval'])}"
+            return result
+    except StageBusy as exc:
+        return _busy(exc)
 
 
-def publish(stage: str, tasks: ModuleType, home: str, year: int, counts: dict) -> dict:
+def publish(
+    stage: str, tasks: ModuleType, home: str, year: int, counts: dict, given: dict, artifacts: Artifacts
+) -> dict:
+    """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
     with stage_lock(Home(Path(home)).db_url, stage, year):
-        result = tasks.publish(home, year)
-        counts.update(notify(stage, home, year, tasks.published(home, year)))
+        result = tasks.publish(home, year, given)
+        done = tasks.published(home, year)
+        _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
+        if result["applied"]:
+            artifacts(year, done, "published", result["approval"])
+        counts.update(notify(stage, home, year, done))
         return result
+
+
+def approval_of(stage: str, home: str, year: int) -> dict | None:
+    return proposals.verdict(Home(Path(home)), stage, year)[1]
+
+
+_STATE_CN = {"awaiting_approval": "待审批", "published": "已发布", "declined": "已拒绝"}
+
+
+def state_lines(state: str, given: dict | None) -> str:
+    """The markdown artifact's closing lines: the decision's state and, once given, the verdict."""
+    lines = ["", f"- 状态 (state): {_STATE_CN.get(state, state)} ({state})"]
+    if given:
+        lines.append(f"- 审批 (approval): {proposals.verdict_line(given)}")
+    return "\n".join(lines)
+
+
+def approval_suffix(given: dict | None) -> str:
+    return f"; {proposals.verdict_line(given)}" if given else ""
 
 
 def notify(stage: str, home: str, year: int, proposal: dict) -> dict:

@@ -244,10 +244,10 @@ def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None, stat
         return {"decision_id": d.id, "state": d.state, "changed": stored != "unchanged"}
 
 
-def publish(home: Home, year: int) -> dict:
+def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """The selection becomes the list in force; an empty one leaves the previous list in force."""
     with session(home.db_url) as s:
-        d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year))
+        d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year), approval)
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
         for c in d.proposal["selected"]:

@@ -212,24 +212,46 @@ def candidates_run(ctx: click.Context, year: int, approve: bool) -> None:
 @cli.command()
 @click.option("--year", type=int, required=True)
 @click.option("--stage", type=click.Choice(["candidates", "evaluation"]), required=True)
+@click.option("--by", "by", default=None, help="Who approves (default $USER, else the login name).")
+@click.option("--note", default=None, help="The approver's note (recorded, shown in status and the summary notice).")
 @click.pass_context
-def approve(ctx: click.Context, year: int, stage: str) -> None:
+def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str | None) -> None:
     """Publish decisions that a run left awaiting approval."""
-    from pilotzones import prechecks
+    from pilotzones import deadlines, prechecks
 
     home = _open(ctx)
     prechecks.before_publish(home, stage, year)
     _prefect_env(home.path)
+    who = by or deadlines.operator_name()
     if stage == "evaluation":
         from flows.evaluation import publish_evaluation
 
-        result = publish_evaluation(home=str(home.path), year=year)
+        result = publish_evaluation(home=str(home.path), year=year, by=who, note=note)
     else:
         from flows.candidates import publish_candidates
 
-        result = publish_candidates(home=str(home.path), year=year)
+        result = publish_candidates(home=str(home.path), year=year, by=who, note=note)
+    if result["applied"]:
+        click.echo(f"{stage} {year}: published (批准人：{who}).")
+    else:
+        click.echo(f"{stage} {year}: already published; nothing applied again.")
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--stage", type=click.Choice(["candidates", "evaluation"]), required=True)
+@click.option("--by", "by", default=None, help="Who declines (default $USER, else the login name).")
+@click.option("--note", required=True, help="Why the proposal is declined (recorded and shown).")
+@click.pass_context
+def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str) -> None:
+    """Decline a proposal awaiting approval: nothing is published; running the stage again proposes anew."""
+    from pilotzones import deadlines, proposals
+
+    home = _open(ctx)
+    a = proposals.decline_stage(home, stage, year, by=by or deadlines.operator_name(), via="cli", note=note)
     click.echo(
-        f"{stage} {year}: " + ("published." if result["applied"] else "already published; nothing applied again.")
+        f"{year}年度{proposals.stage_cn(stage)}方案已拒绝（{a['by']}，{a['at']}），未发布。"
+        f"重新提出方案：{proposals.rerun_command(stage, year)}"
     )
 
 

@@ -220,10 +220,10 @@ def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Sco
     )
 
 
-def publish(home: Home, year: int) -> dict:
+def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
     with session(home.db_url) as s:
-        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year))
+        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year), approval)
         if d.state == "published":
             return {"decision_id": d.id, "state": d.state, "applied": False}
         p = d.proposal

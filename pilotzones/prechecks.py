@@ -31,11 +31,13 @@ def before_run(home: Home, stage: str, year: int) -> None:
 
 
 def before_publish(home: Home, stage: str, year: int) -> None:
-    """Refuse an approval with nothing to approve, or of a proposal its inputs have moved past."""
+    """Refuse an approval with nothing to approve, of a declined proposal, or of one its inputs have moved past."""
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
         if d is None:
             raise proposals.nothing_to_approve(stage, year)
+        if d.state == "declined":
+            raise proposals.declined_error(s, d, home.programme.tz)
         if d.state == "published":
             return
     proposals.ensure_current(d, _stage_module(stage).inputs_digest(home, year), proposals.rerun_command(stage, year))

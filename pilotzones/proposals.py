@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilotzones import clock, ledger
@@ -19,14 +21,16 @@ def store(
 ) -> tuple[m.Decision, Stored]:
     """Store the proposal as awaiting approval; a rerun with the same digest, or after publication, changes nothing."""
     d = ledger.decision(s, year, stage, lock=True)
-    if d is not None and (d.state == "published" or d.digest == digest):
+    # A declined proposal is proposed again even on the same inputs: the operator asked for a new look.
+    if d is not None and (d.state == "published" or (d.digest == digest and d.state != "declined")):
         return d, "unchanged"
     if d is None:
         d = m.Decision(year=year, stage=stage, state="awaiting_approval", digest=digest)
         s.add(d)
         outcome: Stored = "new"
     else:
-        outcome = "replaced"  # new inputs arrived before approval: the proposal is rebuilt from them
+        outcome = "replaced"  # new inputs, or a decline: the proposal is rebuilt and awaits approval again
+        d.state = "awaiting_approval"
     d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = digest, proposal, inputs, clock.now(), flow_run_id
     s.flush()
     return d, outcome
@@ -55,14 +59,152 @@ def nothing_to_approve(stage: str, year: int) -> StageError:
     return StageError(f"no {what} of {year} to approve: run `{rerun_command(stage, year)}`")
 
 
-def to_publish(s: Session, stage: str, year: int, current_state: Callable[[], str]) -> m.Decision:
+def to_publish(
+    s: Session, stage: str, year: int, current_state: Callable[[], str], approval: dict | None = None
+) -> m.Decision:
     """The decision an approval publishes, locked (already published: returned as it is).
 
-    Refused when there is none, or when the state it was built from has changed since.
+    Refused when there is none, when it was declined, or when the state it was built from has
+    changed since. The approval (by, via, note, flow_run_id) is recorded in the same transaction
+    as the publication, so a published decision always names its approver.
     """
     d = ledger.decision(s, year, stage, lock=True)
     if d is None:
         raise nothing_to_approve(stage, year)
+    if d.state == "declined":
+        raise declined_error(s, d)
     if d.state != "published":
         ensure_current(d, current_state(), rerun_command(stage, year))
+        record(s, d, "approved", **_approval_fields(approval))
     return d
+
+
+# -- approvals on the record ---------------------------------------------------------------------
+
+VIAS = ("ui", "cli")
+
+
+def _approval_fields(approval: dict | None) -> dict:
+    a = dict(approval or {})
+    if not a.get("by"):
+        from pilotzones.deadlines import operator_name
+
+        a["by"] = operator_name()
+    a.setdefault("via", "cli")
+    return {k: a.get(k) for k in ("by", "via", "note", "flow_run_id")}
+
+
+def record(
+    s: Session,
+    d: m.Decision,
+    verdict: str,
+    *,
+    by: str,
+    via: str,
+    note: str | None = None,
+    flow_run_id: str | None = None,
+) -> m.Approval:
+    if via not in VIAS:
+        raise ValueError(f"via {via!r} is not one of {', '.join(VIAS)}")
+    row = m.Approval(
+        stage=d.stage,
+        year=d.year,
+        decision_id=d.id,
+        verdict=verdict,
+        by=by[:64],
+        at=clock.now(),
+        via=via,
+        note=(note or "").strip() or None,
+        flow_run_id=flow_run_id or None,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def last_approval(s: Session, d: m.Decision) -> m.Approval | None:
+    """The verdict on the decision as it stands: None while it awaits approval (a decline of an
+    earlier proposal does not speak for the one proposed again)."""
+    if d.state not in ("published", "declined"):
+        return None
+    return s.scalars(select(m.Approval).where(m.Approval.decision_id == d.id).order_by(m.Approval.id.desc())).first()
+
+
+def approval_json(a: m.Approval | None, tz: tzinfo) -> dict | None:
+    if a is None:
+        return None
+    return {
+        "verdict": a.verdict,
+        "by": a.by,
+        "at": ledger.utc(a.at).astimezone(tz).isoformat(),
+        "via": a.via,
+        "note": a.note,
+        "flow_run_id": a.flow_run_id,
+    }
+
+
+_STAGE_CN = {"evaluation": "监测评价", "candidates": "候补试验区遴选"}
+
+
+def stage_cn(stage: str) -> str:
+    return _STAGE_CN.get(stage, stage)
+
+
+def declined_error(s: Session, d: m.Decision, tz: tzinfo | None = None) -> StageError:
+    a = last_approval(s, d)
+    when = ledger.utc(a.at).astimezone(tz).isoformat(timespec="seconds") if a and tz else None
+    who = f"已由{a.by}于{when or ledger.utc(a.at).isoformat(timespec='seconds')}拒绝" if a else "已被拒绝"
+    return StageError(
+        f"{d.year}年度{stage_cn(d.stage)}的方案{who}，不能批准；"
+        f"请运行 `{rerun_command(d.stage, d.year)}` 重新提出方案后再审批。"
+    )
+
+
+def decline(
+    s: Session, stage: str, year: int, *, by: str, via: str, note: str | None, flow_run_id: str | None = None
+) -> m.Approval:
+    """Decline the proposal awaiting approval: it is not published, and a rerun proposes again."""
+    d = ledger.decision(s, year, stage, lock=True)
+    if d is None:
+        raise StageError(f"{year}年度没有待审批的{stage_cn(stage)}方案：请先运行 `{rerun_command(stage, year)}`")
+    if d.state == "published":
+        raise StageError(f"{year}年度{stage_cn(stage)}已发布，不能拒绝。")
+    if d.state == "declined":
+        raise declined_error(s, d)
+    d.state = "declined"
+    return record(s, d, "declined", by=by, via=via, note=note, flow_run_id=flow_run_id)
+
+
+def verdict_line(a: dict | None) -> str:
+    """One line for logs and the run log: who, when, how, and the note."""
+    if not a:
+        return ""
+    what = "批准" if a["verdict"] == "approved" else "拒绝"
+    via = "Prefect 界面" if a["via"] == "ui" else "命令行"
+    line = f"{a['by']}于{a['at']}通过{via}{what}"
+    return line + (f"，意见：{a['note']}" if a.get("note") else "")
+
+
+# -- the same, for callers holding a home rather than a session ----------------------------------
+
+
+def decline_stage(
+    home, stage: str, year: int, *, by: str, via: str, note: str | None, flow_run_id: str | None = None
+) -> dict:
+    """Decline the stage's proposal of `year` on record; the approval as `status` shows it."""
+    from pilotzones.db.session import session
+
+    with session(home.db_url) as s:
+        a = decline(s, stage, year, by=by, via=via, note=note, flow_run_id=flow_run_id)
+        return approval_json(a, home.programme.tz)
+
+
+def verdict(home, stage: str, year: int) -> tuple[str | None, dict | None]:
+    """The decision's state (None before any proposal) and the verdict on it, if any."""
+    from pilotzones.db.session import session
+
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        if d is None:
+            return None, None
+        return d.state, approval_json(last_approval(s, d), home.programme.tz)

@@ -21,7 +21,7 @@ from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.home import Home
 
-OUTCOMES = ("running", "awaiting_approval", "published", "done", "failed", "busy")
+OUTCOMES = ("running", "awaiting_approval", "published", "declined", "done", "failed", "busy")
 log = logging.getLogger(__name__)
 
 
@@ -108,6 +108,26 @@ def _close(run: Run, outcome: str, message: str | None) -> None:
         finish(run.home, run.id, outcome, message, run.counts)
     except Exception:  # the run's own outcome matters more than its record
         log.exception("could not record the end of stage run %s", run.id)
+
+
+def waiting_runs(home: Home | str, stage: str, year: int, exclude: str | None = None) -> list[str]:
+    """Flow-run ids of other runs of the stage recorded as paused for approval, newest first.
+
+    The record alone cannot tell a paused run from one killed while paused: the caller asks Prefect.
+    """
+    with session(_home(home).db_url) as s:
+        rows = s.scalars(
+            select(m.StageRun.flow_run_id)
+            .where(
+                m.StageRun.stage == stage,
+                m.StageRun.year == year,
+                m.StageRun.outcome == "awaiting_approval",
+                m.StageRun.finished_at.is_(None),
+                m.StageRun.flow_run_id.is_not(None),
+            )
+            .order_by(m.StageRun.id.desc())
+        )
+        return [r for r in rows if r != exclude]
 
 
 def _iso(dt, tz: tzinfo) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from pilotzones import deadlines, ledger, runlog
+from pilotzones import deadlines, ledger, proposals, runlog
 from pilotzones.db.session import session
 from pilotzones.home import Home
 
@@ -20,6 +20,12 @@ def year_status(home: Home, year: int) -> dict:
         # Beyond the contract's keys: deadline exceptions granted for the year, and each stage's last run.
         exceptions = deadlines.for_year(s, year, home.programme.tz)
         runs = runlog.last_runs(s, year, home.programme.tz)
+        # Beyond the contract's keys: each stage's verdict (who approved or declined, when, how).
+        tz = home.programme.tz
+        approvals = {
+            stage: proposals.approval_json(proposals.last_approval(s, d), tz) if d is not None else None
+            for stage, d in (("evaluation", ev), ("candidates", cand))
+        }
     evaluation: dict = {
         "state": "not_run",
         "ranking": [],
@@ -36,6 +42,7 @@ def year_status(home: Home, year: int) -> dict:
             "promoted": [{"adcode": x["adcode"], "replaces": x["replaces"]} for x in p["promoted"]],
             "vacant_seats": p["vacant_seats"],
         }
+    evaluation["approval"] = approvals["evaluation"]
     candidates: dict = {"state": "not_run", "selected": [], "rejected": []}
     if cand is not None:
         p = cand.proposal
@@ -44,6 +51,7 @@ def year_status(home: Home, year: int) -> dict:
             "selected": [{k: x[k] for k in ("adcode", "county", "rank", "review_score")} for x in p["selected"]],
             "rejected": [{"adcode": x["adcode"], "reason": x["reason"]} for x in p["rejected"]],
         }
+    candidates["approval"] = approvals["candidates"]
     from pilotzones.notices import outbox_counts
 
     # Beyond the contract's keys: the year's notices by delivery state (queued ones are unsent).
@@ -65,10 +73,18 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - used)
 
 
+def _approval_line(a: dict) -> str:
+    what = "批准" if a["verdict"] == "approved" else "拒绝"
+    line = f"{what}：{a['by']}，{a['at']}，{a['via']}"
+    return line + (f"，意见：{a['note']}" if a.get("note") else "")
+
+
 def render_table(st: dict) -> str:
     """The same facts for a person at a terminal."""
     ev = st["evaluation"]
     out = [f"Year {st['year']}", f"  evaluation: {ev['state']}"]
+    if ev.get("approval"):
+        out.append(f"    {_approval_line(ev['approval'])}")
     if ev["ranking"]:
         out.append(
             f"    {'rank':>4}  {'adcode':<6}  {_pad('county', 20)}{'base':>9}{'bonus':>8}{'total':>9}  card  flags"
@@ -86,6 +102,8 @@ def render_table(st: dict) -> str:
         out.append(f"    vacant seats: {ev['vacant_seats']}")
     c = st["candidates"]
     out.append(f"  candidates: {c['state']}")
+    if c.get("approval"):
+        out.append(f"    {_approval_line(c['approval'])}")
     for x in c["selected"]:
         out.append(f"    {x['rank']}. {x['adcode']} {x['county']} review {x['review_score']:g}")
     for x in c["rejected"]:

@@ -52,10 +52,10 @@ def propose(home: str, year: int, proposal: dict, flow_run_id: str | None, state
 
 
 @task(name="publish", **PERSIST)
-def publish(home: str, year: int) -> dict:
-    """Make the selection the candidate list in force."""
+def publish(home: str, year: int, approval: dict | None = None) -> dict:
+    """Make the selection the candidate list in force; `approval` says who approved."""
     fault("publish")
-    return c.publish(_home(home), year)
+    return c.publish(_home(home), year, approval)
 
 
 @task(name="load-published", cache_policy=NONE)

@@ -80,10 +80,10 @@ def propose(
 
 
 @task(name="publish", **PERSIST)
-def publish(home: str, year: int) -> dict:
-    """Apply the approved decisions to the pilots, cards and candidates."""
+def publish(home: str, year: int, approval: dict | None = None) -> dict:
+    """Apply the approved decisions to the pilots, cards and candidates; `approval` says who approved."""
     fault("publish")
-    return ev.publish(_home(home), year)
+    return ev.publish(_home(home), year, approval)
 
 
 @task(name="load-published", cache_policy=NONE)

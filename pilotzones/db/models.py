@@ -80,7 +80,7 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(String(16))  # evaluation | candidates
-    state: Mapped[str] = mapped_column(String(24))  # awaiting_approval | published
+    state: Mapped[str] = mapped_column(String(24))  # awaiting_approval | published | declined
     digest: Mapped[str] = mapped_column(String(64))
     proposal: Mapped[dict] = mapped_column(JSON)
     inputs: Mapped[dict] = mapped_column(JSON)  # submission ids, rules and programme it came from
@@ -231,3 +231,24 @@ class StageRun(Base):
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_stage_runs_year_stage", "year", "stage"),)
+
+
+class Approval(Base):
+    """One operator's verdict on a stage's proposal: approved (published) or declined.
+
+    A history, never updated: a declined proposal proposed again and then approved leaves both rows.
+    """
+
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16))  # evaluation | candidates
+    year: Mapped[int] = mapped_column(Integer)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    verdict: Mapped[str] = mapped_column(String(16))  # approved | declined
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    via: Mapped[str] = mapped_column(String(8))  # ui | cli
+    note: Mapped[str | None] = mapped_column(Text)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_approvals_year_stage", "year", "stage"),)

@@ -388,6 +388,26 @@ def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
     ]
 
 
+def _approval(home: Home, decision_id: int | None) -> dict | None:
+    """Who approved the published decision, when, how and with what note: the summary names them."""
+    if decision_id is None:
+        return None
+    with session(home.db_url) as s:
+        a = s.scalars(
+            select(m.Approval)
+            .where(m.Approval.decision_id == decision_id, m.Approval.verdict == "approved")
+            .order_by(m.Approval.id.desc())
+        ).first()
+        if a is None:
+            return None
+        return {
+            "by": a.by,
+            "at": ledger.utc(a.at).astimezone(home.programme.tz),
+            "via": "Prefect 界面" if a.via == "ui" else "命令行",
+            "note": a.note,
+        }
+
+
 def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
     """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
     to the zones concerned, and evaluation_summary to the regional commission."""
@@ -527,6 +547,7 @@ def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
                 "vacant": [{"adcode": z, "county": name(z)} for z in proposal.get("vacant", [])],
                 "late": [{"adcode": z, "county": name(z)} for z in proposal.get("late", [])],
                 "exceptions": _exceptions(ctx, proposal.get("exceptions", []), name),
+                "approval": _approval(home, proposal.get("decision_id")),
                 "rectify_by": rectify_by,
             },
         )

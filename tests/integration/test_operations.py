@@ -80,7 +80,7 @@ def test_approval_in_the_ui_publishes_exactly_once(home, tmp_path, monkeypatch):
         time.sleep(0.5)
     assert paused is not None, "the run never paused for approval"
     assert year_status(home, 2022)["evaluation"]["state"] == "awaiting_approval"
-    resume_flow_run(paused.id, run_input={"approve": True, "note": "checked"})
+    resume_flow_run(paused.id, run_input={"decision": "approve", "by": "张主任", "note": "checked"})
     worker.join(timeout=120)
     assert out["state"] == "published" and out["applied"] is True
     assert publish_evaluation(home=str(home.path), year=2022)["applied"] is False
