@@ -45,13 +45,34 @@ def load_flow(ref: str):
     return getattr(importlib.import_module(module), name)
 
 
-def deployments(home: Path, programme: Programme) -> list:
-    """Runner deployments for `pilotzones serve`: the year parameter defaults to the current one."""
+def checkout() -> Path:
+    """The folder holding flows/ and tasks/: where a worker finds the flows' code."""
+    import flows
+
+    return Path(flows.__file__).resolve().parents[1]
+
+
+def entrypoint(ref: str) -> str:
+    """ "flows.notices:evaluation_call" -> "flows/notices.py:evaluation_call", as workers load it."""
+    module, name = ref.split(":")
+    return f"{module.replace('.', '/')}.py:{name}"
+
+
+def deployments(home: Path, programme: Programme, pool: str | None = None) -> list:
+    """Every stage as a deployment on its calendar date, the year parameter defaulting to the current one.
+
+    Without `pool`, for `pilotzones serve` (this process runs them); with it, for a work pool's
+    workers, which load the flows from this checkout.
+    """
+    from prefect import Flow
     from prefect.schedules import Cron
 
     out = []
     for st in STAGES:
-        flow = load_flow(st.flow)
+        if pool is None:
+            flow = load_flow(st.flow)
+        else:
+            flow = Flow.from_source(source=str(checkout()), entrypoint=entrypoint(st.flow))
         out.append(
             flow.to_deployment(
                 name=st.name,
@@ -59,6 +80,7 @@ def deployments(home: Path, programme: Programme) -> list:
                 parameters={"home": str(home.resolve()), **st.parameters},
                 tags=["pilotzones", programme.programme.id],
                 description=f"{st.name}: {getattr(programme.calendar, st.moment)} every year",
+                **({"work_pool_name": pool} if pool else {}),
             )
         )
     return out

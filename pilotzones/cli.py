@@ -378,6 +378,30 @@ def serve(ctx: click.Context, port: int) -> None:
     serve_forever(home, port)
 
 
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for workers elsewhere)."
+)
+@click.option("--port", type=int, default=4200, show_default=True)
+def server(host: str, port: int) -> None:
+    """Run a Prefect server for several machines (its database: PREFECT_SERVER_DATABASE_CONNECTION_URL)."""
+    from pilotzones.serving import run_server
+
+    run_server(host, port)
+
+
+@cli.command()
+@click.option("--pool", default="pilotzones", show_default=True, help="The process work pool the workers poll.")
+@click.pass_context
+def deploy(ctx: click.Context, pool: str) -> None:
+    """Register every stage's deployment on a work pool of the shared server (PREFECT_API_URL)."""
+    from pilotzones.serving import deploy_to_pool
+
+    home = _open(ctx)
+    names = deploy_to_pool(home, pool)
+    click.echo(f"已在工作池 {pool} 登记 {len(names)} 个部署：{'、'.join(names)}。")
+
+
 def main() -> None:
     # click's own usage errors exit 2, which is the contract's code for usage errors.
     try:

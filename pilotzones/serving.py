@@ -1,4 +1,9 @@
-"""`pilotzones serve`: every stage's deployment on its schedule, in one long-running process."""
+"""The programme's calendar on a Prefect server: `serve` (one machine), `server` and `deploy` (several).
+
+A yearly stage has one run a year, and Prefect's scheduler only creates runs 100 days ahead by
+default: most stages would have no run on the Upcoming tab. Every server this module starts looks
+400 days ahead, so each deployment shows its next date as soon as it is registered.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,30 @@ import click
 from pilotzones.errors import PilotzonesError
 from pilotzones.home import Home
 
+# ISO-8601 duration: more than a year, so a yearly stage always has its next run scheduled.
+SCHEDULE_HORIZON = "P400D"
+
+
+def server_env(host: str, port: int) -> dict[str, str]:
+    """The settings a Prefect server needs to show and schedule the programme's year.
+
+    Host and port go to Prefect's own settings as well as to the command line: the UI asks the
+    server where its API is, and without them it answers port 4200 whatever port it listens on.
+    An operator's own PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME is kept.
+    """
+    return {
+        "PREFECT_SERVER_API_HOST": host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME": os.environ.get(
+            "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME", SCHEDULE_HORIZON
+        ),
+    }
+
+
+def server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
+
 
 def _healthy(api_url: str) -> bool:
     try:
@@ -22,6 +51,16 @@ def _healthy(api_url: str) -> bool:
             return r.status == 200
     except OSError:
         return False
+
+
+def run_server(host: str, port: int) -> None:
+    """Run a Prefect server in the foreground, with its services, for workers on other machines."""
+    env = dict(os.environ, **server_env(host, port))
+    click.echo(f"Prefect 服务器：http://{host}:{port}/api（界面 http://{host}:{port}）；Ctrl+C 停止。")
+    try:
+        sys.exit(subprocess.call(server_command(host, port), env=env))
+    except KeyboardInterrupt:
+        sys.exit(0)
 
 
 @contextmanager
@@ -33,16 +72,16 @@ def embedded_server(home: Home, port: int) -> Iterator[str]:
         return
     log = open(home.path / "prefect-server.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        server_command("127.0.0.1", port),
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=dict(os.environ),
+        env=dict(os.environ, **server_env("127.0.0.1", port)),
     )
     try:
         deadline = time.monotonic() + 120
         while not _healthy(api_url):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise PilotzonesError(f"the embedded Prefect server did not start; see {log.name}")
+                raise PilotzonesError(f"内置 Prefect 服务器未能启动，请查看 {log.name}")
             time.sleep(0.5)
         yield api_url
     finally:
@@ -54,7 +93,13 @@ def embedded_server(home: Home, port: int) -> Iterator[str]:
         log.close()
 
 
+@contextmanager
+def _given(api_url: str) -> Iterator[str]:
+    yield api_url
+
+
 def serve_forever(home: Home, port: int) -> None:
+    """Register every stage's deployment and run each in this process when its date comes."""
     from deployments.schedules import deployments
 
     configured = os.environ.get("PREFECT_API_URL")
@@ -63,10 +108,31 @@ def serve_forever(home: Home, port: int) -> None:
         from prefect import serve
 
         deps = deployments(home.path, home.programme)
-        click.echo(f"serving {len(deps)} deployments against {api_url} (UI: {api_url.removesuffix('/api')})")
+        ui = api_url.removesuffix("/api")
+        click.echo(f"已按日程登记 {len(deps)} 个部署，Prefect 接口 {api_url}（界面 {ui}）；Ctrl+C 停止。")
         serve(*deps, print_starting_message=False)
 
 
-@contextmanager
-def _given(api_url: str) -> Iterator[str]:
-    yield api_url
+def deploy_to_pool(home: Home, pool: str) -> list[str]:
+    """Register every stage's deployment on a work pool of a shared server; workers run them.
+
+    The schedules come from the home's programme, like `serve`'s; the flows' code from this
+    checkout, which every worker must have at the same path.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        raise PilotzonesError("未配置共享的 Prefect 服务器：请设置 PREFECT_API_URL（例如 http://服务器:4200/api）")
+    from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import deploy
+
+    from deployments.schedules import deployments
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except Exception as exc:  # ObjectNotFound, or the server cannot be reached
+            raise PilotzonesError(
+                f"工作池 {pool} 不可用（{type(exc).__name__}）：先运行 prefect work-pool create {pool} --type process"
+            ) from None
+    deps = deployments(home.path, home.programme, pool=pool)
+    deploy(*deps, work_pool_name=pool, build=False, push=False, print_next_steps_message=False)
+    return [d.name for d in deps]
