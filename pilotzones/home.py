@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, make_url, select
 
 from pilotzones import programme as programme_mod
 from pilotzones.db import models as m
@@ -117,12 +117,87 @@ def open_home(path: Path) -> Home:
     return init_home(path)
 
 
+def check_shared_home(path: Path | str) -> Home:
+    """The initialised home at `path` for a flow or a worker, which never creates one.
+
+    On several machines the home is a shared location every worker mounts: a worker that does not
+    see it (no mount, a typo in PILOTZONES_HOME) must not run the stage against an empty folder or
+    a programme of its own. Refuses (ConfigError, one line, in Chinese: operators read it) when the
+    folder is missing or was never initialised, and when its programme file is not the one the
+    state database was initialised with.
+    """
+    path = Path(path)
+    fix = f"请在共享存储上运行 `pilotzones --home {path} init`，或在本机挂载共享主目录（PILOTZONES_HOME）"
+    if not path.is_dir():
+        raise ConfigError(f"主目录 {path} 不存在：{fix}")
+    home = Home(path)
+    missing = [p.name for p in (path / PROGRAMME_FILE, home.archive, home.outbox, home.reports) if not p.exists()]
+    if missing:
+        raise ConfigError(f"主目录 {path} 未初始化（缺少 {'、'.join(missing)}）：{fix}")
+    digest = programme_digest(path)
+    with session(home.db_url) as s:
+        initialised = inspect(s.connection()).has_table("alembic_version")
+        current = initialised and at_head(s)
+    if initialised and not current:
+        migrate(home.db_url)  # a newer checkout on the workers: as when any command opens the home
+    with session(home.db_url) as s:
+        recorded = s.get(m.Meta, "programme_sha256") if initialised else None
+    where = safe_url(home.db_url)
+    if recorded is None:
+        raise ConfigError(f"状态数据库 {where} 未初始化（没有方案摘要）：请运行 `pilotzones --home {path} init`")
+    if recorded.value != digest:
+        raise ConfigError(
+            f"主目录 {path} 的方案文件（sha256 {digest[:12]}）与状态数据库 {where} 记录的方案"
+            f"（sha256 {recorded.value[:12]}）不同：请挂载共享主目录；方案确需修改时，"
+            f"在共享主目录上运行 `pilotzones --home {path} init`"
+        )
+    return home
+
+
+def require_shared_home(home: str) -> dict:
+    """Pull step of the deployments (prefect.yaml), run by each flow run before its flow loads.
+
+    A refusal ends the run Failed with the one-line message (shown on the run's page) and ends the
+    process without a traceback: raising here would log one and leave the run merely Crashed.
+    """
+    try:
+        check_shared_home(home)
+    except ConfigError as exc:
+        _refuse_flow_run(str(exc))
+    return {"home": home}
+
+
+def _refuse_flow_run(message: str) -> None:
+    import os
+
+    print(f"pilotzones: {message}", file=sys.stderr, flush=True)
+    run_id = os.environ.get("PREFECT__FLOW_RUN_ID")
+    if run_id:
+        from prefect.client.orchestration import get_client
+        from prefect.states import Failed
+
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(run_id, Failed(message=message), force=True)
+    sys.stderr.flush()
+    os._exit(2)
+
+
+def programme_digest(path: Path) -> str:
+    """The SHA-256 of a home's programme file as `init_home` records it."""
+    return hashlib.sha256((path / PROGRAMME_FILE).read_text(encoding="utf-8").encode()).hexdigest()
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit for a message: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _set_up(home: Home) -> bool:
     """Whether `init_home` already set this home up for its programme file as it now reads, on the
     newest schema: then a command opens it without a write (and without loading Alembic)."""
     if not all(d.is_dir() for d in (home.archive, home.outbox, home.reports)):
         return False
-    digest = hashlib.sha256((home.path / PROGRAMME_FILE).read_text(encoding="utf-8").encode()).hexdigest()
+    digest = programme_digest(home.path)
     with session(home.db_url) as s:
         if not at_head(s):
             return False

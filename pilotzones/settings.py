@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     home: Path = Path(".pilotzones")
     # SQLAlchemy URL of the state database; default: SQLite file in the home.
     database_url: str | None = None
+    # How notices leave: `smtp` (a deployment that must send mail: without an SMTP host nothing is
+    # written or marked sent) or `files` (`.eml` in the outbox folder). Unset: SMTP when a host is
+    # set, else files, as on one office machine.
+    delivery: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_security: str = "none"  # none | starttls | ssl

@@ -261,7 +261,16 @@ def deliver(
     cfg = cfg or DeliverySettings()
     retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
     if transport is None:
-        transport = SmtpTransport(cfg) if cfg.smtp_host else EmlTransport(home.outbox)
+        mode = delivery_mode(cfg)
+        if mode == "smtp" and not cfg.smtp_host:
+            # Writing files here would mark the notices sent and they would never go out.
+            return _held(
+                home,
+                year,
+                stage,
+                "PILOTZONES_DELIVERY=smtp 但未设置 PILOTZONES_SMTP_HOST：通知仍在发件箱排队，配置邮件服务器后重新运行",
+            )
+        transport = SmtpTransport(cfg) if mode == "smtp" else EmlTransport(home.outbox)
     if cfg.mail_from and not valid_email(cfg.mail_from):
         raise ConfigError(f"PILOTZONES_MAIL_FROM {cfg.mail_from!r} is not one plain e-mail address")
     if cfg.smtp_host and not cfg.mail_from:
@@ -271,6 +280,27 @@ def deliver(
             return _deliver(home, retry, transport, cfg, year, stage)
     except StageBusy:
         raise StageBusy("another run is sending notices; retry after it ends") from None
+
+
+def delivery_mode(cfg: Settings) -> str:
+    """`smtp` or `files`: PILOTZONES_DELIVERY, or by default SMTP exactly when a host is set."""
+    mode = (cfg.delivery or "").strip().lower() or ("smtp" if cfg.smtp_host else "files")
+    if mode not in ("smtp", "files"):
+        raise ConfigError(f"PILOTZONES_DELIVERY 只能是 smtp 或 files，不能是 {cfg.delivery!r}")
+    return mode
+
+
+def _held(home: Home, year: int | None, stage: str | None, why: str) -> DeliveryReport:
+    """Nothing sent and nothing marked: what the outbox holds, and why it stays there."""
+    counts = outbox_counts(home, year, stage)
+    report = DeliveryReport(
+        failed=counts["failed"],
+        no_recipient=counts["no_recipient"],
+        queued=counts["queued"] + counts["sending"],
+        error=why,
+    )
+    log.error("notices: %s", report.summary())
+    return report
 
 
 def _directory(home: Home) -> tuple[Directory, programme_mod.Programme]:
