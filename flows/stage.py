@@ -90,8 +90,15 @@ def _await(
     log = get_run_logger()
     h = Home(Path(home))
     what = f"{year}年度{proposals.stage_cn(stage)}"
-    # One proposal, one waiting run: a run triggered beside one already paused leaves it the form.
-    other = next((r for r in runlog.waiting_runs(home, stage, year, exclude=run_id()) if approval.is_paused(r)), None)
+    # One proposal, one waiting run: a run that found the proposal already made (it did not make
+    # it: the decision names another flow run) leaves the form to a run already paused on it. A run
+    # that made a new proposal pauses; runs paused on the old one see it replaced and end.
+    mine = proposals.current(h, stage, year) or {}
+    other = None
+    if mine.get("flow_run_id") != run_id():
+        other = next(
+            (r for r in runlog.waiting_runs(home, stage, year, exclude=run_id()) if approval.is_paused(r)), None
+        )
     if other is not None:
         log.info("%s的方案已在另一运行（%s）中等待审批，本运行不再暂停，到此结束。", what, other)
         rec.message = f"方案已在运行 {other} 中等待审批；本运行未暂停"
@@ -99,8 +106,12 @@ def _await(
     rec.mark("awaiting_approval", "已暂停：在 Prefect 界面恢复（Resume）本运行审批，或 pilotzones approve/decline")
 
     def settled() -> str | None:
-        state, _ = proposals.verdict(h, stage, year)
-        return state if state in ("published", "declined") else None
+        now = proposals.current(h, stage, year) or {}
+        if now.get("state") in ("published", "declined"):
+            return now["state"]
+        if (now.get("digest"), now.get("made")) != (mine.get("digest"), mine.get("made")):
+            return "replaced"
+        return None
 
     waited = approval.wait_for_approval(stage, year, settled)
     rec.message = None
@@ -108,6 +119,11 @@ def _await(
         log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)
         rec.message = "等待审批超时；方案仍待审批"
         return result
+    if waited.elsewhere == "replaced":
+        by = (proposals.current(h, stage, year) or {}).get("flow_run_id")
+        log.info("%s的方案已由另一运行（%s）重新提出，本运行等待的方案作废，到此结束。", what, by)
+        rec.message = f"方案已由运行 {by} 重新提出；本运行不再等待"
+        return Completed(name="Superseded", message=rec.message, data=result)
     if waited.elsewhere is not None:
         _, given = proposals.verdict(h, stage, year)
         line = proposals.verdict_line(given)

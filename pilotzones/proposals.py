@@ -208,3 +208,19 @@ def verdict(home, stage: str, year: int) -> tuple[str | None, dict | None]:
         if d is None:
             return None, None
         return d.state, approval_json(last_approval(s, d), home.programme.tz)
+
+
+def current(home, stage: str, year: int) -> dict | None:
+    """What identifies the proposal as it stands: its state, digest, when and by which run it was made."""
+    from pilotzones.db.session import session
+
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        if d is None:
+            return None
+        return {
+            "state": d.state,
+            "digest": d.digest,
+            "made": ledger.utc(d.created_at).isoformat(),
+            "flow_run_id": d.flow_run_id,
+        }

@@ -199,3 +199,25 @@ def test_a_run_refused_for_a_busy_lock_ends_as_a_named_refusal(home, tmp_path):
     assert state.is_cancelled() and state.name == "Busy"
     assert "in progress" in state.message and "\n" not in state.message
     assert year_status(home, YEAR)["runs"]["evaluation"]["outcome"] == "busy"
+
+
+def test_a_new_proposal_supersedes_the_run_paused_on_the_old_one(home, tmp_path, monkeypatch):
+    """New inputs: the second run proposes anew and pauses; the run paused on the old proposal ends."""
+    from tests.integration.test_evaluation_flow import on_time
+
+    monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "1")
+    send(home, tmp_path, YEAR, SCALES)
+    first, out = start_waiting(home)
+    old = out.pop("_run")
+    send(home, tmp_path, YEAR, {"654002": 0.3}, at=on_time(home, YEAR, 1))
+    second, out2 = start_waiting(home)
+    new = out2.pop("_run")
+    first.join(timeout=60)
+    assert not first.is_alive(), "the run paused on the old proposal kept waiting"
+    state = final_state(old.id)
+    assert state.is_completed() and state.name == "Superseded"
+    resume_flow_run(new.id, run_input={"decision": "approve", "by": "张主任"})
+    second.join(timeout=120)
+    assert out2["state"] == "published" and out2["applied"] is True
+    ranking = {r["adcode"]: r for r in year_status(home, YEAR)["evaluation"]["ranking"]}
+    assert ranking["654002"]["yellow_card"] is True  # the new file's scores were published
