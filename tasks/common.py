@@ -11,6 +11,8 @@ from typing import Any
 from prefect.cache_policies import DEFAULT, CachePolicy
 
 # Results are persisted so that retrying a failed flow run (same run id) skips finished steps.
+# They go where PREFECT_RESULTS_LOCAL_STORAGE_PATH says (default PREFECT_HOME/storage): on several
+# machines prefect.yaml points it at the shared home, so a retry on another worker finds them.
 PERSIST = {"persist_result": True, "cache_policy": DEFAULT}
 
 

@@ -1,5 +1,6 @@
 """Sending the outbox: one SMTP connection per batch, retries for what may pass later, `.eml`
-files in the home's outbox folder when no SMTP host is configured.
+files in the home's outbox folder when no SMTP host is configured. PILOTZONES_DELIVERY makes the
+choice explicit: with `smtp` and no host nothing is written or marked sent (the notices wait).
 
 Each notice is marked `sending` (committed) before it goes out and `sent` right after, so a rerun
 never sends a notice marked sent. A notice left `sending` by a process that died mid-send is sent

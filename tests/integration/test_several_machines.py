@@ -296,3 +296,27 @@ def test_a_run_whose_worker_died_ends_crashed_and_a_retry_completes_on_the_other
         for w in (a, b):
             if w is not None and w.poll() is None:
                 _kill_tree(w)
+
+
+def test_the_worker_launcher_refuses_a_home_whose_programme_the_database_does_not_know(db_url, tmp_path, monkeypatch):
+    """`python -m deployments.worker` checks the shared home before it starts a worker at all."""
+    home = tmp_path / "shared"
+    env = dict(os.environ, PILOTZONES_HOME=str(home), PILOTZONES_DATABASE_URL=db_url)
+
+    def launch(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "deployments.worker", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+    missing = launch()
+    assert missing.returncode == 2 and str(home) in missing.stderr and "init" in missing.stderr
+    assert not home.exists()
+
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    init_home(home)
+    assert launch("--help").returncode == 0  # a fit machine goes on to `prefect worker start`
+
+    text = (home / PROGRAMME_FILE).read_text(encoding="utf-8")
+    (home / PROGRAMME_FILE).write_text(text.replace("\n", "\n\n", 1), encoding="utf-8")
+    other = launch()
+    assert other.returncode == 2 and other.stderr.count("sha256") == 2, other.stderr
+    assert other.stderr.count("\n") == 1 and "Traceback" not in other.stderr
