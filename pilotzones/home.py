@@ -110,6 +110,10 @@ def _seed(home: Home, prog: Programme, text: str) -> None:
 def open_home(path: Path) -> Home:
     """The home at `path`; one that does not exist yet is created for the built-in programme."""
     if not (path / PROGRAMME_FILE).exists():
+        if _shared_database_initialised():
+            # A machine that does not see the shared home must not start one of its own beside
+            # the shared database (and re-seed it with the built-in programme): refuse instead.
+            check_shared_home(path)
         print(f"pilotzones: creating home {path} for the built-in programme", file=sys.stderr)
     elif _set_up(Home(path)):
         return Home(path)
@@ -190,6 +194,19 @@ def programme_digest(path: Path) -> str:
 def safe_url(url: str) -> str:
     """A database URL fit for a message: without its password."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _shared_database_initialised() -> bool:
+    """Whether PILOTZONES_DATABASE_URL names a state database some home was initialised with."""
+    url = settings().database_url
+    if not url:
+        return False  # the home's own SQLite file: a new home has a new database
+    if url.startswith("sqlite") and not Path(make_url(url).database or "").is_file():
+        return False  # connecting would create the file
+    with session(url) as s:
+        if not inspect(s.connection()).has_table("meta"):
+            return False
+        return s.get(m.Meta, "programme_sha256") is not None
 
 
 def _set_up(home: Home) -> bool:

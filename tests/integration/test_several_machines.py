@@ -1,6 +1,7 @@
-"""Several machines on this one: a real Prefect server with its services on (automations included),
-the deployments of prefect.yaml on a process work pool, and process workers with PREFECT_HOMEs of
-their own standing in for worker hosts that share only the state database and the shared home."""
+"""Several machines on this one: a real Prefect server with its services on (automations included;
+its database on PostgreSQL where one answers), the deployments of prefect.yaml on a process work
+pool, and process workers with PREFECT_HOMEs of their own standing in for worker hosts that share
+only the state database and the shared home."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +22,11 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from pilotzones.db import models as m
+from pilotzones.db.session import session
 from pilotzones.home import PROGRAMME_FILE, init_home
 from pilotzones.status import year_status
+from tests.conftest import PG_ADMIN, _postgres_reachable
 from tests.integration.cli_runs import ROOT, SCALES
 from tests.integration.test_evaluation_flow import send
 
@@ -77,7 +82,28 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
+def server_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the Prefect server, as the README sets it up; None (the
+    server's own SQLite) where no PostgreSQL answers."""
+    if _postgres_reachable():
+        yield None
+        return
+    import sqlalchemy as sa
+
+    name = f"pz_prefect_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0].replace("+psycopg", "+asyncpg") + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, server_database) -> Iterator[str]:
     """`prefect server start` on a free port with every service on (the test harness runs none)."""
     work = tmp_path_factory.mktemp("prefect-server")
     port = _free_port()
@@ -89,6 +115,8 @@ def server(tmp_path_factory) -> Iterator[str]:
         PREFECT_SERVER_API_PORT=str(port),
     )
     env.pop("PREFECT_API_URL", None)
+    if server_database:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = server_database
     log = (work / "server.log").open("wb")
     proc = subprocess.Popen(
         [PREFECT, "server", "start", "--no-ui"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -319,3 +347,32 @@ def test_the_worker_launcher_refuses_a_home_whose_programme_the_database_does_no
     other = launch()
     assert other.returncode == 2 and other.stderr.count("sha256") == 2, other.stderr
     assert other.stderr.count("\n") == 1 and "Traceback" not in other.stderr
+
+
+def test_a_command_where_the_shared_home_is_not_mounted_creates_no_home_of_its_own(db_url, tmp_path, monkeypatch):
+    """Beside a state database already initialised, a missing home is refused, not created for the
+    built-in programme (which would also re-seed the shared database with it)."""
+    from tests.integration.cli_runs import EXE
+
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    shared = init_home(tmp_path / "shared")
+    text = (shared.path / PROGRAMME_FILE).read_text(encoding="utf-8")
+    (shared.path / PROGRAMME_FILE).write_text(text + "\n# the shared copy\n", encoding="utf-8")
+    init_home(shared.path)
+    with session(db_url) as s:
+        digest = s.get(m.Meta, "programme_sha256").value
+    elsewhere = tmp_path / "not-mounted"
+    env = dict(os.environ, PILOTZONES_DATABASE_URL=db_url)
+    done = subprocess.run(
+        [str(EXE), "--home", str(elsewhere), "status", "--year", "2022"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert str(elsewhere) in done.stderr and "init" in done.stderr and "Traceback" not in done.stderr
+    assert not elsewhere.exists()
+    with session(db_url) as s:
+        assert s.get(m.Meta, "programme_sha256").value == digest
