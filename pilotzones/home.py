@@ -94,7 +94,7 @@ def _seed(home: Home, prog: Programme, text: str) -> None:
         ids = {r.key: r for r in s.scalars(select(m.Meta))}
         if "programme_id" in ids and ids["programme_id"].value != prog.programme.id:
             raise ConfigError(
-                f"{home.db_url}: the database belongs to programme {ids['programme_id'].value!r}, "
+                f"{safe_url(home.db_url)}: the database belongs to programme {ids['programme_id'].value!r}, "
                 f"not {prog.programme.id!r}"
             )
         s.merge(m.Meta(key="programme_id", value=prog.programme.id))
@@ -108,7 +108,8 @@ def _seed(home: Home, prog: Programme, text: str) -> None:
 
 
 def open_home(path: Path) -> Home:
-    """The home at `path`; one that does not exist yet is created for the built-in programme."""
+    """The home at `path`; one that does not exist yet is created for the built-in programme,
+    unless the configured state database was already initialised with a home (then: refused)."""
     if not (path / PROGRAMME_FILE).exists():
         if _shared_database_initialised():
             # A machine that does not see the shared home must not start one of its own beside
