@@ -191,12 +191,22 @@ def verdict_line(a: dict | None) -> str:
 def decline_stage(
     home, stage: str, year: int, *, by: str, via: str, note: str | None, flow_run_id: str | None = None
 ) -> dict:
-    """Decline the stage's proposal of `year` on record; the approval as `status` shows it."""
+    """Decline the stage's proposal of `year` on record; the approval as `status` shows it.
+
+    A decline from the shell is also a line of the run log (flow `pilotzones decline`), so the
+    stage's last run does not go on saying it awaits approval.
+    """
+    from pilotzones import runlog
     from pilotzones.db.session import session
 
     with session(home.db_url) as s:
-        a = decline(s, stage, year, by=by, via=via, note=note, flow_run_id=flow_run_id)
-        return approval_json(a, home.programme.tz)
+        a = approval_json(
+            decline(s, stage, year, by=by, via=via, note=note, flow_run_id=flow_run_id), home.programme.tz
+        )
+    if via == "cli":
+        run = runlog.start(home, stage, year, "pilotzones decline")
+        runlog.finish(home, run, "declined", f"拒绝：{verdict_line(a)}")
+    return a
 
 
 def verdict(home, stage: str, year: int) -> tuple[str | None, dict | None]:

@@ -186,6 +186,8 @@ def test_a_shell_decline_ends_the_paused_run_as_declined(home, tmp_path, monkeyp
     assert state.is_completed() and state.name == "Declined"
     a = year_status(home, YEAR)["evaluation"]["approval"]
     assert (a["verdict"], a["by"], a["via"], a["note"]) == ("declined", "李处长", "cli", "重新核实")
+    r = year_status(home, YEAR)["runs"]["evaluation"]
+    assert r["outcome"] == "declined" and "李处长" in r["message"]
     twice = run_cli(home, "decline", "--year", str(YEAR), "--stage", "evaluation", "--note", "x")
     assert twice.returncode == 2 and "Traceback" not in twice.stderr
 
@@ -221,3 +223,15 @@ def test_a_new_proposal_supersedes_the_run_paused_on_the_old_one(home, tmp_path,
     assert out2["state"] == "published" and out2["applied"] is True
     ranking = {r["adcode"]: r for r in year_status(home, YEAR)["evaluation"]["ranking"]}
     assert ranking["654002"]["yellow_card"] is True  # the new file's scores were published
+
+
+def test_a_run_not_answered_in_time_ends_and_leaves_the_proposal_awaiting(home, tmp_path, monkeypatch):
+    monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "1")
+    monkeypatch.setenv("PILOTZONES_APPROVAL_TIMEOUT", "3")
+    send(home, tmp_path, YEAR, SCALES)
+    out = december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True)
+    assert out["state"] == "awaiting_approval"
+    (run,) = runs_of(home)
+    assert run.state.is_completed()
+    assert year_status(home, YEAR)["evaluation"]["state"] == "awaiting_approval"
+    assert runlog.waiting_runs(home, "evaluation", YEAR) == []
