@@ -114,7 +114,7 @@ def scheduled_by_deployment(api_url: str, home: Path) -> dict[str, list[datetime
     """The Scheduled runs the server created for this home's deployments, in programme time."""
     out: dict[str, list[datetime]] = {}
     for dep, run in _flow_runs(api_url):
-        if dep is None or dep.parameters.get("home") != str(home.resolve()):
+        if dep is None or run.parameters.get("home") != str(home.resolve()):
             continue
         if run.state_name == "Scheduled":
             out.setdefault(dep.name, []).append(run.expected_start_time.astimezone(TZ))
@@ -304,3 +304,32 @@ def test_a_stage_whose_date_comes_runs_to_its_end_by_itself(way, served, shared,
     assert st["runs"]["evaluation_call"]["flow_run_id"] == str(run.id)
     # Six pilot zones, each called with its prefecture in copy: six notices written (no SMTP here).
     assert st["runs"]["evaluation_call"]["counts"]["notices_new"] == 6
+
+
+def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, tmp_path):
+    """`prefect deploy --all` (prefect.yaml) to the shared server: every stage on the Upcoming tab.
+
+    Last in this module: it registers the same deployment names as the worker drill, over them.
+    """
+    home = tmp_path / "yaml-home"
+    env = dict(shared.env, PILOTZONES_HOME=str(home), PILOTZONES_CHECKOUT=str(ROOT))
+    pool = subprocess.run(
+        [PREFECT, "work-pool", "create", "pilotzones", "--type", "process", "--overwrite"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pool.returncode == 0, pool.stdout + pool.stderr
+    started = datetime.now(TZ)
+    deployed = subprocess.run(
+        [PREFECT, "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    scheduled = _wait(
+        "the scheduler creates a run for every prefect.yaml deployment",
+        lambda: (s := scheduled_by_deployment(shared.api_url, home)) and len(s) == 6 and s,
+        90,
+    )
+    _check_calendar(scheduled, BUILTIN, started)
