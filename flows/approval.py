@@ -64,12 +64,14 @@ def is_paused(flow_run_id: str) -> bool:
     return bool(fr.state and fr.state.is_paused())
 
 
-def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None]) -> Waited:
+def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None], proposal: str = "") -> Waited:
     """Pause this run until an operator resumes it, the stage is settled elsewhere, or the timeout.
 
     `settled()` reads the decision's state in the database each poll and returns it once it is no
     longer awaiting approval. The wait (PILOTZONES_APPROVAL_TIMEOUT seconds, default 14 days) holds
     no lock, so `pilotzones approve` or `decline` from a shell still works while the run waits.
+    `proposal` identifies the proposal awaiting approval: a retried run that reaches the pause again
+    reuses the answer it was given only for the same proposal, never for a rebuilt one.
     """
     timeout, poll = _settings()
     log = get_run_logger()
@@ -77,7 +79,7 @@ def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None]) 
     if context is None or context.flow_run is None:
         raise RuntimeError("only a flow run can wait for approval")
     run_id = context.flow_run.id
-    proposed = Paused(timeout_seconds=timeout, reschedule=False, pause_key=f"{stage}-{year}")
+    proposed = Paused(timeout_seconds=timeout, reschedule=False, pause_key=f"{stage}-{year}-{proposal}")
     keyset = keyset_from_paused_state(proposed)
     proposed.state_details.run_input_keyset = keyset
     with get_client(sync_client=True) as client:

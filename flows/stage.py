@@ -7,6 +7,7 @@ computes and stores the proposal and publishes it when `approve` is given, and `
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -113,7 +114,8 @@ def _await(
             return "replaced"
         return None
 
-    waited = approval.wait_for_approval(stage, year, settled)
+    made = hashlib.sha256(f"{mine.get('digest')}:{mine.get('made')}".encode()).hexdigest()[:16]
+    waited = approval.wait_for_approval(stage, year, settled, made)
     rec.message = None
     if waited.timed_out:
         log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)

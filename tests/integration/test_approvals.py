@@ -235,3 +235,29 @@ def test_a_run_not_answered_in_time_ends_and_leaves_the_proposal_awaiting(home, 
     assert run.state.is_completed()
     assert year_status(home, YEAR)["evaluation"]["state"] == "awaiting_approval"
     assert runlog.waiting_runs(home, "evaluation", YEAR) == []
+
+
+def test_candidates_decline_and_approval_are_on_the_record(home, tmp_path, monkeypatch):
+    """The candidate stage: a run named candidates-Y, declined from the shell, proposed again, then `run --approve`."""
+    from flows.candidates import candidate_selection
+    from tests.integration.test_candidates_flow import nominate, review
+
+    monkeypatch.setenv("USER", "赵科员")
+    deadline = home.programme.moment("nomination_deadline", YEAR)
+    nominate(home, tmp_path, YEAR, "652900", ["652901"], deadline)
+    review(home, tmp_path, YEAR, {"652901": 80})
+    assert candidate_selection(home=str(home.path), year=YEAR)["state"] == "awaiting_approval"
+    assert [r.name for r in runs_of(home)] == [f"candidates-{YEAR}"]
+    no = run_cli(home, "decline", "--year", str(YEAR), "--stage", "candidates", "--note", "评审分待复核")
+    assert no.returncode == 0 and "pilotzones candidates run --year" in no.stdout
+    st = year_status(home, YEAR)["candidates"]
+    assert st["state"] == "declined" and st["approval"]["note"] == "评审分待复核"
+    assert st["approval"]["by"] == "赵科员"
+
+    out = candidate_selection(home=str(home.path), year=YEAR, approve=True)
+    assert out["state"] == "published" and out["approval"]["verdict"] == "approved"
+    st = year_status(home, YEAR)["candidates"]
+    assert (st["state"], st["approval"]["by"], st["approval"]["via"]) == ("published", "赵科员", "cli")
+    with session(home.db_url) as s:
+        rows = s.scalars(select(m.Approval).order_by(m.Approval.id))
+        assert [(x.stage, x.verdict) for x in rows] == [("candidates", "declined"), ("candidates", "approved")]
