@@ -58,29 +58,60 @@ def entrypoint(ref: str) -> str:
     return f"{module.replace('.', '/')}.py:{name}"
 
 
+def worker_env(home: Path) -> dict[str, str]:
+    """What a work pool's run is given, as prefect.yaml's job variables (a test keeps them equal).
+
+    Job variables are shown in the UI: no secret here. The database URL and the SMTP password come
+    from each worker's own environment, which a process worker passes on to its runs.
+    """
+    return {
+        "PILOTZONES_HOME": str(home),
+        # Notices must go out by mail: without an SMTP host they stay queued and the stage fails.
+        "PILOTZONES_DELIVERY": "smtp",
+        # Step results on the shared home: a retry on another worker reuses the finished steps.
+        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": f"{home}/results",
+        # deployments/crash-zombie-flows.yaml crashes a run whose heartbeat is silent for 90 s.
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+    }
+
+
+def shared_checkout(home: Path):
+    """The checkout every worker has at the same path, and prefect.yaml's check of the shared home
+    before a run's flow loads (pilotzones.home.require_shared_home)."""
+    from prefect.runner.storage import LocalStorage
+
+    class SharedCheckout(LocalStorage):
+        def to_pull_step(self) -> list[dict]:
+            return [super().to_pull_step(), {"pilotzones.home.require_shared_home": {"home": str(home)}}]
+
+    return SharedCheckout(str(checkout()))
+
+
 def deployments(home: Path, programme: Programme, pool: str | None = None) -> list:
     """Every stage as a deployment on its calendar date, the year parameter defaulting to the current one.
 
     Without `pool`, for `pilotzones serve` (this process runs them); with it, for a work pool's
-    workers, which load the flows from this checkout.
+    workers, which load the flows from the checkout and are given `worker_env`.
     """
     from prefect import Flow
     from prefect.schedules import Cron
 
+    home = home.resolve()
     out = []
     for st in STAGES:
         if pool is None:
-            flow = load_flow(st.flow)
+            flow, where = load_flow(st.flow), {}
         else:
-            flow = Flow.from_source(source=str(checkout()), entrypoint=entrypoint(st.flow))
+            flow = Flow.from_source(source=shared_checkout(home), entrypoint=entrypoint(st.flow))
+            where = {"work_pool_name": pool, "job_variables": {"env": worker_env(home)}}
         out.append(
             flow.to_deployment(
                 name=st.name,
                 schedules=[Cron(cron(programme, st.moment), timezone=programme.programme.timezone)],
-                parameters={"home": str(home.resolve()), **st.parameters},
+                parameters={"home": str(home), **st.parameters},
                 tags=["pilotzones", programme.programme.id],
                 description=f"{st.name}: {getattr(programme.calendar, st.moment)} every year",
-                **({"work_pool_name": pool} if pool else {}),
+                **where,
             )
         )
     return out

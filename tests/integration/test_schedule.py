@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.cli_runs import EXE, ROOT
+from tests.smtp_server import Recorder, smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -171,6 +172,7 @@ class Place:
     api_url: str
     env: dict
     logs: Path
+    mail: Recorder | None = None
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +201,8 @@ def shared(drill, tmp_path_factory) -> Iterator[Place]:
     base = tmp_path_factory.mktemp("shared")
     home, port = base / "home", _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
+    mail = smtp_server(Recorder())
+    recorder, smtp_port = mail.__enter__()
     server = subprocess.Popen(
         [str(EXE), "server", "--port", str(port)],
         env=_env(home, base / "server-prefect"),
@@ -209,7 +213,15 @@ def shared(drill, tmp_path_factory) -> Iterator[Place]:
     procs = [server]
     try:
         _wait("pilotzones server answers", lambda: _get(f"{api_url}/health"), 180)
-        env = _env(home, base / "worker-prefect", PREFECT_API_URL=api_url)
+        # Deployments on a pool send by SMTP (PILOTZONES_DELIVERY=smtp): the worker knows the server.
+        env = _env(
+            home,
+            base / "worker-prefect",
+            PREFECT_API_URL=api_url,
+            PILOTZONES_SMTP_HOST="127.0.0.1",
+            PILOTZONES_SMTP_PORT=str(smtp_port),
+            PILOTZONES_MAIL_FROM="jcws@example.org",
+        )
         _init(home, drill.programme, env)
         pool = subprocess.run(
             [PREFECT, "work-pool", "create", "drill", "--type", "process", "--overwrite"],
@@ -234,10 +246,11 @@ def shared(drill, tmp_path_factory) -> Iterator[Place]:
             stderr=subprocess.STDOUT,
         )
         procs.append(worker)
-        yield Place(home, api_url, env, base)
+        yield Place(home, api_url, env, base, recorder)
     finally:
         for p in reversed(procs):
             _stop(p)
+        mail.__exit__(None, None, None)
 
 
 def _check_calendar(scheduled: dict[str, list[datetime]], programme: Path, registered_at: datetime) -> None:
@@ -302,8 +315,14 @@ def test_a_stage_whose_date_comes_runs_to_its_end_by_itself(way, served, shared,
     st = json.loads(status.stdout)
     assert st["runs"]["evaluation_call"]["outcome"] == "done"
     assert st["runs"]["evaluation_call"]["flow_run_id"] == str(run.id)
-    # Six pilot zones, each called with its prefecture in copy: six notices written (no SMTP here).
+    # Six pilot zones, each called with its prefecture in copy: six notices, written as .eml files
+    # on one machine, mailed by the worker (its deployments say smtp).
     assert st["runs"]["evaluation_call"]["counts"]["notices_new"] == 6
+    if place.mail is not None:
+        kinds = [m.message["X-Notice-Kind"] for m in place.mail.received]
+        assert kinds == ["evaluation_call"] * 6
+    else:
+        assert len(list((place.home / "outbox").rglob("*.eml"))) == 6
 
 
 def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, tmp_path):
@@ -311,6 +330,7 @@ def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, t
 
     Last in this module: it registers the same deployment names as the worker drill, over them.
     """
+    drill_deployments = _deployments(shared.api_url)
     home = tmp_path / "yaml-home"
     env = dict(shared.env, PILOTZONES_HOME=str(home), PILOTZONES_CHECKOUT=str(ROOT))
     pool = subprocess.run(
@@ -333,3 +353,31 @@ def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, t
         90,
     )
     _check_calendar(scheduled, BUILTIN, started)
+    # `pilotzones deploy` gives a run what prefect.yaml gives it: the same pull steps, the same
+    # job variables (no secret in either), the home aside.
+    yaml_deployments = _deployments(shared.api_url)
+    for name in STAGE_MOMENTS:
+        ours, theirs = drill_deployments[name], yaml_deployments[name]
+        assert json.loads(json.dumps(ours).replace(str(shared.home), "HOME")) == json.loads(
+            json.dumps(theirs).replace(str(home), "HOME")
+        ), name
+
+
+def _deployments(api_url: str) -> dict[str, dict]:
+    """Each deployment's job variables and its pull steps other than the working directory."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_deployments()
+
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        found = asyncio.run(read())
+    return {
+        d.name: {
+            "job_variables": d.job_variables,
+            "pull_steps": [step for step in d.pull_steps or [] if "set_working_directory" not in json.dumps(step)],
+        }
+        for d in found
+    }
