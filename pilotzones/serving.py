@@ -8,6 +8,7 @@ default: most stages would have no run on the Upcoming tab. Every server this mo
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,9 +30,10 @@ def server_env(host: str, port: int) -> dict[str, str]:
 
     Host and port go to Prefect's own settings as well as to the command line: the UI asks the
     server where its API is, and without them it answers port 4200 whatever port it listens on.
-    An operator's own PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME is kept.
+    An operator's own PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME and PREFECT_UI_API_URL
+    are kept.
     """
-    return {
+    env = {
         "PREFECT_SERVER_API_HOST": host,
         "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -39,6 +41,10 @@ def server_env(host: str, port: int) -> dict[str, str]:
             "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME", SCHEDULE_HORIZON
         ),
     }
+    if host in ("0.0.0.0", "::") and not os.environ.get("PREFECT_UI_API_URL"):
+        # Listening everywhere: browsers on other machines reach the API by this machine's name.
+        env["PREFECT_UI_API_URL"] = f"http://{socket.getfqdn()}:{port}/api"
+    return env
 
 
 def server_command(host: str, port: int) -> list[str]:
