@@ -1,6 +1,7 @@
-"""Sending the outbox: one SMTP connection per batch, retries for what may pass later, `.eml`
-files in the home's outbox folder when no SMTP host is configured. PILOTZONES_DELIVERY makes the
-choice explicit: with `smtp` and no host nothing is written or marked sent (the notices wait).
+"""Sending the outbox: one send loop over a transport (SMTP, one connection per batch, or `.eml`
+files in the home's outbox folder when no SMTP host is configured), retries for what may pass
+later. PILOTZONES_DELIVERY makes the choice explicit: with `smtp` and no host nothing is written or
+marked sent (the notices wait).
 
 Each notice is marked `sending` (committed) before it goes out and `sent` right after, so a rerun
 never sends a notice marked sent. A notice left `sending` by a process that died mid-send is sent
@@ -8,7 +9,8 @@ again by the next run, with the same Message-ID (at-least-once for that one mess
 
 Through SMTP that holds per message, one transaction per mark. A transport whose messages can be
 written again harmlessly (`replayable`: the `.eml` files, one per identity) is marked per chunk of
-messages instead: a chunk left `sending` by a crash is written again onto the same files.
+messages instead: a chunk left `sending` by a crash is written again onto the same files. Every
+mark is made by `outbox`; what a failure means is decided by the pure predicates below.
 """
 
 from __future__ import annotations
@@ -17,23 +19,18 @@ import logging
 import smtplib
 import ssl
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import bindparam, or_, select, update
-
 from pilotzones import clock
 from pilotzones import programme as programme_mod
-from pilotzones.db import models as m
-from pilotzones.db.session import session
 from pilotzones.errors import ConfigError, PilotzonesError
 from pilotzones.gcpause import no_cyclic_gc
 from pilotzones.home import PROGRAMME_FILE, Home
 from pilotzones.locks import StageBusy, stage_lock
-from pilotzones.notices import message
+from pilotzones.notices import message, outbox
 from pilotzones.notices.directory import Directory, Recipient, valid_email
 from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
 from pilotzones.settings import Settings
@@ -129,7 +126,7 @@ def connection_lost(exc: BaseException) -> bool:
 
 class Transport(Protocol):
     """Sends messages. A transport may set `replayable = True` when sending a message again
-    replaces the first copy rather than adding a second (see `_send_chunk`)."""
+    replaces the first copy rather than adding a second (see `_send`)."""
 
     def open(self) -> None: ...
     def send(self, msg: Message, sender: str, rcpts: list[str], name: str) -> str: ...
@@ -312,6 +309,7 @@ def _directory(home: Home) -> tuple[Directory, programme_mod.Programme]:
 
 @dataclass
 class _Prepared:
+    row_id: int
     msg: Message
     to: str
     cc: list[str]
@@ -354,16 +352,12 @@ def _deliver(
     report = DeliveryReport()
     line = _Line(transport, retry)
     try:
-        ids = _pending(url, directory)
+        ids = outbox.pending(url, directory)
         for start in range(0, len(ids), CHUNK):
             # The email package makes many objects per message (header parse trees): see no_cyclic_gc.
             with no_cyclic_gc():
                 prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
-                if replayable:
-                    report.sent += _send_chunk(url, prepared, sender.email, line, retry)
-                else:
-                    for row_id, p in prepared:
-                        report.sent += _send_one(url, row_id, p, sender.email, line, retry)
+                report.sent += _send(url, prepared, sender.email, line, retry, per_chunk=replayable)
     except _Stop as stop:
         report.error = str(stop)
     finally:
@@ -382,90 +376,77 @@ def _prepare(
     directory: Directory,
     sender: Recipient,
     prog: programme_mod.Programme,
-) -> list[tuple[int, _Prepared]]:
-    """The messages of these notices (in id order), addressed from the directory as it is now.
-
-    A notice the directory has no address for is marked `no_recipient` instead, in the same
-    transaction that reads the chunk.
-    """
-    out: list[tuple[int, _Prepared]] = []
-    t = m.OutboxNotice
-    with session(url) as s:
-        for row in s.scalars(select(t).where(t.id.in_(ids)).order_by(t.id)):
-            to = directory.recipient(row.recipient, row.email_hint)
-            if to is None:
-                row.state, row.updated_at = "no_recipient", clock.now()
-                continue
-            cc = [r for r in directory.copies(row.recipient, row.cc) if r.email.lower() != to.email.lower()]
-            msg = message.build(
-                subject=row.subject,
-                text=row.text,
-                html=row.html,
-                message_id=row.message_id,
-                kind=row.kind,
-                year=row.year,
-                about=row.about,
-                sender=sender,
-                to=to,
-                cc=cc,
-                date=clock.now().astimezone(prog.tz),
-                number=row.doc_number,
-            )
-            write_printable(home, row)
-            name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")
-            out.append((row.id, _Prepared(msg, to.email, [r.email for r in cc], str(name))))
+) -> list[_Prepared]:
+    """The messages of these notices (in id order), addressed from the directory as it is now."""
+    out: list[_Prepared] = []
+    for row, to, cc in outbox.addressed(url, ids, directory):
+        msg = message.build(
+            subject=row.subject,
+            text=row.text,
+            html=row.html,
+            message_id=row.message_id,
+            kind=row.kind,
+            year=row.year,
+            about=row.about,
+            sender=sender,
+            to=to,
+            cc=cc,
+            date=clock.now().astimezone(prog.tz),
+            number=row.doc_number,
+        )
+        write_printable(home, row)
+        name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")
+        out.append(_Prepared(row.id, msg, to.email, [r.email for r in cc], str(name)))
     return out
 
 
-def _send_chunk(url: str, prepared: list[tuple[int, _Prepared]], sender: str, line: _Line, retry: RetryPolicy) -> int:
-    """Send a chunk through a replayable transport in two transactions rather than two per message.
+def _send(url: str, prepared: list[_Prepared], sender: str, line: _Line, retry: RetryPolicy, *, per_chunk: bool) -> int:
+    """The send loop: each message with its retries, each try on record before it is made; return
+    how many were sent.
 
-    Every notice of the chunk is marked `sending` (its try recorded before it is made), all are
-    written, then all are marked `sent` together. A process that dies in between leaves them
-    `sending`: the next run writes them again with the same Message-ID onto the same files, so no
-    message exists twice, and none marked `sent` is ever written again. At the first failure the
-    rest of the chunk goes one message at a time, with retries, as through SMTP.
+    `per_chunk` (a replayable transport): every try of the chunk is recorded in one transaction
+    and every message written is marked `sent` in another, rather than two per message. A process
+    that dies in between leaves them `sending`: the next run writes them again with the same
+    Message-ID onto the same files, so no message exists twice, and none marked `sent` is ever
+    written again. At the first failure the rest of the chunk goes one mark at a time, as through
+    SMTP.
     """
     if not prepared:
         return 0
-    line.ensure()
-    _mark_tries(url, prepared)
-    done: list[tuple[int, str]] = []
-    for k, (row_id, p) in enumerate(prepared):
-        try:
-            answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
-        except Exception as exc:
-            rest = prepared[k + 1 :]
-            # Those written so far are sent; those after this one were not tried after all.
-            _mark_sent(url, done, untried=[r for r, _ in rest])
-            sent = len(done)
-            if _failed(url, row_id, exc, line, retry, attempt=0):
-                sent += _send_one(url, row_id, p, sender, line, retry, tried=1)
-            return sent + sum(_send_one(url, r, q, sender, line, retry) for r, q in rest)
-        done.append((row_id, answer))
-    _mark_sent(url, done)
-    return len(done)
-
-
-def _send_one(
-    url: str, row_id: int, p: _Prepared, sender: str, line: _Line, retry: RetryPolicy, *, tried: int = 0
-) -> bool:
-    """Send one notice with retries; True once sent. Each try is recorded before it is made.
-
-    `tried`: tries the caller already made and recorded.
-    """
-    for attempt in range(tried, retry.attempts):
+    sent = 0
+    written: list[tuple[int, str]] = []  # per chunk: sent, to be marked so together
+    if per_chunk:
         line.ensure()
-        _mark(url, row_id, "sending", attempt=True, to=p.to, cc=p.cc)
-        try:
-            answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
-        except Exception as exc:
-            if _failed(url, row_id, exc, line, retry, attempt):
-                continue
-            return False
-        _mark(url, row_id, "sent", code=250, answer=answer, sent=True)
-        return True
-    return False
+        outbox.mark_chunk_sending(url, [(p.row_id, p.to, p.cc) for p in prepared])
+    for k, p in enumerate(prepared):
+        on_record = per_chunk  # this message's first try is recorded already
+        attempt = 0
+        while attempt < retry.attempts:
+            line.ensure()
+            if not on_record:
+                outbox.mark_sending(url, p.row_id, p.to, p.cc)
+            on_record = False
+            try:
+                answer = line.transport.send(p.msg, sender, [p.to, *p.cc], p.name)
+            except Exception as exc:
+                if per_chunk:
+                    # Those written so far are sent; those after this one were not tried after all.
+                    outbox.mark_chunk_sent(url, written, untried=[q.row_id for q in prepared[k + 1 :]])
+                    sent, written, per_chunk = sent + len(written), [], False
+                if _failed(url, p.row_id, exc, line, retry, attempt):
+                    attempt += 1
+                    continue
+                break
+            if per_chunk:
+                written.append((p.row_id, answer))
+            else:
+                outbox.mark_sent(url, p.row_id, answer)
+                sent += 1
+            break
+    if per_chunk:
+        outbox.mark_chunk_sent(url, written)
+        sent += len(written)
+    return sent
 
 
 def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPolicy, attempt: int) -> bool:
@@ -474,10 +455,10 @@ def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPoli
     if connection_lost(exc):
         line.drop()
     if not transient(exc):
-        _mark(url, row_id, "failed", code=code, answer=text)
+        outbox.mark_failed(url, row_id, code, text)
         log.warning("notice %s failed for good: %s", row_id, text)
         return False
-    _mark(url, row_id, "queued", code=code, answer=text)
+    outbox.mark_queued(url, row_id, code, text)
     log.info("notice %s not sent yet (%s); attempt %d", row_id, text, attempt + 1)
     if attempt + 1 >= retry.attempts:
         return False
@@ -499,94 +480,6 @@ def _open(transport: Transport, retry: RetryPolicy) -> None:
                 time.sleep(retry.delay(attempt))
     code, text = answer_of(last) if last else (None, "")
     raise _Stop(f"cannot reach the mail server: {text}" if code is None else f"the mail server answered {text}")
-
-
-def _pending(url: str, directory: Directory) -> list[int]:
-    """Ids to send now, after giving waiting notices the addresses the directory now has."""
-    t = m.OutboxNotice
-    with session(url) as s:
-        for row in s.scalars(select(t).where(t.state.in_(("no_recipient", "failed")))):
-            to = directory.recipient(row.recipient, row.email_hint)
-            if to is None:
-                continue
-            # A refused address that the directory has since replaced is worth a new try.
-            if row.state == "no_recipient" or (row.to_addr or "").lower() != to.email.lower():
-                row.state, row.updated_at = "queued", clock.now()
-        return list(
-            s.scalars(
-                select(t.id)
-                .where(
-                    or_(
-                        t.state.in_(("queued", "sending")),
-                        (t.state == "failed") & (t.last_code >= 400) & (t.last_code < 500),
-                    )
-                )
-                .order_by(t.id)
-            )
-        )
-
-
-def _mark(
-    url: str,
-    row_id: int,
-    state: str,
-    *,
-    attempt: bool = False,
-    code: int | None = None,
-    answer: str | None = None,
-    to: str | None = None,
-    cc: list[str] | None = None,
-    sent: bool = False,
-) -> None:
-    """One notice's new state, committed on its own (one UPDATE, no read first)."""
-    t = m.OutboxNotice.__table__
-    now = clock.now()
-    values: dict = {"state": state, "updated_at": now}
-    if attempt:
-        values["attempts"] = t.c.attempts + 1
-    if to is not None:
-        values["to_addr"], values["cc_addrs"] = to, list(cc or [])
-    if answer is not None:
-        values["last_code"], values["last_answer"] = code, answer[:2000]
-    if sent:
-        values["sent_at"] = now
-    with session(url) as s:
-        s.execute(update(t).where(t.c.id == row_id).values(**values))
-
-
-def _mark_tries(url: str, prepared: list[tuple[int, _Prepared]]) -> None:
-    """A chunk about to be sent: each `sending`, one more try, to these addresses (one transaction)."""
-    t = m.OutboxNotice.__table__
-    statement = (
-        update(t)
-        .where(t.c.id == bindparam("b_id"))
-        .values(
-            state="sending",
-            attempts=t.c.attempts + 1,
-            to_addr=bindparam("b_to"),
-            cc_addrs=bindparam("b_cc"),
-            updated_at=clock.now(),
-        )
-    )
-    with session(url) as s:
-        s.execute(statement, [{"b_id": i, "b_to": p.to, "b_cc": list(p.cc)} for i, p in prepared])
-
-
-def _mark_sent(url: str, done: list[tuple[int, str]], untried: Sequence[int] = ()) -> None:
-    """A chunk's messages sent (with the transport's answer) in one transaction; `untried` ones lose
-    the try recorded for them."""
-    t = m.OutboxNotice.__table__
-    now = clock.now()
-    with session(url) as s:
-        if done:
-            statement = (
-                update(t)
-                .where(t.c.id == bindparam("b_id"))
-                .values(state="sent", last_code=250, last_answer=bindparam("b_answer"), sent_at=now, updated_at=now)
-            )
-            s.execute(statement, [{"b_id": i, "b_answer": a[:2000]} for i, a in done])
-        if untried:
-            s.execute(update(t).where(t.c.id.in_(untried)).values(attempts=t.c.attempts - 1))
 
 
 class NoticesUnsent(PilotzonesError):

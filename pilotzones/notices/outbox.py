@@ -1,18 +1,25 @@
-"""The outbox in the state database: each notice numbered, rendered and kept once per identity."""
+"""The outbox in the state database: each notice numbered, rendered and kept once per identity.
+
+Every change of a notice's state is made here: queued when built, `no_recipient` while the
+directory has no address for it, `sending` before each try is made (committed first, so a crash
+never hides a try), then `sent`, `failed` (5xx: for good) or `queued` again (4xx, a dropped line).
+Delivery decides what to send and when; it records through these functions only.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pilotzones import clock
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.home import Home
-from pilotzones.notices.directory import Directory
+from pilotzones.notices.directory import Directory, Recipient
 from pilotzones.notices.kinds import STATES
 from pilotzones.notices.notice import Notice, identity, message_id
 from pilotzones.notices.render import render
@@ -155,3 +162,138 @@ def unsent(home: Home, year: int | None = None, stage: str | None = None) -> lis
             }
             for r in s.scalars(q)
         ]
+
+
+# -- sending: what to send, and every mark of a try ------------------------------------------------
+
+
+def pending(url: str, directory: Directory) -> list[int]:
+    """Ids to send now, after giving waiting notices the addresses the directory now has."""
+    t = m.OutboxNotice
+    with session(url) as s:
+        for row in s.scalars(select(t).where(t.state.in_(("no_recipient", "failed")))):
+            to = directory.recipient(row.recipient, row.email_hint)
+            if to is None:
+                continue
+            # A refused address that the directory has since replaced is worth a new try.
+            if row.state == "no_recipient" or (row.to_addr or "").lower() != to.email.lower():
+                row.state, row.updated_at = "queued", clock.now()
+        return list(
+            s.scalars(
+                select(t.id)
+                .where(
+                    or_(
+                        t.state.in_(("queued", "sending")),
+                        (t.state == "failed") & (t.last_code >= 400) & (t.last_code < 500),
+                    )
+                )
+                .order_by(t.id)
+            )
+        )
+
+
+def addressed(
+    url: str, ids: list[int], directory: Directory
+) -> list[tuple[m.OutboxNotice, Recipient, list[Recipient]]]:
+    """These notices (in id order) with their addressee and copies as the directory has them now.
+
+    A notice the directory has no address for is marked `no_recipient` instead, in the same
+    transaction that reads them. The rows come back detached, to read only.
+    """
+    out: list[tuple[m.OutboxNotice, Recipient, list[Recipient]]] = []
+    t = m.OutboxNotice
+    with session(url) as s:
+        for row in s.scalars(select(t).where(t.id.in_(ids)).order_by(t.id)):
+            to = directory.recipient(row.recipient, row.email_hint)
+            if to is None:
+                row.state, row.updated_at = "no_recipient", clock.now()
+                continue
+            cc = [r for r in directory.copies(row.recipient, row.cc) if r.email.lower() != to.email.lower()]
+            out.append((row, to, cc))
+    return out
+
+
+def mark_sending(url: str, row_id: int, to: str, cc: Sequence[str]) -> None:
+    """One more try of this notice, to these addresses, on record before it is made."""
+    _mark(url, row_id, "sending", attempt=True, to=to, cc=list(cc))
+
+
+def mark_sent(url: str, row_id: int, answer: str) -> None:
+    _mark(url, row_id, "sent", code=250, answer=answer, sent=True)
+
+
+def mark_failed(url: str, row_id: int, code: int | None, answer: str) -> None:
+    """Refused for good (5xx, a configuration error): it stays failed until its address changes."""
+    _mark(url, row_id, "failed", code=code, answer=answer)
+
+
+def mark_queued(url: str, row_id: int, code: int | None, answer: str) -> None:
+    """Not sent this time (4xx, no answer): the next try, or the next run, sends it."""
+    _mark(url, row_id, "queued", code=code, answer=answer)
+
+
+def _mark(
+    url: str,
+    row_id: int,
+    state: str,
+    *,
+    attempt: bool = False,
+    code: int | None = None,
+    answer: str | None = None,
+    to: str | None = None,
+    cc: list[str] | None = None,
+    sent: bool = False,
+) -> None:
+    """One notice's new state, committed on its own (one UPDATE, no read first)."""
+    t = m.OutboxNotice.__table__
+    now = clock.now()
+    values: dict = {"state": state, "updated_at": now}
+    if attempt:
+        values["attempts"] = t.c.attempts + 1
+    if to is not None:
+        values["to_addr"], values["cc_addrs"] = to, list(cc or [])
+    if answer is not None:
+        values["last_code"], values["last_answer"] = code, answer[:2000]
+    if sent:
+        values["sent_at"] = now
+    with session(url) as s:
+        s.execute(update(t).where(t.c.id == row_id).values(**values))
+
+
+def mark_chunk_sending(url: str, tries: Iterable[tuple[int, str, Sequence[str]]]) -> None:
+    """A chunk about to be written: each `sending`, one more try, to these addresses (one transaction).
+
+    Only for a transport that can write a message again harmlessly (the `.eml` files): a chunk
+    left `sending` by a crash is written again onto the same files.
+    """
+    t = m.OutboxNotice.__table__
+    statement = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(
+            state="sending",
+            attempts=t.c.attempts + 1,
+            to_addr=bindparam("b_to"),
+            cc_addrs=bindparam("b_cc"),
+            updated_at=clock.now(),
+        )
+    )
+    with session(url) as s:
+        s.execute(statement, [{"b_id": i, "b_to": to, "b_cc": list(cc)} for i, to, cc in tries])
+
+
+def mark_chunk_sent(url: str, done: Sequence[tuple[int, str]], untried: Sequence[int] = ()) -> None:
+    """A chunk's messages sent (with the transport's answer) in one transaction; `untried` ones lose
+    the try `mark_chunk_sending` recorded for them."""
+    t = m.OutboxNotice.__table__
+    now = clock.now()
+    with session(url) as s:
+        if done:
+            statement = (
+                update(t)
+                .where(t.c.id == bindparam("b_id"))
+                .values(state="sent", last_code=250, last_answer=bindparam("b_answer"), sent_at=now, updated_at=now)
+            )
+            s.execute(statement, [{"b_id": i, "b_answer": a[:2000]} for i, a in done])
+        if untried:
+            s.execute(update(t).where(t.c.id.in_(untried)).values(attempts=t.c.attempts - 1))

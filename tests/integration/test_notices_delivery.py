@@ -654,10 +654,10 @@ def test_eml_chunk_left_sending_by_a_crash_is_written_again_onto_the_same_files(
     def dies_before_marking(*_args, **_kwargs):
         raise Crash
 
-    import pilotzones.notices.delivery as delivery
+    import pilotzones.notices.outbox as outbox
 
     with monkeypatch.context() as patched:
-        patched.setattr(delivery, "_mark_sent", dies_before_marking)
+        patched.setattr(outbox, "mark_chunk_sent", dies_before_marking)
         with pytest.raises(Crash):
             deliver(home)
     assert {r.state for r in rows(home)} == {"sending"}
