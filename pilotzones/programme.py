@@ -7,16 +7,22 @@ Nothing in the code is specific to one programme: the Xinjiang programme is the 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import datetime, time
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pilotzones.errors import ConfigError
+
+if TYPE_CHECKING:
+    # Imported where a score is computed: `status` and `rubric` read programmes without numpy.
+    import numpy as np
+    import pandas as pd
 
 BUILTIN = Path(__file__).parent / "programmes" / "xinjiang.toml"
 
@@ -38,43 +44,160 @@ class Tier(_Model):
     points: int = Field(ge=0)
 
 
-class Item(_Model):
-    """One rubric item; `rule` names how its points are derived from submitted values."""
+class _ItemBase(_Model):
+    """What every rubric item has; each kind below adds its own fields and owns its rule.
+
+    A kind owns: the submission keys it reads (`keys`, `key_kind`, `pairs`), its scoring over the
+    wide frame of submitted values (`score`), the intake checks it adds to the GX suite
+    (`expectations`) and its explanation in Chinese (`description`, `details`, `reasons`).
+    """
 
     id: int
     name: str
     text: str = ""
-    rule: Literal["assessed", "share_growth", "per_count", "tiered_count"]
     weight: int | None = Field(default=None, ge=0)
-    # share_growth
+
+    # Fields this kind cannot do without; a zero or empty value counts as missing, as it always has.
+    needs: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+
+    @model_validator(mode="after")
+    def _needed(self) -> Self:
+        missing = [f for f in self.needs if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"item {self.id}: rule {self.rule} needs {', '.join(missing)}")  # type: ignore[attr-defined]
+        return self
+
+    def keys(self) -> tuple[str, ...]:
+        """The submission keys this item reads."""
+        raise NotImplementedError
+
+    def key_kind(self) -> tuple[str, int | None]:
+        """How intake checks this item's values: ("points", weight) or ("count", None)."""
+        return ("count", None)
+
+    def pairs(self) -> dict[str, str]:
+        """Numerator key -> denominator key, for counts that may not exceed another count."""
+        return {}
+
+    @classmethod
+    def expectations(cls) -> list[dict[str, Any]]:
+        """The GX expectations (1.x JSON) this kind adds to the evaluation suite, over intake's helper columns."""
+        return []
+
+    def score(self, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+        """(units per zone, not filled per zone) over the wide frame (one row per zone, one column per key)."""
+        raise NotImplementedError
+
+    def details(self) -> dict[str, Any]:
+        """The kind's own fields as the rubric view shows them."""
+        return {}
+
+    def reasons(self, count_of: Callable[[str], int]) -> list[str]:
+        """Why a zone earned bonus points, given its count for each key (the notices' explanation)."""
+        return []
+
+
+def _expectation(check: str, kind: str, kwargs: dict[str, Any], rule: str, message: str) -> dict[str, Any]:
+    # The shape of intake.suites' generated checks: the error names the row's key.
+    return {"type": kind, "kwargs": kwargs, "meta": {"check": check, "rule": rule, "message": message, "key": "{key}"}}
+
+
+def _count_expectations() -> list[dict[str, Any]]:
+    return [
+        _expectation(
+            "count_min",
+            "expect_column_values_to_be_between",
+            {"column": "count", "min_value": 0},
+            "§3",
+            "计数{value}为负数：应为非负整数。",
+        ),
+        _expectation(
+            "count_integer",
+            "expect_column_values_to_be_between",
+            {"column": "count_decimals", "max_value": 0},
+            "§3",
+            "计数{value}不是整数：应为非负整数。",
+        ),
+    ]
+
+
+def _column(wide: pd.DataFrame, key: str) -> np.ndarray:
+    """A count column as integers, not submitted read as 0."""
+    return wide[key].fillna(0).astype("int64").to_numpy()
+
+
+class AssessedItem(_ItemBase):
+    """R3: the submitted value is the points awarded, 0 <= value <= weight."""
+
+    rule: Literal["assessed"]
+
+    needs: ClassVar[tuple[str, ...]] = ("weight",)
+    description: ClassVar[str] = "评定得分：报送分值即得分，0≤分值≤权重"
+
+    def keys(self) -> tuple[str, ...]:
+        return (str(self.id),)
+
+    def key_kind(self) -> tuple[str, int | None]:
+        return ("points", self.weight)
+
+    @classmethod
+    def expectations(cls) -> list[dict[str, Any]]:
+        return [
+            _expectation(
+                "score_min",
+                "expect_column_values_to_be_between",
+                {"column": "score", "min_value": 0},
+                "R3",
+                "分值{value}超出范围：应在0到{max_allowed}之间。",
+            ),
+            _expectation(
+                "score_max",
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                {
+                    "column_A": "max_allowed",
+                    "column_B": "score",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+                "R3",
+                "分值{value}超出范围：应在0到{max_allowed}之间。",
+            ),
+            _expectation(
+                "score_decimals",
+                "expect_column_values_to_be_between",
+                {"column": "decimals", "max_value": {"$PARAMETER": "score_decimals"}},
+                "R3",
+                "分值{value}的小数位数过多：最多{score_decimals}位小数。",
+            ),
+        ]
+
+    def score(self, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        col = wide[str(self.id)]
+        return np.rint(col.fillna(0).to_numpy() * scale).astype("int64"), col.isna().to_numpy()
+
+
+class ShareGrowthItem(_ItemBase):
+    """Item 29: full points when share(Y) >= min_growth x share(Y-1) and share(Y) > 0, else 0."""
+
+    rule: Literal["share_growth"]
     numerator: str | None = None
     denominator: str | None = None
     previous_suffix: str = ".prev"
     min_growth: str | None = None
-    # per_count
-    counts: tuple[CountLevel, ...] = ()
-    # tiered_count
-    key: str | None = None
-    tiers: tuple[Tier, ...] = ()
+
+    needs: ClassVar[tuple[str, ...]] = ("weight", "numerator", "denominator", "min_growth")
+    description: ClassVar[str] = "计算得分：执业(助理)医师占比同比增长达标得满分，否则0分"
 
     @model_validator(mode="after")
-    def _rule_fields(self) -> Item:
-        need: dict[str, tuple[str, ...]] = {
-            "assessed": ("weight",),
-            "share_growth": ("weight", "numerator", "denominator", "min_growth"),
-            "per_count": ("counts",),
-            "tiered_count": ("key", "tiers"),
-        }
-        missing = [f for f in need[self.rule] if not getattr(self, f)]
-        if missing:
-            raise ValueError(f"item {self.id}: rule {self.rule} needs {', '.join(missing)}")
+    def _growth_is_a_number(self) -> ShareGrowthItem:
         if self.min_growth is not None:
             try:
                 Fraction(self.min_growth)
             except (ValueError, ZeroDivisionError) as exc:
                 raise ValueError(f"item {self.id}: min_growth {self.min_growth!r} is not a number") from exc
-        if self.tiers and list(self.tiers) != sorted(self.tiers, key=lambda t: -t.min):
-            raise ValueError(f"item {self.id}: tiers must be listed highest first")
         return self
 
     @property
@@ -82,17 +205,145 @@ class Item(_Model):
         return Fraction(self.min_growth or "1")
 
     def keys(self) -> tuple[str, ...]:
-        """The submission keys this item reads."""
-        if self.rule == "assessed":
-            return (str(self.id),)
-        if self.rule == "share_growth":
-            assert self.numerator and self.denominator
-            s = self.previous_suffix
-            return (self.denominator, self.numerator, self.denominator + s, self.numerator + s)
-        if self.rule == "per_count":
-            return tuple(c.key for c in self.counts)
+        assert self.numerator and self.denominator
+        s = self.previous_suffix
+        return (self.denominator, self.numerator, self.denominator + s, self.numerator + s)
+
+    def pairs(self) -> dict[str, str]:
+        assert self.numerator and self.denominator
+        s = self.previous_suffix
+        return {self.numerator: self.denominator, self.numerator + s: self.denominator + s}
+
+    @classmethod
+    def expectations(cls) -> list[dict[str, Any]]:
+        pair = _expectation(
+            "count_pair",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {
+                "column_A": "pair_limit",
+                "column_B": "count",
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "§3",
+            "{key}的数值{value}大于{pair_key}的数值{pair_limit}：占比的分子不能大于分母"
+            "（执业(助理)医师数不能多于乡村医生数）。",
+        )
+        return [*_count_expectations(), pair]
+
+    def score(self, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        assert self.numerator and self.denominator and self.weight is not None
+        s = self.previous_suffix
+        cols = [self.numerator, self.denominator, self.numerator + s, self.denominator + s]
+        present = wide[cols].notna().all(axis=1).to_numpy()
+        lic, doc, lic_p, doc_p = (_column(wide, c) for c in cols)
+        g = self.growth
+        # share(Y) >= g * share(Y-1), cross-multiplied in integers: no float error at the 以上 bound.
+        # A share over zero village doctors is 0, by the rule's definition.
+        share_pos = (doc > 0) & (lic > 0)
+        prev_zero = (doc_p == 0) | (lic_p == 0)
+        grows = lic * doc_p * g.denominator >= g.numerator * lic_p * doc
+        earned = present & share_pos & (prev_zero | grows)
+        return np.where(earned, self.weight * scale, 0), ~present
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "min_growth": float(self.growth),
+            "inclusive": True,
+            "previous_suffix": self.previous_suffix,
+        }
+
+
+class PerCountItem(_ItemBase):
+    """Item 40, 41: points for each reported count, per level."""
+
+    rule: Literal["per_count"]
+    counts: tuple[CountLevel, ...] = ()
+
+    needs: ClassVar[tuple[str, ...]] = ("counts",)
+    description: ClassVar[str] = "按次/项计分"
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.counts)
+
+    @classmethod
+    def expectations(cls) -> list[dict[str, Any]]:
+        return _count_expectations()
+
+    def score(self, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        total = np.zeros(len(wide), dtype="int64")
+        for level in self.counts:
+            total += _column(wide, level.key) * level.points * scale
+        return total, np.zeros(len(wide), dtype=bool)
+
+    def details(self) -> dict[str, Any]:
+        return {"points_per_count": [{"key": c.key, "name": c.name, "points": c.points} for c in self.counts]}
+
+    def reasons(self, count_of: Callable[[str], int]) -> list[str]:
+        out = []
+        for level in self.counts:
+            n = count_of(level.key)
+            if n:
+                out.append(f"{level.name}{n}次，每次{level.points}分")
+        return out
+
+
+class TieredCountItem(_ItemBase):
+    """Item 42: the points of the highest tier the count reaches."""
+
+    rule: Literal["tiered_count"]
+    key: str | None = None
+    tiers: tuple[Tier, ...] = ()
+
+    needs: ClassVar[tuple[str, ...]] = ("key", "tiers")
+    description: ClassVar[str] = "按数量分档计分"
+
+    @model_validator(mode="after")
+    def _highest_first(self) -> TieredCountItem:
+        if self.tiers and list(self.tiers) != sorted(self.tiers, key=lambda t: -t.min):
+            raise ValueError(f"item {self.id}: tiers must be listed highest first")
+        return self
+
+    def keys(self) -> tuple[str, ...]:
         assert self.key
         return (self.key,)
+
+    @classmethod
+    def expectations(cls) -> list[dict[str, Any]]:
+        return _count_expectations()
+
+    def score(self, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        assert self.key
+        count = _column(wide, self.key)
+        points = np.zeros(len(wide), dtype="int64")
+        for tier in reversed(self.tiers):  # lowest first, so a higher tier overwrites
+            points = np.where(count >= tier.min, tier.points * scale, points)
+        return points, np.zeros(len(wide), dtype=bool)
+
+    def details(self) -> dict[str, Any]:
+        return {"tiers": [{"min": t.min, "points": t.points} for t in self.tiers]}
+
+    def reasons(self, count_of: Callable[[str], int]) -> list[str]:
+        assert self.key
+        n = count_of(self.key)
+        if not n:
+            return []
+        tiers = "，".join(f"达到{t.min}加{t.points}分" for t in self.tiers)
+        return [f"填报数量{n}（{tiers}）"]
+
+
+# The kinds in the order their checks stand in the evaluation suite.
+KINDS = (AssessedItem, ShareGrowthItem, PerCountItem, TieredCountItem)
+
+Item = Annotated[AssessedItem | ShareGrowthItem | PerCountItem | TieredCountItem, Field(discriminator="rule")]
 
 
 class Category(_Model):
@@ -156,11 +407,21 @@ class Rubric(_Model):
 
     def key_kinds(self) -> dict[str, tuple[str, int | None]]:
         """Every accepted key: ("points", weight) for assessed items, ("count", None) for counts."""
-        kinds: dict[str, tuple[str, int | None]] = {}
-        for i in self.items:
-            for k in i.keys():
-                kinds[k] = ("points", i.weight) if i.rule == "assessed" else ("count", None)
-        return kinds
+        return {k: i.key_kind() for i in self.items for k in i.keys()}
+
+    def pairs(self) -> dict[str, str]:
+        """Every numerator key and the denominator key it may not exceed."""
+        return {n: d for i in self.items for n, d in i.pairs().items()}
+
+    def expectations(self) -> list[dict[str, Any]]:
+        """The checks the rubric's kinds add to the evaluation suite, each once, in the kinds' order."""
+        present = {type(i) for i in self.items}
+        seen: dict[str, dict[str, Any]] = {}
+        for kind in KINDS:
+            if kind in present:
+                for e in kind.expectations():
+                    seen.setdefault(e["meta"]["check"], e)
+        return list(seen.values())
 
 
 class Info(_Model):

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 from pilotzones.programme import Item, Programme
 
-_RULE_ZH = {
-    "assessed": "评定得分：报送分值即得分，0≤分值≤权重",
-    "share_growth": "计算得分：执业(助理)医师占比同比增长达标得满分，否则0分",
-    "per_count": "按次/项计分",
-    "tiered_count": "按数量分档计分",
-}
-
 
 def _item(i: Item) -> dict:
     d: dict = {
@@ -18,22 +11,11 @@ def _item(i: Item) -> dict:
         "name": i.name,
         "rule": i.rule,
         "keys": list(i.keys()),
-        "description": _RULE_ZH[i.rule],
+        "description": i.description,
     }
     if i.weight is not None:
         d["weight"] = i.weight
-    if i.rule == "share_growth":
-        d.update(
-            numerator=i.numerator,
-            denominator=i.denominator,
-            min_growth=float(i.growth),
-            inclusive=True,
-            previous_suffix=i.previous_suffix,
-        )
-    if i.counts:
-        d["points_per_count"] = [{"key": c.key, "name": c.name, "points": c.points} for c in i.counts]
-    if i.tiers:
-        d["tiers"] = [{"min": t.min, "points": t.points} for t in i.tiers]
+    d.update(i.details())
     if i.text:
         d["text"] = i.text
     return d

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pilotzones.programme import Item, Rubric
+from pilotzones.programme import Rubric
 
 NOT_FILLED = "未填报"
 NOT_ON_TIME = "未按时报送"
@@ -39,38 +39,6 @@ def _wide(values: pd.DataFrame, zones: list[str], keys: list[str]) -> pd.DataFra
     return wide
 
 
-def _share_growth(item: Item, wide: pd.DataFrame, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    assert item.numerator and item.denominator and item.weight is not None
-    s = item.previous_suffix
-    cols = [item.numerator, item.denominator, item.numerator + s, item.denominator + s]
-    present = wide[cols].notna().all(axis=1).to_numpy()
-    lic, doc, lic_p, doc_p = (wide[c].fillna(0).astype("int64").to_numpy() for c in cols)
-    g = item.growth
-    # share(Y) >= g * share(Y-1), cross-multiplied in integers: no float error at the 以上 bound.
-    # A share over zero village doctors is 0, by the rule's definition.
-    share_pos = (doc > 0) & (lic > 0)
-    prev_zero = (doc_p == 0) | (lic_p == 0)
-    grows = lic * doc_p * g.denominator >= g.numerator * lic_p * doc
-    earned = present & share_pos & (prev_zero | grows)
-    return np.where(earned, item.weight * scale, 0), ~present
-
-
-def _per_count(item: Item, wide: pd.DataFrame, scale: int) -> np.ndarray:
-    total = np.zeros(len(wide), dtype="int64")
-    for level in item.counts:
-        total += wide[level.key].fillna(0).astype("int64").to_numpy() * level.points * scale
-    return total
-
-
-def _tiered(item: Item, wide: pd.DataFrame, scale: int) -> np.ndarray:
-    assert item.key
-    count = wide[item.key].fillna(0).astype("int64").to_numpy()
-    points = np.zeros(len(wide), dtype="int64")
-    for tier in reversed(item.tiers):  # lowest first, so a higher tier overwrites
-        points = np.where(count >= tier.min, tier.points * scale, points)
-    return points
-
-
 def score(values: pd.DataFrame, zones: list[str], submitted: set[str], rubric: Rubric, decimals: int) -> Scores:
     """Score every zone: `values` has columns adcode, key, value (str); `submitted` are zones with a file."""
     scale = 10**decimals
@@ -80,17 +48,7 @@ def score(values: pd.DataFrame, zones: list[str], submitted: set[str], rubric: R
     frames = []
     for cat in rubric.categories:
         for item in cat.items:
-            missing = np.zeros(len(zones), dtype=bool)
-            if item.rule == "assessed":
-                col = wide[str(item.id)]
-                missing = col.isna().to_numpy()
-                units = np.rint(col.fillna(0).to_numpy() * scale).astype("int64")
-            elif item.rule == "share_growth":
-                units, missing = _share_growth(item, wide, scale)
-            elif item.rule == "per_count":
-                units = _per_count(item, wide, scale)
-            else:
-                units = _tiered(item, wide, scale)
+            units, missing = item.score(wide, scale)
             flag = np.where(missing & had_file & (not cat.bonus), NOT_FILLED, "")
             frames.append(
                 pd.DataFrame(

@@ -34,8 +34,9 @@ from pilotzones.intake.evaluation import (
     check_evaluation,
     prepare,
 )
+from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, FileUnreadable, read_columns, table_frame
-from pilotzones.intake.suites import load_suite, ordered, row_errors
+from pilotzones.intake.suites import load_suite
 from pilotzones.programme import Programme
 from pilotzones.register import Register, normalize_text
 

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from pilotzones.intake import RowError, canonical_number, gx, year_text
+from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, read_table
-from pilotzones.intake.suites import load_suite, ordered, row_errors, share_pairs
+from pilotzones.intake.suites import load_suite
 from pilotzones.programme import Programme
 from pilotzones.register import Register, normalize_adcode, normalize_text
 
@@ -77,7 +78,7 @@ def prepare(frame: pd.DataFrame, programme: Programme) -> pd.DataFrame:
         frame["value_decimals"] = map_distinct(number, _decimals).astype("float64")
     if "key" in frame and "value" in frame:
         _split_by_kind(frame, kinds)
-        _pair_limits(frame, share_pairs(programme))
+        _pair_limits(frame, programme.rubric.pairs())
     if "year" in frame:
         frame["year_text"] = map_distinct(frame["year"], year_text)
     if "adcode" in frame:

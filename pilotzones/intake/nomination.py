@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from pilotzones.intake import RowError, gx, year_text
+from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, read_table
-from pilotzones.intake.suites import load_suite, ordered, row_errors
+from pilotzones.intake.suites import load_suite
 from pilotzones.programme import Programme
 from pilotzones.register import Register, normalize_adcode, normalize_text
 

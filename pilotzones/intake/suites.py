@@ -1,27 +1,19 @@
 """Expectation suites of the intake, generated from the programme and kept as JSON in `expectations/`.
 
 Each expectation's meta carries its check name, the contract rule, a Chinese message template and a
-template for the error's key; templates are filled from the failing row (raw and helper columns),
-the run-time parameters and the expectation's own scalar arguments.
+template for the error's key (`failures.py` fills them). The checks of a rubric item's values come
+from the item's kind (`programme.py`); the rest are the file's structure, year and county.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pilotzones
-from pilotzones.intake import RowError
 from pilotzones.programme import Programme
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from pilotzones.intake.gx import Failure
 
 DEFAULT_DIR = Path(pilotzones.__file__).parents[1] / "expectations"
 KINDS = ("evaluation", "nomination", "review")
@@ -31,10 +23,6 @@ NOMINATION_COLUMNS = ("year", "prefecture", "adcode", "county", "contact_email",
 REVIEW_COLUMNS = ("year", "adcode", "review_score")
 REVIEW_RANGE = (0, 100)  # R10: the review panel scores 0-100
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
-
-EMPTY = "（空）"
-_ROW_COLUMN = "_row"
-_FIRST_ROW = "first_row"
 
 
 def _expect(
@@ -146,65 +134,7 @@ def build_evaluation_suite(programme: Programme) -> dict[str, Any]:
             "数值“{value}”不是数字：应填写阿拉伯数字，如 12 或 12.5。",
             key=row,
         ),
-        _expect(
-            "score_min",
-            "expect_column_values_to_be_between",
-            {"column": "score", "min_value": 0},
-            "R3",
-            "分值{value}超出范围：应在0到{max_allowed}之间。",
-            key=row,
-        ),
-        _expect(
-            "score_max",
-            "expect_column_pair_values_a_to_be_greater_than_b",
-            {
-                "column_A": "max_allowed",
-                "column_B": "score",
-                "or_equal": True,
-                "ignore_row_if": "either_value_is_missing",
-            },
-            "R3",
-            "分值{value}超出范围：应在0到{max_allowed}之间。",
-            key=row,
-        ),
-        _expect(
-            "score_decimals",
-            "expect_column_values_to_be_between",
-            {"column": "decimals", "max_value": {"$PARAMETER": "score_decimals"}},
-            "R3",
-            "分值{value}的小数位数过多：最多{score_decimals}位小数。",
-            key=row,
-        ),
-        _expect(
-            "count_min",
-            "expect_column_values_to_be_between",
-            {"column": "count", "min_value": 0},
-            "§3",
-            "计数{value}为负数：应为非负整数。",
-            key=row,
-        ),
-        _expect(
-            "count_integer",
-            "expect_column_values_to_be_between",
-            {"column": "count_decimals", "max_value": 0},
-            "§3",
-            "计数{value}不是整数：应为非负整数。",
-            key=row,
-        ),
-        _expect(
-            "count_pair",
-            "expect_column_pair_values_a_to_be_greater_than_b",
-            {
-                "column_A": "pair_limit",
-                "column_B": "count",
-                "or_equal": True,
-                "ignore_row_if": "either_value_is_missing",
-            },
-            "§3",
-            "{key}的数值{value}大于{pair_key}的数值{pair_limit}：占比的分子不能大于分母"
-            "（执业(助理)医师数不能多于乡村医生数）。",
-            key=row,
-        ),
+        *programme.rubric.expectations(),
         _year_check(row),
         _adcode_format_check(row, "县级"),
         _expect(
@@ -305,21 +235,11 @@ def _suite(name: str, checks: list[dict[str, Any]], fingerprint: str) -> dict[st
 
 
 def _evaluation_inputs(programme: Programme) -> dict[str, Any]:
-    return {"keys": sorted(programme.rubric.key_kinds()), "pairs": sorted(share_pairs(programme).items())}
+    return {"keys": sorted(programme.rubric.key_kinds()), "pairs": sorted(programme.rubric.pairs().items())}
 
 
 def _fingerprint(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def share_pairs(programme: Programme) -> dict[str, str]:
-    """Map each share_growth numerator key to its denominator key, this year's and the previous."""
-    pairs: dict[str, str] = {}
-    for item in programme.rubric.items:
-        if item.rule == "share_growth" and item.numerator and item.denominator:
-            pairs[item.numerator] = item.denominator
-            pairs[item.numerator + item.previous_suffix] = item.denominator + item.previous_suffix
-    return pairs
 
 
 def load_suite(kind: str, programme: Programme, suites_dir: Path | None = None) -> dict[str, Any]:
@@ -355,62 +275,6 @@ def write_builtin_suites(directory: Path | None = None) -> list[Path]:
         path.write_text(suite_text(build(programme)), encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def row_errors(failures: list[Failure], frame: pd.DataFrame, context: dict[str, Any]) -> list[tuple[int, RowError]]:
-    """Turn failed expectations into errors, each with its check's position for a stable order."""
-    out: list[tuple[int, RowError]] = []
-    for order, failure in enumerate(failures):
-        meta = failure.meta
-        base = {**context, **{k: v for k, v in failure.kwargs.items() if not isinstance(v, list | dict)}}
-        if failure.indices is None:
-            missing = (failure.details or {}).get("mismatched", {}).get("missing") or [None]
-            out += [(order, _error(meta, None, {**base, "column": c} if c else base)) for c in missing]
-            continue
-        for index in failure.indices:
-            record = frame.loc[index].to_dict()
-            if meta.get("only_repeats") and record.get(_ROW_COLUMN) == record.get(_FIRST_ROW):
-                continue
-            out.append((order, _error(meta, int(record[_ROW_COLUMN]), {**base, **record})))
-    return out
-
-
-def ordered(found: list[tuple[int, RowError]]) -> list[RowError]:
-    """Order errors: whole-file errors first, then by row, then in suite order."""
-    ranked = sorted(found, key=lambda p: (p[1].row is not None, p[1].row or 0, p[0]))
-    return [e for _, e in ranked]
-
-
-def _error(meta: dict[str, Any], row: int | None, values: dict[str, Any]) -> RowError:
-    shown = {k: text(v) for k, v in values.items()}
-    key = fill(meta.get("key") or "", shown, "") or None
-    return RowError(row, key, meta.get("rule", "§3"), fill(meta["message"], shown, EMPTY))
-
-
-class _Fields(dict):
-    def __missing__(self, name: str) -> str:
-        return "?"
-
-
-def fill(template: str, values: dict[str, str], empty: str) -> str:
-    """Fill a message template; an empty value reads as `empty`."""
-    return template.format_map(_Fields({k: v if v != "" else empty for k, v in values.items()}))
-
-
-def text(value: Any) -> str:
-    """Show a cell or parameter in a message: numbers without a trailing .0, missing as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float) or hasattr(value, "dtype"):
-        number = float(value)
-        if math.isnan(number):
-            return ""
-        if math.isinf(number):
-            return "∞"
-        return format(Decimal(repr(number)).normalize(), "f")
-    return str(value)
 
 
 if __name__ == "__main__":

@@ -328,17 +328,7 @@ def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: di
         categories.append({"name": c.name, "max": c.max, "points": round(got, 6), "missing": missing})
     bonus_items = []
     for item in rubric.bonus_items:
-        reasons = []
-        if item.rule == "per_count":
-            for level in item.counts:
-                n = _count(counts.get(level.key))
-                if n:
-                    reasons.append(f"{level.name}{n}次，每次{level.points}分")
-        elif item.rule == "tiered_count" and item.key:
-            n = _count(counts.get(item.key))
-            if n:
-                tiers = "，".join(f"达到{t.min}加{t.points}分" for t in item.tiers)
-                reasons.append(f"填报数量{n}（{tiers}）")
+        reasons = item.reasons(lambda key: _count(counts.get(key)))
         bonus_items.append(
             {
                 "id": item.id,
