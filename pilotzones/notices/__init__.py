@@ -5,14 +5,17 @@ outbox table once per identity, and sent through SMTP (or written as `.eml` file
     queue(home, notices)            # idempotent by identity
     report = deliver(home)          # sends what is not sent yet, each at most once
     raise_if_unsent(report)         # a stage ends non-zero while anything is left
+
+The modules: `load` reads the facts a stage's notices need from the database; `build` turns facts
+into notices (pure); `outbox` makes every change to the outbox table; `delivery` sends it through
+a transport. The functions below join `load` and `build` for a stage.
 """
 
-from pilotzones.notices.build import (
-    call_notices,
-    candidate_notices,
-    evaluation_notices,
-    submission_rejected_notice,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pilotzones.notices import build, load
 from pilotzones.notices.delivery import (
     DeliveryReport,
     DeliverySettings,
@@ -24,6 +27,31 @@ from pilotzones.notices.delivery import (
 from pilotzones.notices.kinds import CALL_KINDS, KINDS, STATES
 from pilotzones.notices.notice import Notice
 from pilotzones.notices.outbox import outbox_counts, queue, unsent
+
+if TYPE_CHECKING:
+    from pilotzones.home import Home
+
+
+def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
+    """A call to everyone concerned, or a reminder to those who still owe their file."""
+    build.check_call_kind(kind)
+    return build.call_notices(load.call_facts(home, year, kind))
+
+
+def submission_rejected_notice(home: Home, submission_id: int) -> Notice | None:
+    """The rejection of one file to its sender; None when the file names no sender."""
+    return build.submission_rejected_notice(load.rejection_facts(home, submission_id))
+
+
+def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+    """The candidate selection's notices: rejected nominations, the candidate list."""
+    return build.candidate_notices(load.candidate_facts(home, year, proposal))
+
+
+def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+    """The December evaluation's notices: results, cards, disqualifications, promotions, summary."""
+    return build.evaluation_notices(load.evaluation_facts(home, year, proposal))
+
 
 __all__ = [
     "CALL_KINDS",

@@ -1,36 +1,35 @@
 """Turn what a stage decided into notices: plain data for the templates, one Notice per recipient.
 
-Nothing here sends or stores; `outbox.queue` numbers, renders and keeps what these return.
+Pure: each builder takes the facts `load` gathered from the database and returns notices, with no
+session and no file. `outbox.queue` numbers, renders and keeps what these return.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
-
-from pilotzones import evaluation, ledger
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import Home
 from pilotzones.notices.directory import Directory, valid_email
 from pilotzones.notices.kinds import CALL_KINDS
 from pilotzones.notices.kinds import kind as kind_of
+from pilotzones.notices.load import CallFacts, CandidateFacts, EvaluationFacts, Facts, RejectionFacts
 from pilotzones.notices.notice import Notice
 from pilotzones.notices.render import add_months
 
 SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "候补试验区推荐材料", "review": "评审得分表"}
-_DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
+
+
+def check_call_kind(kind: str) -> None:
+    if kind not in CALL_KINDS:
+        raise ValueError(f"{kind!r} is not a call or reminder; one of {', '.join(CALL_KINDS)}")
 
 
 class _Context:
     """What every builder needs once: programme, register, directory."""
 
-    def __init__(self, home: Home) -> None:
-        self.home = home
-        self.prog = home.programme
-        self.info = home.programme.programme
-        self.reg = home.register
+    def __init__(self, facts: Facts) -> None:
+        self.prog = facts.prog
+        self.info = facts.prog.programme
+        self.reg = facts.reg
         self.directory = Directory(self.prog, self.reg)
 
     def issued(self, moment: str, year: int) -> date:
@@ -80,22 +79,20 @@ class _Context:
 # -- calls and reminders -------------------------------------------------------------------------
 
 
-def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
+def call_notices(facts: CallFacts) -> list[Notice]:
     """A call to everyone concerned, or a reminder to those who still owe their file.
 
     nomination_*: every prefecture; the reminder skips prefectures with an accepted on-time
     nomination file. evaluation_*: every pilot zone of `year`; the reminder skips zones with an
     accepted on-time evaluation file.
     """
-    if kind not in CALL_KINDS:
-        raise ValueError(f"{kind!r} is not a call or reminder; one of {', '.join(CALL_KINDS)}")
-    ctx = _Context(home)
+    kind, year = facts.kind, facts.year
+    check_call_kind(kind)
+    ctx = _Context(facts)
     reminder = kind.endswith("_reminder")
     issued = ctx.issued(kind, year)
+    targets, heard = facts.targets, facts.heard
     if kind.startswith("nomination"):
-        targets = list(ctx.reg.prefectures)
-        with session(home.db_url) as s:
-            heard = set(ledger.latest_on_time(s, "nomination", year)) if reminder else set()
         deadline = ctx.prog.moment("nomination_deadline", year)
         title = (
             f"关于尽快报送{year}年度{ctx.info.candidate_name}推荐材料的通知"
@@ -104,9 +101,6 @@ def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
         )
         extra = {"deadline": deadline, "slots": ctx.prog.rules.candidate_slots}
     else:
-        with session(home.db_url) as s:
-            targets = ledger.pilots_for(s, year)
-            heard = set(ledger.latest_on_time(s, "evaluation", year)) if reminder else set()
         deadline = ctx.prog.moment("evaluation_deadline", year)
         title = (
             f"关于尽快报送{year}年度{ctx.info.zone_name}监测评价数据的通知"
@@ -129,7 +123,7 @@ def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
             title=title,
             data={**extra, "about_name": ctx.reg.name(a)},
             # A promoted county may not be in the directory yet: its nomination gave an address.
-            email_hint=None if ctx.directory.recipient(a) else nominee_email(home, a),
+            email_hint=facts.email_hints.get(a),
         )
         for a in targets
         if a not in heard
@@ -139,34 +133,18 @@ def call_notices(home: Home, year: int, kind: str) -> list[Notice]:
 # -- rejected files ------------------------------------------------------------------------------
 
 
-def submission_rejected_notice(home: Home, submission_id: int) -> Notice | None:
+def submission_rejected_notice(facts: RejectionFacts) -> Notice | None:
     """The rejection of one file to its sender, listing every error by row and key.
 
     Returns None when the file did not even say who sent it (unreadable, or a review sheet):
     there is no one to address, and `submit` reports the errors to the operator itself.
     """
-    ctx = _Context(home)
-    with session(home.db_url) as s:
-        sub = s.get(m.Submission, submission_id)
-        if sub is None:
-            raise ValueError(f"no submission {submission_id}")
-        if sub.status != "rejected":
-            raise ValueError(f"submission {submission_id} was {sub.status}, not rejected")
-        sender, year, kind, filename = sub.sender, sub.year, sub.kind, sub.filename
-        received = ledger.utc(sub.received_at).astimezone(ctx.prog.tz)
-        errors = sorted(
-            (dict(e) for e in sub.errors or []),
-            key=lambda e: (e.get("row") is not None, e.get("row") or 0, str(e.get("key") or "")),
-        )
+    sender, year, kind, received, deadline = facts.sender, facts.year, facts.kind, facts.received, facts.deadline
     if not sender:
         return None
+    assert received is not None
+    ctx = _Context(facts)
     what = SUBMISSION_KINDS.get(kind, kind)
-    deadline = ctx.prog.moment(_DEADLINES[kind], year) if kind in _DEADLINES else None
-    if deadline is not None:
-        with session(home.db_url) as s:
-            extended = ledger.extended_deadline(s, kind, year, sender)
-        if extended is not None and extended > deadline:
-            deadline = extended.astimezone(ctx.prog.tz)
     name = ctx.reg.name(sender)
     return ctx.notice(
         "submission_rejected",
@@ -175,13 +153,13 @@ def submission_rejected_notice(home: Home, submission_id: int) -> Notice | None:
         recipient=sender,
         issued=received.date(),
         title=f"关于{name}报送的{year}年度{what}未通过审核的通知",
-        ref=str(submission_id),
+        ref=str(facts.submission_id),
         data={
             "about_name": name,
             "what": what,
-            "filename": filename,
+            "filename": facts.filename,
             "received": received,
-            "errors": errors,
+            "errors": facts.errors,
             "deadline": deadline,
             "still_open": deadline is None or received <= deadline,
         },
@@ -191,10 +169,11 @@ def submission_rejected_notice(home: Home, submission_id: int) -> Notice | None:
 # -- candidate selection -------------------------------------------------------------------------
 
 
-def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+def candidate_notices(facts: CandidateFacts) -> list[Notice]:
     """nomination_rejected to each prefecture with nominations that did not make the list;
     candidate_selection to every nominating prefecture and every selected county."""
-    ctx = _Context(home)
+    year, proposal = facts.year, facts.proposal
+    ctx = _Context(facts)
     issued = ctx.issued("candidate_selection", year)
     reg = ctx.reg
     selected = [
@@ -271,51 +250,11 @@ def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
 # -- the December evaluation ---------------------------------------------------------------------
 
 
-def _item_points(home: Home, year: int) -> dict[str, dict[int, tuple[float, str]]]:
-    out: dict[str, dict[int, tuple[float, str]]] = {}
-    for x in evaluation.item_scores(home, year):
-        out.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
-    return out
-
-
-def _bonus_counts(home: Home, submission_ids: list[int], keys: set[str]) -> dict[int, dict[str, str]]:
-    """The counts behind the bonus (items 40-42) of each zone's file."""
-    if not submission_ids:
-        return {}
-    with session(home.db_url) as s:
-        rows = s.execute(
-            select(m.SubmissionValue.submission_id, m.SubmissionValue.key, m.SubmissionValue.value)
-            .where(m.SubmissionValue.submission_id.in_(submission_ids))
-            .where(m.SubmissionValue.key.in_(sorted(keys)))
-        ).all()
-    out: dict[int, dict[str, str]] = {}
-    for sid, key, value in rows:
-        out.setdefault(sid, {})[key] = value
-    return out
-
-
 def _count(value: str | None) -> int:
     try:
         return int(float(value or 0))
     except ValueError:
         return 0
-
-
-def nominee_email(home: Home, adcode: str) -> str | None:
-    """The contact address given with the latest accepted nomination of `adcode`."""
-    with session(home.db_url) as s:
-        rows = s.execute(
-            select(m.SubmissionValue.extra)
-            .join(m.Submission, m.Submission.id == m.SubmissionValue.submission_id)
-            .where(m.Submission.kind == "nomination", m.Submission.status == "accepted")
-            .where(m.SubmissionValue.adcode == adcode)
-            .order_by(m.Submission.received_at.desc(), m.Submission.id.desc())
-        ).all()
-    for (extra,) in rows:
-        email = valid_email((extra or {}).get("contact_email"))
-        if email:
-            return email
-    return None
 
 
 def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: dict[str, str]) -> dict:
@@ -355,8 +294,6 @@ def _card_line(ranking: list[dict]) -> tuple[float | None, float | None]:
 
 def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
     """The deadline exceptions a stage applied, as its notices list them."""
-    from datetime import datetime
-
     tz = ctx.prog.tz
 
     def moment(text: str | None) -> datetime | None:
@@ -378,30 +315,11 @@ def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
     ]
 
 
-def _approval(home: Home, decision_id: int | None) -> dict | None:
-    """Who approved the published decision, when, how and with what note: the summary names them."""
-    if decision_id is None:
-        return None
-    with session(home.db_url) as s:
-        a = s.scalars(
-            select(m.Approval)
-            .where(m.Approval.decision_id == decision_id, m.Approval.verdict == "approved")
-            .order_by(m.Approval.id.desc())
-        ).first()
-        if a is None:
-            return None
-        return {
-            "by": a.by,
-            "at": ledger.utc(a.at).astimezone(home.programme.tz),
-            "via": "Prefect 界面" if a.via == "ui" else "命令行",
-            "note": a.note,
-        }
-
-
-def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
+def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
     """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
     to the zones concerned, and evaluation_summary to the regional commission."""
-    ctx = _Context(home)
+    year, proposal = facts.year, facts.proposal
+    ctx = _Context(facts)
     reg, rules, info = ctx.reg, ctx.prog.rules, ctx.info
     issued = ctx.issued("evaluation", year)
     ranking = proposal["ranking"]
@@ -412,9 +330,7 @@ def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
         # The name the evaluation recorded; the register's for counties outside the ranking.
         return names.get(adcode) or reg.name(adcode)
 
-    points = _item_points(home, year)
-    keys = {k for i in ctx.prog.rubric.bonus_items for k in i.keys()}
-    counts = _bonus_counts(home, [r["submission_id"] for r in ranking if r.get("submission_id")], keys)
+    points, counts = facts.points, facts.counts
     carded_best, safe_lowest = _card_line(ranking)
     rectify_by = add_months(issued, rules.rectification_months)
     history = {z: set(y) for z, y in proposal.get("card_history", {}).items()}
@@ -502,7 +418,7 @@ def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
                 recipient=a,
                 issued=issued,
                 title=f"关于{county}递补为{info.zone_name}的通知",
-                email_hint=nominee_email(home, a),
+                email_hint=facts.email_hints.get(a),
                 data={
                     "about_name": county,
                     "replaces": {"adcode": p["replaces"], "county": name(p["replaces"])},
@@ -537,7 +453,7 @@ def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
                 "vacant": [{"adcode": z, "county": name(z)} for z in proposal.get("vacant", [])],
                 "late": [{"adcode": z, "county": name(z)} for z in proposal.get("late", [])],
                 "exceptions": _exceptions(ctx, proposal.get("exceptions", []), name),
-                "approval": _approval(home, proposal.get("decision_id")),
+                "approval": facts.approval,
                 "rectify_by": rectify_by,
             },
         )
