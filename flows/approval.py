@@ -7,7 +7,6 @@ a shell (`pilotzones approve` / `decline`) and end instead of waiting out its ti
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,9 +48,9 @@ class Waited:
 
 
 def _settings() -> tuple[int, float]:
-    timeout = int(os.environ.get("PILOTZONES_APPROVAL_TIMEOUT", str(14 * 24 * 3600)))
-    poll = float(os.environ.get("PILOTZONES_APPROVAL_POLL", "10"))
-    return timeout, poll
+    from pilotzones.settings import settings
+
+    return settings().approval_timeout, settings().approval_poll
 
 
 def is_paused(flow_run_id: str) -> bool:
