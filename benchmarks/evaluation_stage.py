@@ -221,15 +221,15 @@ def spans(report: Report, targets: list[tuple[Any, str, str]], part: str) -> Ite
 def ingest(report: Report, home: Any, paths: list[Path], year: int, profile: Path | None) -> None:
     """`submit_many` on every file, on time, with the time spent in its parts."""
     from pilotzones import bulk
-    from pilotzones.intake import batch, gx
+    from pilotzones.intake import evaluation, gx
 
     at = home.programme.moment("evaluation_deadline", year) - timedelta(days=1)
     parts = [
-        (batch, "read_columns", "  read (per file, to column lists)"),
-        (batch, "_combine", "  one frame of all files"),
-        (batch, "prepare", "  prepare (helper columns, once)"),
+        (evaluation, "read_columns", "  read (per file, to column lists)"),
+        (evaluation, "_combine", "  one frame of all files"),
+        (evaluation, "prepare", "  prepare (helper columns, once)"),
         (gx, "validate", "  GX validate (one run)"),
-        (batch, "_county_suspects", "  county screen"),
+        (evaluation, "_county_suspects", "  county screen"),
         (bulk, "submission_record", "  archive bytes"),
         (bulk, "_record", "  record (one transaction, bulk inserts)"),
     ]

@@ -1,6 +1,6 @@
-"""`submit_many`: record many evaluation files at once, as `submit` records each, at national scale.
+"""`submit_many`: record many evaluation files at once, as `submit` records each (`submit FILE...`, the benchmark).
 
-The files are checked together (one Great Expectations run, `check_evaluation_batch`) and recorded in
+The files are checked together (one Great Expectations run, `check_evaluations`) and recorded in
 one transaction with bulk inserts; what is recorded for each file is what `submit` records for it:
 the archived bytes, its Submission row (accepted or rejected, on time or late, every error) and, when
 accepted, its values. Rejected files get their rejection notices queued, as with `submit`.
@@ -32,29 +32,35 @@ if TYPE_CHECKING:
 KIND = "evaluation"
 
 
-def submit_many(home: Home, paths: list[Path], *, year: int, at: datetime | None = None) -> list[Outcome]:
+def submit_many(
+    home: Home, paths: list[Path], *, year: int, at: datetime | None = None, dry_run: bool = False
+) -> list[Outcome]:
     """Check, archive and record evaluation files of `year`, received at `at` (default now); in order.
 
     Every file is read before anything is recorded: an unreadable path raises ConfigError and
-    records nothing.
+    records nothing. With `dry_run`, the files are checked and nothing is kept or recorded.
     """
-    from pilotzones.intake.batch import check_evaluation_batch
+    from pilotzones.intake.evaluation import check_evaluations
 
     files = [(read_file(p), p.name) for p in paths]
     received = at or clock.now()
     with session(home.db_url) as s:
         pilots = frozenset(ledger.pilots_for(s, year))
     prog, reg = home.programme, home.register
-    checks = check_evaluation_batch(files, year=year, programme=prog, register=reg, pilots=pilots)
+    checks = check_evaluations(files, year=year, programme=prog, register=reg, pilots=pilots)
     lateness = _lateness(home, year, received, [c.adcode for c in checks])
-    outcomes, records, values = [], [], []
-    for (data, name), check in zip(files, checks, strict=True):
+    outcomes = []
+    for check in checks:
         on_time, extended_until = lateness.get(check.adcode, (True, None))
         rows = len(check.values)
         outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=rows)
         outcome.extended_until = extended_until
         outcomes.append(outcome)
-        fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=on_time)
+    if dry_run:
+        return outcomes
+    records, values = [], []
+    for (data, name), check, outcome in zip(files, checks, outcomes, strict=True):
+        fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=outcome.on_time)
         records.append(submission_record(home, data, name, **fields, errors=check.errors))
         values.append(check if check.accepted else None)
     ids = _record(home, records, values)

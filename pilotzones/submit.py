@@ -39,11 +39,12 @@ def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
     prog, reg = home.programme, home.register
     try:
         if kind == "evaluation":
-            from pilotzones.intake.evaluation import check_evaluation
+            from pilotzones.intake.evaluation import check_evaluations
 
             with session(home.db_url) as s:
                 pilots = frozenset(ledger.pilots_for(s, year))
-            c = check_evaluation(data, filename, year=year, programme=prog, register=reg, pilots=pilots)
+            # A batch of one: an unreadable file comes back rejected with its whole-file error.
+            (c,) = check_evaluations([(data, filename)], year=year, programme=prog, register=reg, pilots=pilots)
             return c.adcode, evaluation_values(c), c.errors
         if kind == "nomination":
             from pilotzones.intake.nomination import check_nomination

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pilotzones.intake import RowError, gx
-from pilotzones.intake.batch import batch_variant, check_evaluation_batch
-from pilotzones.intake.evaluation import EvaluationCheck, check_evaluation
+from pilotzones.intake.batch import batch_variant
+from pilotzones.intake.evaluation import EvaluationCheck, check_evaluation, check_evaluations
 from pilotzones.intake.read import FileUnreadable
 from pilotzones.intake.suites import build_evaluation_suite
 from tests.unit.test_intake_helpers import (
@@ -81,7 +81,7 @@ def _alone(data: bytes, filename: str) -> EvaluationCheck:
 
 
 def _batch(files: list[tuple[bytes, str]]) -> list[EvaluationCheck]:
-    return check_evaluation_batch(files, year=2023, programme=PROG, register=REG, pilots=PILOTS)
+    return check_evaluations(files, year=2023, programme=PROG, register=REG, pilots=PILOTS)
 
 
 def test_the_batch_gives_every_file_the_result_it_gets_alone():
