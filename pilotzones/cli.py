@@ -118,7 +118,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(dir_okay=False))
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
@@ -128,34 +128,56 @@ def init(ctx: click.Context, program: str | None) -> None:
 )
 @click.option("--at", "at", default=None, help="Receipt time, ISO-8601 (default now; no offset = programme time).")
 @click.option("--dry-run", is_flag=True, help="Check and report only; record nothing.")
-@click.option("--send", is_flag=True, help="Send a rejection notice at once instead of with the next delivery.")
+@click.option("--send", is_flag=True, help="Send rejection notices at once instead of with the next delivery.")
 @click.pass_context
-def submit(ctx: click.Context, file: str, year: int, kind: str, at: str | None, dry_run: bool, send: bool) -> None:
-    """Validate, archive and record one file."""
+def submit(
+    ctx: click.Context, files: tuple[str, ...], year: int, kind: str, at: str | None, dry_run: bool, send: bool
+) -> None:
+    """Validate, archive and record files, each accepted or rejected on its own (exit 3 if any is rejected)."""
     from pilotzones import clock
-    from pilotzones.submit import submit as do_submit
 
     home = _open(ctx)
     moment = clock.parse_moment(at, home.programme.tz) if at else None
-    out = do_submit(home, Path(file), year=year, kind=kind, at=moment, dry_run=dry_run)
+    outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
     prefix = "[dry-run] " if dry_run else ""
-    if out.errors:
-        click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回（R11）：", err=True)
-        for e in out.errors:
-            click.echo(f"  {e}", err=True)
-        if not dry_run:
-            click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
-            if send:
-                from pilotzones.notices import deliver
+    rejected = 0
+    for file, out in zip(files, outcomes, strict=True):
+        if out.errors:
+            rejected += 1
+            click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回（R11）：", err=True)
+            for e in out.errors:
+                click.echo(f"  {e}", err=True)
+            if not dry_run:
+                click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
+            continue
+        if not out.on_time:
+            click.echo(f"{prefix}{file}: 报送时间晚于截止时间，已记录为逾期报送，不计入评价。", err=True)
+        elif out.extended_until is not None:
+            until = out.extended_until.astimezone(home.programme.tz).isoformat()
+            click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
+        click.echo(f"{prefix}{file}: 已接收（{out.rows}行{'' if dry_run else f'，编号 {out.submission_id}'}）。")
+    if len(files) > 1:
+        click.echo(f"{prefix}共{len(files)}份文件：已接收{len(files) - rejected}份，退回{rejected}份。", err=True)
+    if rejected:
+        if send and not dry_run:
+            from pilotzones.notices import deliver
 
-                click.echo(f"notices: {deliver(home).summary()}", err=True)
+            click.echo(f"notices: {deliver(home).summary()}", err=True)
         sys.exit(EXIT_REJECTED)
-    if not out.on_time:
-        click.echo(f"{prefix}{file}: 报送时间晚于截止时间，已记录为逾期报送，不计入评价。", err=True)
-    elif out.extended_until is not None:
-        until = out.extended_until.astimezone(home.programme.tz).isoformat()
-        click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
-    click.echo(f"{prefix}{file}: 已接收（{out.rows}行{'' if dry_run else f'，编号 {out.submission_id}'}）。")
+
+
+def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run: bool) -> list:
+    """One outcome per file, in order; several evaluation files are checked in one GX run and recorded together."""
+    from pilotzones.submit import read_file
+    from pilotzones.submit import submit as submit_one
+
+    if len(paths) > 1 and kind == "evaluation":
+        from pilotzones.bulk import submit_many
+
+        return submit_many(home, paths, year=year, at=at, dry_run=dry_run)
+    for path in paths[1:]:
+        read_file(path)  # a file that cannot be read records nothing of the others either
+    return [submit_one(home, p, year=year, kind=kind, at=at, dry_run=dry_run) for p in paths]
 
 
 def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
