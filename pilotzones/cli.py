@@ -17,7 +17,9 @@ def _home_path(ctx: click.Context) -> Path:
     explicit = ctx.obj.get("home")
     if explicit:
         return Path(explicit)
-    return Path(os.environ.get("PILOTZONES_HOME") or ".pilotzones")
+    from pilotzones.settings import settings
+
+    return settings().home
 
 
 def _open(ctx: click.Context):
@@ -77,7 +79,7 @@ def _unreachable_database(exc: Exception) -> str | None:
 
     from pilotzones.settings import settings
 
-    url = settings().database_url
+    url = settings().database_url_value()
     where = make_url(url).render_as_string(hide_password=True) if url else "the home's SQLite database"
     return (
         f"cannot open the state database {where}: {detail}. "
@@ -182,6 +184,7 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
 
 def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
     from pilotzones import prechecks
+    from pilotzones.decisions import DecisionState
 
     home = _open(ctx)
     prechecks.before_run(home, stage, year)
@@ -195,9 +198,9 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None
 
         result = candidate_selection(home=str(home.path), year=year, approve=approve)
     state = result["state"]
-    if state == "published" and not result.get("applied", True):
+    if state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{stage} {year}: already published; nothing applied again.")
-    elif state == "published":
+    elif state == DecisionState.PUBLISHED:
         click.echo(f"{stage} {year}: published.")
     else:
         click.echo(f"{stage} {year}: awaiting approval (pilotzones approve --year {year} --stage {stage}).")

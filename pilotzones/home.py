@@ -27,7 +27,7 @@ class Home:
 
     @property
     def db_url(self) -> str:
-        return settings().database_url or f"sqlite:///{self.path.resolve() / 'pilotzones.db'}"
+        return settings().database_url_value() or f"sqlite:///{self.path.resolve() / 'pilotzones.db'}"
 
     @property
     def archive(self) -> Path:
@@ -199,7 +199,7 @@ def safe_url(url: str) -> str:
 
 def _shared_database_initialised() -> bool:
     """Whether PILOTZONES_DATABASE_URL names a state database some home was initialised with."""
-    url = settings().database_url
+    url = settings().database_url_value()
     if not url:
         return False  # the home's own SQLite file: a new home has a new database
     if url.startswith("sqlite") and not Path(make_url(url).database or "").is_file():

@@ -1,4 +1,7 @@
-"""Configuration in one place: environment variables `PILOTZONES_*` (secrets never logged)."""
+"""Configuration in one place: every `PILOTZONES_*` environment variable, typed and documented here
+(and in README's Configuration table), read through `settings()` only. Secrets are SecretStr: their
+repr is `**********`, and only the code that hands them to a server or driver unwraps them.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +9,65 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "PILOTZONES_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+    # An empty variable counts as unset, as `os.environ.get(NAME) or DEFAULT` read it before.
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True, env_ignore_empty=True)
 
-    home: Path = Path(".pilotzones")
-    # SQLAlchemy URL of the state database; default: SQLite file in the home.
-    database_url: str | None = None
-    # How notices leave: `smtp` (a deployment that must send mail: without an SMTP host nothing is
-    # written or marked sent) or `files` (`.eml` in the outbox folder). Unset: SMTP when a host is
-    # set, else files, as on one office machine.
-    delivery: str | None = None
+    home: Path = Field(Path(".pilotzones"), description="state home when no --home is given")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the state database (may hold a password); default: SQLite in the home",
+    )
+
+    # -- notices ---------------------------------------------------------------------------------
+    delivery: str | None = Field(
+        None,
+        description="how notices leave: `smtp` (without a host nothing is written or marked sent) or "
+        "`files` (`.eml` in the outbox folder); unset: smtp exactly when a host is set",
+    )
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_security: str = Field("none", description="none | starttls | ssl")
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
-    mail_from: str | None = None
+    mail_from: str | None = Field(None, description="sender address; unset: notices@pilotzones.invalid")
+    smtp_attempts: int = Field(4, description="tries per message, and per attempt to connect")
+    smtp_backoff: float = Field(2.0, description="seconds before the first retry, doubled each time")
+    smtp_timeout: float = Field(30.0, description="socket timeout in seconds")
+    templates: Path | None = Field(None, description="the notice templates' folder; unset: the project's templates/")
+
+    # -- approval in the UI ----------------------------------------------------------------------
+    approval_timeout: int = Field(14 * 24 * 3600, description="seconds a scheduled run waits for approval")
+    approval_poll: float = Field(10.0, description="seconds between a paused run's looks at the database")
+
+    # -- drills and tests ------------------------------------------------------------------------
+    fault: str = Field("", description="drills: STEP, STEP:kill or STEP:sleep at a named step")
+    fault_once: Path | None = Field(None, description="a marker file: the fault fires once, then the file exists")
+    fault_sleep: float = Field(20.0, description="seconds STEP:sleep holds the stage")
+    # Read by others, named here so that the list is complete: prefect.yaml's pull step (the
+    # checkout's path) and the test suite (./dev test, tests/conftest.py).
+    checkout: Path | None = Field(None, description="the repository checkout prefect.yaml's deployments run from")
+    test_pg: str | None = Field(None, description="tests: the PostgreSQL admin URL they create databases with")
+    test_workers: str | None = Field(None, description="tests: pytest-xdist workers of ./dev test (0: in-process)")
+
+    def database_url_value(self) -> str | None:
+        """The state database's URL itself, for the engine (never for a message: see home.safe_url)."""
+        return self.database_url.get_secret_value() if self.database_url else None
 
 
 def settings() -> Settings:
-    """The settings as the environment gives them now.
+    """The settings: the one way the code reads a PILOTZONES_* variable.
 
-    Reading them costs about a millisecond (pydantic-settings inspects every field and the whole
-    environment), and `Home.db_url` asks for them at every database access: so they are read once
-    per distinct set of `PILOTZONES_*` variables. Changing one (as tests do) gives fresh settings.
+    Read once per process in practice: the result is kept per distinct set of `PILOTZONES_*`
+    variables (reading costs about a millisecond, pydantic-settings inspecting every field and the
+    whole environment, and `Home.db_url` asks at every database access). Only a change of one of
+    them (as tests make) gives fresh settings.
     """
     return _settings(prefixed_environment())
 

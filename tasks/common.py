@@ -31,11 +31,13 @@ def state_aware(digest: Callable[[str, int], str]) -> CachePolicy:
 
 def fault(step: str) -> None:
     """Operator drill and test hook: fail, die or stall at a named step (PILOTZONES_FAULT=step[:kill|:sleep])."""
-    spec = os.environ.get("PILOTZONES_FAULT", "")
-    name, _, how = spec.partition(":")
+    from pilotzones.settings import settings
+
+    cfg = settings()
+    name, _, how = cfg.fault.partition(":")
     if name != step:
         return
-    marker = os.environ.get("PILOTZONES_FAULT_ONCE")
+    marker = cfg.fault_once
     if marker:
         # Fire once: the retry that follows the drill must succeed.
         if os.path.exists(marker):
@@ -44,6 +46,6 @@ def fault(step: str) -> None:
     if how == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if how == "sleep":  # hold the stage (and its lock) for a while: the concurrency drill
-        time.sleep(float(os.environ.get("PILOTZONES_FAULT_SLEEP", "20")))
+        time.sleep(cfg.fault_sleep)
         return
     raise RuntimeError(f"injected fault at step {step}")

@@ -33,19 +33,15 @@ from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.notices import message, outbox
 from pilotzones.notices.directory import Directory, Recipient, valid_email
 from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
-from pilotzones.settings import Settings
+from pilotzones.settings import Settings, settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FROM = "notices@pilotzones.invalid"
 
 
-class DeliverySettings(Settings):
-    """The SMTP settings plus how patiently to retry (PILOTZONES_SMTP_ATTEMPTS, ..._BACKOFF, ...)."""
-
-    smtp_attempts: int = 4  # per message, and per attempt to connect
-    smtp_backoff: float = 2.0  # seconds before the first retry, doubled each time
-    smtp_timeout: float = 30.0
+# The settings delivery reads (SMTP, mode, retries): defined with every other one in settings.py.
+DeliverySettings = Settings
 
 
 @dataclass(frozen=True)
@@ -256,7 +252,7 @@ def deliver(
         year, stage: count only these notices as left unsent (a stage answers for its own
             notices); everything pending is sent whatever they are.
     """
-    cfg = cfg or DeliverySettings()
+    cfg = cfg or settings()
     retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
     if transport is None:
         mode = delivery_mode(cfg)

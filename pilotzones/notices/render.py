@@ -8,7 +8,6 @@ fills its blocks. HTML is autoescaped, so text that came from a county renders a
 from __future__ import annotations
 
 import calendar
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -16,12 +15,14 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-# The project root's templates/ (an editable install); PILOTZONES_TEMPLATES points elsewhere.
+from pilotzones.settings import settings
+
+# The project root's templates/ (an editable install); PILOTZONES_TEMPLATES (settings.templates) points elsewhere.
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def templates_dir() -> Path:
-    return Path(os.environ.get("PILOTZONES_TEMPLATES") or DEFAULT_TEMPLATES)
+    return settings().templates or DEFAULT_TEMPLATES
 
 
 @dataclass(frozen=True)
