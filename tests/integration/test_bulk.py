@@ -124,3 +124,47 @@ def _archive_path(path: Path) -> str:
     """Where the archive keeps a file: named by its SHA-256, in a folder of the first two digits."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return f"archive/{digest[:2]}/{digest}{path.suffix}"
+
+
+def test_a_dry_run_batch_checks_and_keeps_nothing(home, tmp_path):
+    at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=1)
+    paths = _files(home, tmp_path)
+    dry = submit_many(home, paths, year=YEAR, at=at, dry_run=True)
+    assert [o.accepted for o in dry] == [True] * 4 + [False, False, True, False]
+    assert all(o.submission_id is None for o in dry)
+    assert _last_id(home) == 0 and not any((home.path / "archive").rglob("*.csv"))
+    assert [_plain(o) for o in dry] == [_plain(o) for o in submit_many(home, paths, year=YEAR, at=at)]
+
+
+def _cli(home, *args: str):
+    from click.testing import CliRunner
+
+    from pilotzones.cli import cli
+
+    return CliRunner().invoke(cli, ["--home", str(home.path), *args], obj={}, catch_exceptions=False)
+
+
+def test_submit_takes_several_files_each_accepted_or_rejected_on_its_own(home, tmp_path):
+    paths = _files(home, tmp_path)
+    r = _cli(home, "submit", *map(str, paths), "--year", str(YEAR), "--at", f"{YEAR}-12-10T10:00:00")
+    assert r.exit_code == 3
+    assert _recorded(home, 0, _last_id(home)) and _last_id(home) == len(paths)
+    for path in paths[:4]:
+        assert f"{path}: 已接收（48行" in r.stdout
+    assert f"{paths[4]}: 文件未通过校验" in r.stderr and f"{paths[7]}: 文件未通过校验" in r.stderr
+    assert "共8份文件：已接收5份，退回3份。" in r.stderr
+
+
+def test_submit_of_several_accepted_files_exits_0(home, tmp_path):
+    paths = _files(home, tmp_path)[:4]
+    r = _cli(home, "submit", *map(str, paths), "--year", str(YEAR), "--at", f"{YEAR}-12-10T10:00:00", "--dry-run")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("[dry-run]") == 4 and _last_id(home) == 0
+
+
+def test_submit_of_several_files_records_nothing_when_one_cannot_be_read(home, tmp_path):
+    paths = _files(home, tmp_path)[:2]
+    for kind in ("evaluation", "review"):
+        r = _cli(home, "submit", *map(str, paths), str(tmp_path / "missing.csv"), "--year", str(YEAR), "--kind", kind)
+        assert r.exit_code == 2
+        assert _last_id(home) == 0

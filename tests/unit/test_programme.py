@@ -56,3 +56,39 @@ def test_broken_programme_file_names_file_and_field(tmp_path):
 def test_not_toml_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="not a valid TOML"):
         programme.load(_write(tmp_path, "[programme\n"))
+
+
+def test_each_rule_kind_is_its_own_class_owning_its_keys():
+    r = P.rubric
+    kinds = {i.id: type(i) for i in r.items}
+    assert kinds[1] is programme.AssessedItem and kinds[29] is programme.ShareGrowthItem
+    assert (kinds[40], kinds[41], kinds[42]) == (programme.PerCountItem,) * 2 + (programme.TieredCountItem,)
+    assert r.item(1).key_kind() == ("points", 80) and r.item(42).key_kind() == ("count", None)
+    assert r.pairs() == {
+        "29.village_doctors_licensed": "29.village_doctors",
+        "29.village_doctors_licensed.prev": "29.village_doctors.prev",
+    }
+
+
+def _with_items(items: list[dict]) -> dict:
+    raw = P.model_dump(mode="json")
+    raw["rubric"]["categories"] = [{"id": 1, "name": "加分项", "max": 100, "bonus": True, "items": items}]
+    return raw
+
+
+def test_a_kind_refuses_another_kinds_fields_and_names_what_it_needs():
+    with pytest.raises(ValueError, match="tiers"):
+        programme.Programme.model_validate(
+            _with_items([{"id": 1, "name": "x", "rule": "assessed", "weight": 5, "tiers": []}])
+        )
+    with pytest.raises(ValueError, match="rule tiered_count needs key, tiers"):
+        programme.Programme.model_validate(_with_items([{"id": 1, "name": "x", "rule": "tiered_count"}]))
+
+
+def test_the_suite_gets_the_checks_of_the_kinds_the_rubric_has():
+    checks = [e["meta"]["check"] for e in P.rubric.expectations()]
+    assert checks == ["score_min", "score_max", "score_decimals", "count_min", "count_integer", "count_pair"]
+    counts_only = programme.Programme.model_validate(
+        _with_items([{"id": 1, "name": "x", "rule": "per_count", "counts": [{"key": "a", "name": "a", "points": 1}]}])
+    )
+    assert [e["meta"]["check"] for e in counts_only.rubric.expectations()] == ["count_min", "count_integer"]
