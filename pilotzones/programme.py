@@ -538,6 +538,18 @@ def load(path: Path | None = None) -> Programme:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            where = ".".join(str(p) for p in _without_kind(err["loc"])) or "(top level)"
             lines.append(f"  {where}: {err['msg']}")
         raise ConfigError(f"{path}: programme file is not valid:\n" + "\n".join(lines)) from exc
+
+
+_TAGS = {kind.model_fields["rule"].annotation.__args__[0] for kind in KINDS}  # type: ignore[union-attr]
+
+
+def _without_kind(loc: tuple[int | str, ...]) -> list[int | str]:
+    """An error's location as the file names it: pydantic puts the item's kind after its index."""
+    out: list[int | str] = []
+    for part in loc:
+        if not (part in _TAGS and len(out) >= 2 and out[-2] == "items" and isinstance(out[-1], int)):
+            out.append(part)
+    return out

@@ -92,3 +92,10 @@ def test_the_suite_gets_the_checks_of_the_kinds_the_rubric_has():
         _with_items([{"id": 1, "name": "x", "rule": "per_count", "counts": [{"key": "a", "name": "a", "points": 1}]}])
     )
     assert [e["meta"]["check"] for e in counts_only.rubric.expectations()] == ["count_min", "count_integer"]
+
+
+def test_an_item_error_is_located_as_in_the_file(tmp_path):
+    text = programme.BUILTIN.read_text(encoding="utf-8").replace("weight = 80\n", "", 1)
+    with pytest.raises(ConfigError) as exc:
+        programme.load(_write(tmp_path, text))
+    assert "rubric.categories.0.items.0: Value error, item 1: rule assessed needs weight" in str(exc.value)
