@@ -10,6 +10,7 @@ from prefect.runtime import flow_run
 
 from flows import stage
 from pilotzones import candidates as c
+from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from tasks import candidates as t
 
@@ -62,7 +63,7 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     if done is not None:
         log.info("candidate selection %s is already published; nothing to apply", year)
         counts.update(stage.notify("candidates", home, year, done))
-        return {"year": year, "state": "published", "applied": False, "proposal": done}
+        return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = collected.get("files") or {}
     counts.update(files, exceptions=len(collected.get("exceptions", [])))
@@ -89,10 +90,10 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     counts.update(
         nominations=proposal["nominations"], selected=len(proposal["selected"]), not_counted=len(proposal["rejected"])
     )
-    state, applied, given, now = stored["state"], False, None, approve and stored["state"] != "published"
+    state, applied, given, now = stored["state"], False, None, approve and stored["state"] != DecisionState.PUBLISHED
     if now:
         applied = t.publish(home, year, stage.cli_approval())["applied"]
-        state = "published"
+        state = DecisionState.PUBLISHED
         given = stage.approval_of("candidates", home, year)
     artifacts(year, proposal, state, given)
     if now:

@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from flows import stage
+from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from tasks import evaluation as t
 
@@ -73,7 +74,7 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     if done is not None:
         log.info("evaluation %s is already published; nothing to apply", year)
         counts.update(stage.notify("evaluation", home, year, done))
-        return {"year": year, "state": "published", "applied": False, "proposal": done}
+        return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = getattr(collected, "counts", None) or {}
     exceptions = getattr(collected, "exceptions", None) or []
@@ -112,10 +113,10 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
         vacant=proposal["vacant_seats"],
     )
     state = stored["state"]
-    applied, given, now = False, None, approve and state != "published"
+    applied, given, now = False, None, approve and state != DecisionState.PUBLISHED
     if now:
         applied = t.publish(home, year, stage.cli_approval())["applied"]
-        state = "published"
+        state = DecisionState.PUBLISHED
         given = stage.approval_of("evaluation", home, year)
     artifacts(year, proposal, state, given)
     if now:

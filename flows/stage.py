@@ -19,6 +19,7 @@ from prefect.states import Cancelled, Completed, State
 from flows import approval
 from pilotzones import proposals, runlog
 from pilotzones.deadlines import operator_name
+from pilotzones.decisions import DecisionState
 from pilotzones.gcpause import freeze_once
 from pilotzones.home import Home
 from pilotzones.locks import StageBusy, stage_lock
@@ -76,9 +77,9 @@ def run_to_approval(
             with stage_lock(Home(Path(home)).db_url, stage, year):
                 result = run(home, year, approve, rec.counts)
             rec.outcome = result["state"]
-            if result["state"] == "published" and not result["applied"]:
+            if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
                 rec.message = "already published; nothing applied again"
-            if result["state"] == "awaiting_approval" and wait:
+            if result["state"] == DecisionState.AWAITING_APPROVAL and wait:
                 return _await(stage, tasks, home, year, rec, result, artifacts)
     except StageBusy as exc:
         return _busy(exc)
@@ -104,11 +105,14 @@ def _await(
         log.info("%s的方案已在另一运行（%s）中等待审批，本运行不再暂停，到此结束。", what, other)
         rec.message = f"方案已在运行 {other} 中等待审批；本运行未暂停"
         return result
-    rec.mark("awaiting_approval", "已暂停：在 Prefect 界面恢复（Resume）本运行审批，或 pilotzones approve/decline")
+    rec.mark(
+        DecisionState.AWAITING_APPROVAL,
+        "已暂停：在 Prefect 界面恢复（Resume）本运行审批，或 pilotzones approve/decline",
+    )
 
     def settled() -> str | None:
         now = proposals.current(h, stage, year) or {}
-        if now.get("state") in ("published", "declined"):
+        if now.get("state") and DecisionState(now["state"]).settled:
             return now["state"]
         if (now.get("digest"), now.get("made")) != (mine.get("digest"), mine.get("made")):
             return "replaced"
@@ -129,12 +133,12 @@ def _await(
     if waited.elsewhere is not None:
         _, given = proposals.verdict(h, stage, year)
         line = proposals.verdict_line(given)
-        done = "发布" if waited.elsewhere == "published" else "拒绝"
+        done = "发布" if waited.elsewhere == DecisionState.PUBLISHED else "拒绝"
         log.info("%s已在别处%s（%s），本运行不再等待，到此结束。", what, done, line)
         rec.outcome, rec.message = waited.elsewhere, f"已在别处{done}：{line}"
         result.update(state=waited.elsewhere, applied=False, approval=given)
-        if waited.elsewhere == "declined":
-            artifacts(year, result["proposal"], "declined", given)
+        if waited.elsewhere == DecisionState.DECLINED:
+            artifacts(year, result["proposal"], DecisionState.DECLINED, given)
             return Completed(name="Declined", message=rec.message, data=result)
         return result
     answer = waited.answer
@@ -143,13 +147,13 @@ def _await(
         recorded = proposals.decline_stage(h, stage, year, **given)
         line = proposals.verdict_line(recorded)
         log.info("%s的方案被拒绝：%s。重新运行本阶段可再次提出方案。", what, line)
-        rec.outcome, rec.message = "declined", f"拒绝：{line}"
-        result.update(state="declined", applied=False, approval=recorded)
-        artifacts(year, result["proposal"], "declined", recorded)
+        rec.outcome, rec.message = DecisionState.DECLINED, f"拒绝：{line}"
+        result.update(state=DecisionState.DECLINED, applied=False, approval=recorded)
+        artifacts(year, result["proposal"], DecisionState.DECLINED, recorded)
         return Completed(name="Declined", message=rec.message, data=result)
     published = publish(stage, tasks, home, year, rec.counts, given, artifacts)
-    result.update(state="published", applied=published["applied"], approval=published["approval"])
-    rec.outcome = "published"
+    result.update(state=DecisionState.PUBLISHED, applied=published["applied"], approval=published["approval"])
+    rec.outcome = DecisionState.PUBLISHED
     rec.message = f"批准：{proposals.verdict_line(published['approval'])}"
     return result
 
@@ -168,7 +172,7 @@ def publish_recorded(
     try:
         with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
             result = publish(stage, tasks, home, year, rec.counts, given or cli_approval(), artifacts)
-            rec.outcome = "published"
+            rec.outcome = DecisionState.PUBLISHED
             if not result["applied"]:
                 rec.message = "already published; nothing applied again"
             else:
@@ -187,7 +191,7 @@ def publish(
         done = tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
         if result["applied"]:
-            artifacts(year, done, "published", result["approval"])
+            artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
         counts.update(notify(stage, home, year, done))
         return result
 
@@ -196,12 +200,9 @@ def approval_of(stage: str, home: str, year: int) -> dict | None:
     return proposals.verdict(Home(Path(home)), stage, year)[1]
 
 
-_STATE_CN = {"awaiting_approval": "待审批", "published": "已发布", "declined": "已拒绝"}
-
-
 def state_lines(state: str, given: dict | None) -> str:
     """The markdown artifact's closing lines: the decision's state and, once given, the verdict."""
-    lines = ["", f"- 状态 (state): {_STATE_CN.get(state, state)} ({state})"]
+    lines = ["", f"- 状态 (state): {DecisionState(state).cn} ({state})"]
     if given:
         lines.append(f"- 审批 (approval): {proposals.verdict_line(given)}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from sqlalchemy import select as sql_select
 from pilotzones import clock, deadlines, ledger, proposals
 from pilotzones.db import models as m
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState, move
 from pilotzones.errors import StageError
 from pilotzones.home import Home
 from pilotzones.register import Register
@@ -96,13 +97,13 @@ def select(verdicts: list[Verdict], slots: int) -> list[Verdict]:
 def published_result(home: Home, year: int) -> dict | None:
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
-        return dict(d.proposal, decision_id=d.id) if d and d.state == "published" else None
+        return dict(d.proposal, decision_id=d.id) if d and d.state == DecisionState.PUBLISHED else None
 
 
 def check_can_run(home: Home, year: int) -> None:
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
-            if d.year > year and d.state == "published":
+            if d.year > year and d.state == DecisionState.PUBLISHED:
                 raise StageError(f"the {d.year} candidate selection is already published; {year} can no longer be run")
 
 
@@ -248,7 +249,7 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """The selection becomes the list in force; an empty one leaves the previous list in force."""
     with session(home.db_url) as s:
         d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year), approval)
-        if d.state == "published":
+        if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         for c in d.proposal["selected"]:
             s.add(
@@ -260,5 +261,6 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
                     review_score=c["review_score"],
                 )
             )
-        d.state, d.published_at = "published", clock.now()
+        move(d, DecisionState.PUBLISHED)
+        d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from pilotzones import clock, ledger
 from pilotzones.db import models as m
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState
 from pilotzones.errors import ConfigError, StageError
 from pilotzones.home import Home
 from pilotzones.register import normalize_adcode
@@ -87,12 +88,12 @@ def applied(
 
 def _published(s: Session, year: int, stage: str) -> bool:
     d = ledger.decision(s, year, stage, lock=True)
-    return d is not None and d.state == "published"
+    return d is not None and d.state == DecisionState.PUBLISHED
 
 
 def _awaiting(s: Session, year: int, stage: str) -> bool:
     d = ledger.decision(s, year, stage)
-    return d is not None and d.state == "awaiting_approval"
+    return d is not None and d.state == DecisionState.AWAITING_APPROVAL
 
 
 def _text(value: str, what: str, limit: int | None = None) -> str:

@@ -17,6 +17,7 @@ from pilotzones import clock, deadlines, ledger, proposals, ranking, sanctions, 
 from pilotzones.db import models as m
 from pilotzones.db.bulk_insert import insert_rows
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState, move
 from pilotzones.errors import StageError
 from pilotzones.home import Home
 
@@ -51,7 +52,7 @@ def published_result(home: Home, year: int) -> dict | None:
     """The proposal of a published evaluation of `year`, or None."""
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
-        return dict(d.proposal, decision_id=d.id) if d and d.state == "published" else None
+        return dict(d.proposal, decision_id=d.id) if d and d.state == DecisionState.PUBLISHED else None
 
 
 def check_can_run(home: Home, year: int) -> None:
@@ -61,12 +62,12 @@ def check_can_run(home: Home, year: int) -> None:
         raise StageError(f"the programme's first evaluation year is {start}; {year} cannot be evaluated")
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
-            if d.year < year and d.state == "awaiting_approval":
+            if d.year < year and d.state == DecisionState.AWAITING_APPROVAL:
                 raise StageError(
                     f"the {d.year} evaluation is awaiting approval: approve it first "
                     f"(pilotzones approve --year {d.year} --stage evaluation)"
                 )
-            if d.year > year and d.state == "published":
+            if d.year > year and d.state == DecisionState.PUBLISHED:
                 raise StageError(f"the {d.year} evaluation is already published; {year} can no longer be run")
 
 
@@ -224,7 +225,7 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
     with session(home.db_url) as s:
         d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year), approval)
-        if d.state == "published":
+        if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         p = d.proposal
         for r in p["ranking"]:
@@ -242,7 +243,8 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
                 reason=f"{year}年替补{pr['replaces']}",
             )
             ledger.mark_promoted(s, pr["adcode"], year)
-        d.state, d.published_at = "published", clock.now()
+        move(d, DecisionState.PUBLISHED)
+        d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}
 
 

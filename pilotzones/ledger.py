@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, load_only
 
 from pilotzones.db import models as m
+from pilotzones.decisions import DecisionState
 
 
 def pilots_for(s: Session, year: int) -> list[str]:
@@ -199,7 +200,9 @@ def candidates_in_force(s: Session, year: int) -> list[dict]:
     """R9: the most recent published selection up to `year`, less those already promoted."""
     latest = s.scalars(
         select(m.Decision)
-        .where(m.Decision.stage == "candidates", m.Decision.state == "published", m.Decision.year <= year)
+        .where(
+            m.Decision.stage == "candidates", m.Decision.state == DecisionState.PUBLISHED.value, m.Decision.year <= year
+        )
         .where(m.Decision.id.in_(select(m.Candidate.decision_id)))
         .order_by(m.Decision.year.desc())
         .limit(1)

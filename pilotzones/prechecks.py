@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pilotzones import ledger, proposals
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from pilotzones.locks import stage_lock
 
@@ -36,8 +37,8 @@ def before_publish(home: Home, stage: str, year: int) -> None:
         d = ledger.decision(s, year, stage)
         if d is None:
             raise proposals.nothing_to_approve(stage, year)
-        if d.state == "declined":
+        if d.state == DecisionState.DECLINED:
             raise proposals.declined_error(s, d, home.programme.tz)
-        if d.state == "published":
+        if d.state == DecisionState.PUBLISHED:
             return
     proposals.ensure_current(d, _stage_module(stage).inputs_digest(home, year), proposals.rerun_command(stage, year))

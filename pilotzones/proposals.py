@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pilotzones import clock, ledger
 from pilotzones.db import models as m
+from pilotzones.decisions import DecisionState, Verdict, move
 from pilotzones.errors import StageError
 
 Stored = Literal["unchanged", "new", "replaced"]
@@ -22,15 +23,17 @@ def store(
     """Store the proposal as awaiting approval; a rerun with the same digest, or after publication, changes nothing."""
     d = ledger.decision(s, year, stage, lock=True)
     # A declined proposal is proposed again even on the same inputs: the operator asked for a new look.
-    if d is not None and (d.state == "published" or (d.digest == digest and d.state != "declined")):
+    if d is not None and (
+        d.state == DecisionState.PUBLISHED or (d.digest == digest and d.state != DecisionState.DECLINED)
+    ):
         return d, "unchanged"
     if d is None:
-        d = m.Decision(year=year, stage=stage, state="awaiting_approval", digest=digest)
+        d = m.Decision(year=year, stage=stage, state=DecisionState.AWAITING_APPROVAL.value, digest=digest)
         s.add(d)
         outcome: Stored = "new"
     else:
         outcome = "replaced"  # new inputs, or a decline: the proposal is rebuilt and awaits approval again
-        d.state = "awaiting_approval"
+        move(d, DecisionState.AWAITING_APPROVAL)
     d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = digest, proposal, inputs, clock.now(), flow_run_id
     s.flush()
     return d, outcome
@@ -71,11 +74,11 @@ def to_publish(
     d = ledger.decision(s, year, stage, lock=True)
     if d is None:
         raise nothing_to_approve(stage, year)
-    if d.state == "declined":
+    if d.state == DecisionState.DECLINED:
         raise declined_error(s, d)
-    if d.state != "published":
+    if d.state != DecisionState.PUBLISHED:
         ensure_current(d, current_state(), rerun_command(stage, year))
-        record(s, d, "approved", **_approval_fields(approval))
+        record(s, d, Verdict.APPROVED, **_approval_fields(approval))
     return d
 
 
@@ -125,7 +128,7 @@ def record(
 def last_approval(s: Session, d: m.Decision) -> m.Approval | None:
     """The verdict on the decision as it stands: None while it awaits approval (a decline of an
     earlier proposal does not speak for the one proposed again)."""
-    if d.state not in ("published", "declined"):
+    if not DecisionState(d.state).settled:
         return None
     return s.scalars(select(m.Approval).where(m.Approval.decision_id == d.id).order_by(m.Approval.id.desc())).first()
 
@@ -167,19 +170,19 @@ def decline(
     d = ledger.decision(s, year, stage, lock=True)
     if d is None:
         raise StageError(f"{year}年度没有待审批的{stage_cn(stage)}方案：请先运行 `{rerun_command(stage, year)}`")
-    if d.state == "published":
+    if d.state == DecisionState.PUBLISHED:
         raise StageError(f"{year}年度{stage_cn(stage)}已发布，不能拒绝。")
-    if d.state == "declined":
+    if d.state == DecisionState.DECLINED:
         raise declined_error(s, d)
-    d.state = "declined"
-    return record(s, d, "declined", by=by, via=via, note=note, flow_run_id=flow_run_id)
+    move(d, DecisionState.DECLINED)
+    return record(s, d, Verdict.DECLINED, by=by, via=via, note=note, flow_run_id=flow_run_id)
 
 
 def verdict_line(a: dict | None) -> str:
     """One line for logs and the run log: who, when, how, and the note."""
     if not a:
         return ""
-    what = "批准" if a["verdict"] == "approved" else "拒绝"
+    what = "批准" if a["verdict"] == Verdict.APPROVED else "拒绝"
     via = "Prefect 界面" if a["via"] == "ui" else "命令行"
     line = f"{a['by']}于{a['at']}通过{via}{what}"
     return line + (f"，意见：{a['note']}" if a.get("note") else "")
@@ -205,7 +208,7 @@ def decline_stage(
         )
     if via == "cli":
         run = runlog.start(home, stage, year, "pilotzones decline")
-        runlog.finish(home, run, "declined", f"拒绝：{verdict_line(a)}")
+        runlog.finish(home, run, DecisionState.DECLINED, f"拒绝：{verdict_line(a)}")
     return a
 
 

@@ -19,9 +19,19 @@ from sqlalchemy.orm import Session
 from pilotzones import clock, ledger
 from pilotzones.db import models as m
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 
-OUTCOMES = ("running", "awaiting_approval", "published", "declined", "done", "failed", "busy")
+# A run ends where its decision does (awaiting approval, published, declined) or in one of its own outcomes.
+OUTCOMES = (
+    "running",
+    DecisionState.AWAITING_APPROVAL,
+    DecisionState.PUBLISHED,
+    DecisionState.DECLINED,
+    "done",
+    "failed",
+    "busy",
+)
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +131,7 @@ def waiting_runs(home: Home | str, stage: str, year: int, exclude: str | None = 
             .where(
                 m.StageRun.stage == stage,
                 m.StageRun.year == year,
-                m.StageRun.outcome == "awaiting_approval",
+                m.StageRun.outcome == DecisionState.AWAITING_APPROVAL.value,
                 m.StageRun.finished_at.is_(None),
                 m.StageRun.flow_run_id.is_not(None),
             )

@@ -6,6 +6,7 @@ import unicodedata
 
 from pilotzones import deadlines, ledger, proposals, runlog
 from pilotzones.db.session import session
+from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
@@ -15,7 +16,7 @@ def year_status(home: Home, year: int) -> dict:
     with session(home.db_url) as s:
         ev = ledger.decision(s, year, "evaluation")
         cand = ledger.decision(s, year, "candidates")
-        published = ev is not None and ev.state == "published"
+        published = ev is not None and ev.state == DecisionState.PUBLISHED
         pilots = ledger.pilots_after(s, year) if published else ledger.pilots_for(s, year)
         # Beyond the contract's keys: deadline exceptions granted for the year, and each stage's last run.
         exceptions = deadlines.for_year(s, year, home.programme.tz)
@@ -27,7 +28,7 @@ def year_status(home: Home, year: int) -> dict:
             for stage, d in (("evaluation", ev), ("candidates", cand))
         }
     evaluation: dict = {
-        "state": "not_run",
+        "state": DecisionState.NOT_RUN.value,
         "ranking": [],
         "disqualified": [],
         "promoted": [],
@@ -43,7 +44,7 @@ def year_status(home: Home, year: int) -> dict:
             "vacant_seats": p["vacant_seats"],
         }
     evaluation["approval"] = approvals["evaluation"]
-    candidates: dict = {"state": "not_run", "selected": [], "rejected": []}
+    candidates: dict = {"state": DecisionState.NOT_RUN.value, "selected": [], "rejected": []}
     if cand is not None:
         p = cand.proposal
         candidates = {
