@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import click
 
 from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
+from pilotzones.gcpause import freeze_before_exit
 
 
 def _home_path(ctx: click.Context) -> Path:
@@ -432,9 +432,7 @@ def main() -> None:
     try:
         cli(obj={})
     finally:
-        # The interpreter's last full collection scans every object GX and pandas made, half a
-        # second at exit for a process about to end; frozen objects are left to the exit itself.
-        gc.freeze()
+        freeze_before_exit()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Pausing Python's cyclic garbage collector around bulk work that makes no cycles worth freeing."""
+"""Process-wide switches of Python's cyclic garbage collector, for speed.
+
+They belong to process entry points only (the CLI's `main`, a stage flow's entry), never to a domain
+module: they change the whole process, and only its entry knows what the process is for.
+"""
 
 from __future__ import annotations
 
@@ -36,3 +40,9 @@ def freeze_once() -> None:
         gc.collect()
         gc.freeze()
         _frozen = True
+
+
+def freeze_before_exit() -> None:
+    """The interpreter's last full collection scans every object GX and pandas made, half a second
+    at exit for a process about to end; frozen objects are left to the exit itself."""
+    gc.freeze()

@@ -27,7 +27,6 @@ from typing import Protocol
 from pilotzones import clock
 from pilotzones import programme as programme_mod
 from pilotzones.errors import ConfigError, PilotzonesError
-from pilotzones.gcpause import no_cyclic_gc
 from pilotzones.home import PROGRAMME_FILE, Home
 from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.notices import message, outbox
@@ -350,10 +349,8 @@ def _deliver(
     try:
         ids = outbox.pending(url, directory)
         for start in range(0, len(ids), CHUNK):
-            # The email package makes many objects per message (header parse trees): see no_cyclic_gc.
-            with no_cyclic_gc():
-                prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
-                report.sent += _send(url, prepared, sender.email, line, retry, per_chunk=replayable)
+            prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
+            report.sent += _send(url, prepared, sender.email, line, retry, per_chunk=replayable)
     except _Stop as stop:
         report.error = str(stop)
     finally:
