@@ -12,24 +12,25 @@ from flows import stage
 from pilotzones import candidates as c
 from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
+from pilotzones.proposal_models import CandidateSelection
 from tasks import candidates as t
 
 
-def _markdown(p: dict) -> str:
+def _markdown(p: CandidateSelection) -> str:
     lines = [
-        f"# {p['year']} candidate selection: {p['nominations']} nominations",
+        f"# {p.year} candidate selection: {p.nominations} nominations",
         "",
         "| rank | adcode | county | review score |",
         "|---:|---|---|---:|",
     ]
-    lines += [f"| {x['rank']} | {x['adcode']} | {x['county']} | {x['review_score']:g} |" for x in p["selected"]]
+    lines += [f"| {x.rank} | {x.adcode} | {x.county} | {x.review_score:g} |" for x in p.selected]
     lines += ["", "| not counted | reason |", "|---|---|"]
-    lines += [f"| {x['adcode']} | {x['reason']} |" for x in p["rejected"]]
-    lines += ["", *stage.exception_lines(p.get("exceptions", []))]
+    lines += [f"| {x.adcode} | {x.reason} |" for x in p.rejected]
+    lines += ["", *stage.exception_lines(p.exceptions)]
     return "\n".join(lines)
 
 
-def artifacts(year: int, p: dict, state: str, approval: dict | None) -> None:
+def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None) -> None:
     """The run's markdown summary and selection table; created again, same keys, once approved or declined."""
     create_markdown_artifact(
         markdown=_markdown(p) + stage.state_lines(state, approval),
@@ -37,7 +38,7 @@ def artifacts(year: int, p: dict, state: str, approval: dict | None) -> None:
         description=f"{year} candidate selection ({state})",
     )
     create_table_artifact(
-        table=[{k: x[k] for k in ("rank", "adcode", "county", "review_score")} for x in p["selected"]]
+        table=[{k: getattr(x, k) for k in ("rank", "adcode", "county", "review_score")} for x in p.selected]
         or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
         key=f"candidates-{year}-selected",
         description=f"{year} selected candidates ({state})" + stage.approval_suffix(approval),
@@ -50,8 +51,10 @@ def candidate_selection(
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval(
-        "candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval, artifacts
+    return stage.as_json(
+        stage.run_to_approval(
+            "candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval, artifacts
+        )
     )
 
 
@@ -83,13 +86,11 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
     log.info(
         "%d nominations, %d selected, %d not counted",
-        proposal["nominations"],
-        len(proposal["selected"]),
-        len(proposal["rejected"]),
+        proposal.nominations,
+        len(proposal.selected),
+        len(proposal.rejected),
     )
-    counts.update(
-        nominations=proposal["nominations"], selected=len(proposal["selected"]), not_counted=len(proposal["rejected"])
-    )
+    counts.update(nominations=proposal.nominations, selected=len(proposal.selected), not_counted=len(proposal.rejected))
     state, applied, given, now = stored["state"], False, None, approve and stored["state"] != DecisionState.PUBLISHED
     if now:
         applied = t.publish(home, year, stage.cli_approval())["applied"]
@@ -105,4 +106,4 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
 def publish_candidates(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the selection a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
-    return stage.publish_recorded("candidates", t, "publish-candidates", home, year, artifacts, given)
+    return stage.as_json(stage.publish_recorded("candidates", t, "publish-candidates", home, year, artifacts, given))

@@ -11,33 +11,34 @@ from prefect.runtime import flow_run
 from flows import stage
 from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
+from pilotzones.proposal_models import EvaluationProposal
 from tasks import evaluation as t
 
 
-def _ranking_markdown(proposal: dict) -> str:
+def _ranking_markdown(proposal: EvaluationProposal) -> str:
     lines = [
-        f"# {proposal['year']} evaluation: {proposal['evaluated']} zones",
+        f"# {proposal.year} evaluation: {proposal.evaluated} zones",
         "",
         "| rank | adcode | county | base | bonus | total | card | flags |",
         "|---:|---|---|---:|---:|---:|---|---|",
     ]
-    for r in proposal["ranking"]:
-        card = "亮黄牌" if r["yellow_card"] else ""
+    for r in proposal.ranking:
+        card = "亮黄牌" if r.yellow_card else ""
         lines.append(
-            f"| {r['rank']} | {r['adcode']} | {r['county']} | {r['base']:g} | {r['bonus']:g} | "
-            f"{r['total']:g} | {card} | {' '.join(r['flags'])} |"
+            f"| {r.rank} | {r.adcode} | {r.county} | {r.base:g} | {r.bonus:g} | "
+            f"{r.total:g} | {card} | {' '.join(r.flags)} |"
         )
     lines += [
         "",
-        f"- Disqualified: {', '.join(proposal['disqualified']) or 'none'}",
-        "- Promoted: " + (", ".join(f"{p['adcode']} for {p['replaces']}" for p in proposal["promoted"]) or "none"),
-        f"- Vacant seats: {proposal['vacant_seats']}",
+        f"- Disqualified: {', '.join(proposal.disqualified) or 'none'}",
+        "- Promoted: " + (", ".join(f"{p.adcode} for {p.replaces}" for p in proposal.promoted) or "none"),
+        f"- Vacant seats: {proposal.vacant_seats}",
     ]
-    lines += stage.exception_lines(proposal.get("exceptions", []))
+    lines += stage.exception_lines(proposal.exceptions)
     return "\n".join(lines)
 
 
-def artifacts(year: int, proposal: dict, state: str, approval: dict | None) -> None:
+def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dict | None) -> None:
     """The run's markdown summary and ranking table; created again, same keys, once approved or declined."""
     create_markdown_artifact(
         markdown=_ranking_markdown(proposal) + stage.state_lines(state, approval),
@@ -46,9 +47,9 @@ def artifacts(year: int, proposal: dict, state: str, approval: dict | None) -> N
     )
     create_table_artifact(
         table=[
-            {k: r[k] for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
-            | {"flags": " ".join(r["flags"])}
-            for r in proposal["ranking"]
+            {k: getattr(r, k) for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
+            | {"flags": " ".join(r.flags)}
+            for r in proposal.ranking
         ],
         key=f"evaluation-{year}-ranking",
         description=f"{year} ranking ({state})" + stage.approval_suffix(approval),
@@ -61,8 +62,10 @@ def december_evaluation(
 ) -> dict:
     """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval(
-        "evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval, artifacts
+    return stage.as_json(
+        stage.run_to_approval(
+            "evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval, artifacts
+        )
     )
 
 
@@ -97,20 +100,20 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
     ranked = t.rank_and_card(home, scores)
     swaps = t.disqualify_and_replace(home, year, ranked)
     stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""))
-    proposal = stored["proposal"]
+    proposal: EvaluationProposal = stored["proposal"]
     log.info(
         "%d carded, %d disqualified, %d promoted, %d vacant",
-        sum(r["yellow_card"] for r in proposal["ranking"]),
-        len(proposal["disqualified"]),
-        len(proposal["promoted"]),
-        proposal["vacant_seats"],
+        proposal.carded,
+        len(proposal.disqualified),
+        len(proposal.promoted),
+        proposal.vacant_seats,
     )
     counts.update(
-        evaluated=proposal["evaluated"],
-        carded=sum(r["yellow_card"] for r in proposal["ranking"]),
-        disqualified=len(proposal["disqualified"]),
-        promoted=len(proposal["promoted"]),
-        vacant=proposal["vacant_seats"],
+        evaluated=proposal.evaluated,
+        carded=proposal.carded,
+        disqualified=len(proposal.disqualified),
+        promoted=len(proposal.promoted),
+        vacant=proposal.vacant_seats,
     )
     state = stored["state"]
     applied, given, now = False, None, approve and state != DecisionState.PUBLISHED
@@ -128,4 +131,4 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
 def publish_evaluation(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the decisions a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
-    return stage.publish_recorded("evaluation", t, "publish-evaluation", home, year, artifacts, given)
+    return stage.as_json(stage.publish_recorded("evaluation", t, "publish-evaluation", home, year, artifacts, given))

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from prefect import get_run_logger
 from prefect.runtime import flow_run
@@ -23,11 +24,12 @@ from pilotzones.decisions import DecisionState
 from pilotzones.gcpause import freeze_once
 from pilotzones.home import Home
 from pilotzones.locks import StageBusy, stage_lock
+from pilotzones.proposal_models import Proposal
 from tasks import notices as n
 
 StageRun = Callable[[str, int, bool, dict], dict]
 # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
-Artifacts = Callable[[int, dict, str, dict | None], None]
+Artifacts = Callable[[int, Any, str, dict | None], None]
 
 
 def run_id() -> str | None:
@@ -212,7 +214,7 @@ def approval_suffix(given: dict | None) -> str:
     return f"; {proposals.verdict_line(given)}" if given else ""
 
 
-def notify(stage: str, home: str, year: int, proposal: dict) -> dict:
+def notify(stage: str, home: str, year: int, proposal: Proposal) -> dict:
     """Queue the published decisions' notices and send what is unsent (a rerun sends only those)."""
     queued = n.queue_notices(home, year, stage, proposal)
     report = n.deliver_notices(home, year, stage)
@@ -230,3 +232,11 @@ def exception_lines(exceptions: list[dict]) -> list[str]:
         )
         lines.append(f"- Deadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
     return lines
+
+
+def as_json(out: dict | State) -> dict | State:
+    """A flow's result as it leaves the flow: the proposal in its stored JSON form (plus decision_id)."""
+    data = out.data if isinstance(out, State) else out
+    if isinstance(data, dict) and isinstance(data.get("proposal"), Proposal):
+        data["proposal"] = data["proposal"].as_json()
+    return out

@@ -18,6 +18,7 @@ from pilotzones.db.session import session
 from pilotzones.decisions import DecisionState, move
 from pilotzones.errors import StageError
 from pilotzones.home import Home
+from pilotzones.proposal_models import CandidateSelection
 from pilotzones.register import Register
 
 STAGE = "candidates"
@@ -94,10 +95,12 @@ def select(verdicts: list[Verdict], slots: int) -> list[Verdict]:
 # -- the stage's steps ---------------------------------------------------------------------------
 
 
-def published_result(home: Home, year: int) -> dict | None:
+def published_result(home: Home, year: int) -> CandidateSelection | None:
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
-        return dict(d.proposal, decision_id=d.id) if d and d.state == DecisionState.PUBLISHED else None
+        if d is None or d.state != DecisionState.PUBLISHED:
+            return None
+        return CandidateSelection.from_stored(d.proposal, d.id)
 
 
 def check_can_run(home: Home, year: int) -> None:
@@ -181,7 +184,7 @@ def _nomination(d: dict) -> Nomination:
     return Nomination(**dict(d, received_at=datetime.fromisoformat(d["received_at"])))
 
 
-def decide(home: Home, collected: dict) -> dict:
+def decide(home: Home, collected: dict) -> CandidateSelection:
     """Judge every nomination and select the candidates; the proposal as stored and shown."""
     reg = home.register
     reviews = {a: r["score"] for a, r in collected["reviews"].items()}
@@ -209,9 +212,9 @@ def decide(home: Home, collected: dict) -> dict:
                 "row": v.nomination.row,
             }
         )
-    return {
-        "year": collected["year"],
-        "selected": [
+    return CandidateSelection(
+        year=collected["year"],
+        selected=[
             {
                 "adcode": v.nomination.adcode,
                 "county": reg.name(v.nomination.adcode),
@@ -223,20 +226,21 @@ def decide(home: Home, collected: dict) -> dict:
             }
             for i, v in enumerate(chosen, start=1)
         ],
-        "rejected": rejected,
-        "unmatched_reviews": sorted(a for a in collected["reviews"] if a not in nominated),
-        "nominations": len(verdicts),
-        # The deadline exceptions this selection applied: part of the decision's trace.
-        "exceptions": collected.get("exceptions", []),
-    }
+        rejected=rejected,
+        unmatched_reviews=sorted(a for a in collected["reviews"] if a not in nominated),
+        nominations=len(verdicts),
+        exceptions=collected.get("exceptions", []),
+    )
 
 
-def propose(home: Home, year: int, proposal: dict, flow_run_id: str | None, state: str | None = None) -> dict:
+def propose(
+    home: Home, year: int, proposal: CandidateSelection, flow_run_id: str | None, state: str | None = None
+) -> dict:
     """Store the selection as awaiting approval; `state` is the digest of the inputs it was made from."""
-    digest = hashlib.sha256(json.dumps([proposal, state], sort_keys=True).encode()).hexdigest()
+    digest = proposal.digest(state)
     with session(home.db_url) as s:
         inputs = {
-            "submissions": sorted({x["submission_id"] for x in proposal["selected"] + proposal["rejected"]}),
+            "submissions": sorted({x.submission_id for x in [*proposal.selected, *proposal.rejected]}),
             "state": state,
         }
         d, stored = proposals.store(
@@ -251,14 +255,14 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
         d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year), approval)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        for c in d.proposal["selected"]:
+        for c in CandidateSelection.from_stored(d.proposal, d.id).selected:
             s.add(
                 m.Candidate(
                     decision_id=d.id,
                     year=year,
-                    adcode=c["adcode"],
-                    rank=c["rank"],
-                    review_score=c["review_score"],
+                    adcode=c.adcode,
+                    rank=c.rank,
+                    review_score=c.review_score,
                 )
             )
         move(d, DecisionState.PUBLISHED)

@@ -20,6 +20,7 @@ from pilotzones.db.session import session
 from pilotzones.decisions import DecisionState, move
 from pilotzones.errors import StageError
 from pilotzones.home import Home
+from pilotzones.proposal_models import EvaluationProposal
 
 STAGE = "evaluation"
 
@@ -48,11 +49,13 @@ class Collected:
         return json.loads(self.trace).get("counts", {})
 
 
-def published_result(home: Home, year: int) -> dict | None:
+def published_result(home: Home, year: int) -> EvaluationProposal | None:
     """The proposal of a published evaluation of `year`, or None."""
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
-        return dict(d.proposal, decision_id=d.id) if d and d.state == DecisionState.PUBLISHED else None
+        if d is None or d.state != DecisionState.PUBLISHED:
+            return None
+        return EvaluationProposal.from_stored(d.proposal, d.id)
 
 
 def check_can_run(home: Home, year: int) -> None:
@@ -146,7 +149,9 @@ def _units(v: int, scale: int) -> float:
     return round(v / scale, 6)
 
 
-def build_proposal(home: Home, collected: Collected, scores: scoring.Scores, ranked: pd.DataFrame, swaps: dict) -> dict:
+def build_proposal(
+    home: Home, collected: Collected, scores: scoring.Scores, ranked: pd.DataFrame, swaps: dict
+) -> EvaluationProposal:
     reg = home.register
     scale = scores.scale
     n = len(ranked)
@@ -167,27 +172,28 @@ def build_proposal(home: Home, collected: Collected, scores: scoring.Scores, ran
                 "submission_id": collected.files.get(r.adcode),
             }
         )
-    return {
-        "year": collected.year,
-        "evaluated": n,
-        "ranking": rows,
-        "disqualified": swaps["disqualified"],
-        "promoted": [dict(p, county=reg.name(p["adcode"])) for p in swaps["promoted"]],
-        "vacant": swaps["vacant"],
-        "vacant_seats": len(swaps["vacant"]),
-        "late": collected.late,
-        # The deadline exceptions this evaluation applied: part of the decision's trace.
-        "exceptions": collected.exceptions,
-        "candidates_in_force": swaps["candidates_in_force"],
-        "card_history": swaps["card_history"],
-    }
+    return EvaluationProposal(
+        year=collected.year,
+        evaluated=n,
+        ranking=rows,
+        disqualified=swaps["disqualified"],
+        promoted=[dict(p, county=reg.name(p["adcode"])) for p in swaps["promoted"]],
+        vacant=swaps["vacant"],
+        vacant_seats=len(swaps["vacant"]),
+        late=collected.late,
+        exceptions=collected.exceptions,
+        candidates_in_force=swaps["candidates_in_force"],
+        card_history=swaps["card_history"],
+    )
 
 
-def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: dict, flow_run_id: str | None) -> dict:
+def propose(
+    home: Home, collected: Collected, scores: scoring.Scores, proposal: EvaluationProposal, flow_run_id: str | None
+) -> dict:
     """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing."""
     year = collected.year
     inputs = {"files": collected.files, "programme": home.programme.programme.id, "state": collected.state}
-    digest = hashlib.sha256(json.dumps([proposal, inputs], sort_keys=True).encode()).hexdigest()
+    digest = proposal.digest(inputs)
     with session(home.db_url) as s:
         d, stored = proposals.store(
             s, year=year, stage=STAGE, digest=digest, proposal=proposal, inputs=inputs, flow_run_id=flow_run_id
@@ -201,7 +207,9 @@ def propose(home: Home, collected: Collected, scores: scoring.Scores, proposal: 
         return {"decision_id": d.id, "state": d.state, "changed": True}
 
 
-def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Scores, proposal: dict) -> None:
+def _store_scores(
+    s, decision_id: int, collected: Collected, scores: scoring.Scores, proposal: EvaluationProposal
+) -> None:
     items = scores.items
     sub = items["adcode"].map(collected.files)
     rows = (
@@ -217,7 +225,7 @@ def _store_scores(s, decision_id: int, collected: Collected, scores: scoring.Sco
         s,
         m.Ranking.__table__,
         ("decision_id", *ranked),
-        ((decision_id, *(r[k] for k in ranked)) for r in proposal["ranking"]),
+        ((decision_id, *(getattr(r, k) for k in ranked)) for r in proposal.ranking),
     )
 
 
@@ -227,22 +235,22 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
         d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year), approval)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
-        p = d.proposal
-        for r in p["ranking"]:
-            if r["yellow_card"]:
-                s.add(m.Card(year=year, adcode=r["adcode"], decision_id=d.id))
-        for z in p["disqualified"]:
+        p = EvaluationProposal.from_stored(d.proposal, d.id)
+        for r in p.ranking:
+            if r.yellow_card:
+                s.add(m.Card(year=year, adcode=r.adcode, decision_id=d.id))
+        for z in p.disqualified:
             ledger.leave(s, adcode=z, year=year, decision_id=d.id, reason=f"{year}年连续亮黄牌，取消试验区资格")
-        for pr in p["promoted"]:
+        for pr in p.promoted:
             ledger.take_seat(
                 s,
-                adcode=pr["adcode"],
-                replaces=pr["replaces"],
+                adcode=pr.adcode,
+                replaces=pr.replaces,
                 year=year,
                 decision_id=d.id,
-                reason=f"{year}年替补{pr['replaces']}",
+                reason=f"{year}年替补{pr.replaces}",
             )
-            ledger.mark_promoted(s, pr["adcode"], year)
+            ledger.mark_promoted(s, pr.adcode, year)
         move(d, DecisionState.PUBLISHED)
         d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}

@@ -13,12 +13,13 @@ from pilotzones import clock, ledger
 from pilotzones.db import models as m
 from pilotzones.decisions import DecisionState, Verdict, move
 from pilotzones.errors import StageError
+from pilotzones.proposal_models import Proposal
 
 Stored = Literal["unchanged", "new", "replaced"]
 
 
 def store(
-    s: Session, *, year: int, stage: str, digest: str, proposal: dict, inputs: dict, flow_run_id: str | None
+    s: Session, *, year: int, stage: str, digest: str, proposal: Proposal, inputs: dict, flow_run_id: str | None
 ) -> tuple[m.Decision, Stored]:
     """Store the proposal as awaiting approval; a rerun with the same digest, or after publication, changes nothing."""
     d = ledger.decision(s, year, stage, lock=True)
@@ -34,7 +35,13 @@ def store(
     else:
         outcome = "replaced"  # new inputs, or a decline: the proposal is rebuilt and awaits approval again
         move(d, DecisionState.AWAITING_APPROVAL)
-    d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = digest, proposal, inputs, clock.now(), flow_run_id
+    d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
+        digest,
+        proposal.stored(),
+        inputs,
+        clock.now(),
+        flow_run_id,
+    )
     s.flush()
     return d, outcome
 

@@ -8,6 +8,7 @@ from pilotzones import deadlines, ledger, proposals, runlog
 from pilotzones.db.session import session
 from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
+from pilotzones.proposal_models import CandidateSelection, EvaluationProposal
 
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 
@@ -35,22 +36,22 @@ def year_status(home: Home, year: int) -> dict:
         "vacant_seats": 0,
     }
     if ev is not None:
-        p = ev.proposal
+        p = EvaluationProposal.from_stored(ev.proposal)
         evaluation = {
             "state": ev.state,
-            "ranking": [{k: r[k] for k in _RANK_FIELDS} for r in p["ranking"]],
-            "disqualified": list(p["disqualified"]),
-            "promoted": [{"adcode": x["adcode"], "replaces": x["replaces"]} for x in p["promoted"]],
-            "vacant_seats": p["vacant_seats"],
+            "ranking": [{k: getattr(r, k) for k in _RANK_FIELDS} for r in p.ranking],
+            "disqualified": list(p.disqualified),
+            "promoted": [{"adcode": x.adcode, "replaces": x.replaces} for x in p.promoted],
+            "vacant_seats": p.vacant_seats,
         }
     evaluation["approval"] = approvals["evaluation"]
     candidates: dict = {"state": DecisionState.NOT_RUN.value, "selected": [], "rejected": []}
     if cand is not None:
-        p = cand.proposal
+        c = CandidateSelection.from_stored(cand.proposal)
         candidates = {
             "state": cand.state,
-            "selected": [{k: x[k] for k in ("adcode", "county", "rank", "review_score")} for x in p["selected"]],
-            "rejected": [{"adcode": x["adcode"], "reason": x["reason"]} for x in p["rejected"]],
+            "selected": [{k: getattr(x, k) for k in ("adcode", "county", "rank", "review_score")} for x in c.selected],
+            "rejected": [{"adcode": x.adcode, "reason": x.reason} for x in c.rejected],
         }
     candidates["approval"] = approvals["candidates"]
     from pilotzones.notices import outbox_counts

@@ -9,6 +9,7 @@ from prefect.cache_policies import NONE
 
 from pilotzones import candidates as c
 from pilotzones.home import Home
+from pilotzones.proposal_models import CandidateSelection
 from tasks.common import PERSIST, fault, state_aware
 
 
@@ -21,7 +22,7 @@ def _digest(home: str, year: int) -> str:
 
 
 @task(name="check-stage", cache_policy=NONE)
-def check_stage(home: str, year: int) -> dict | None:
+def check_stage(home: str, year: int) -> CandidateSelection | None:
     """Return the published selection if the year is done; refuse a run that would rewrite history."""
     fault("check-stage")
     done = c.published_result(_home(home), year)
@@ -38,14 +39,16 @@ def collect(home: str, year: int) -> dict:
 
 
 @task(name="check-eligibility-and-rank", **PERSIST)
-def decide(home: str, collected: dict) -> dict:
+def decide(home: str, collected: dict) -> CandidateSelection:
     """Judge each nomination (R10) and select the top candidates."""
     fault("check-eligibility-and-rank")
     return c.decide(_home(home), collected)
 
 
 @task(name="propose", **PERSIST)
-def propose(home: str, year: int, proposal: dict, flow_run_id: str | None, state: str | None = None) -> dict:
+def propose(
+    home: str, year: int, proposal: CandidateSelection, flow_run_id: str | None, state: str | None = None
+) -> dict:
     """Store the selection as awaiting approval."""
     fault("propose")
     return c.propose(_home(home), year, proposal, flow_run_id, state)
@@ -59,7 +62,7 @@ def publish(home: str, year: int, approval: dict | None = None) -> dict:
 
 
 @task(name="load-published", cache_policy=NONE)
-def published(home: str, year: int) -> dict:
+def published(home: str, year: int) -> CandidateSelection:
     """The published decisions of the year, as notices need them."""
     result = c.published_result(_home(home), year)
     assert result is not None, "publish must come first"

@@ -14,6 +14,7 @@ from prefect.cache_policies import NONE
 from pilotzones import evaluation as ev
 from pilotzones import scoring
 from pilotzones.home import Home
+from pilotzones.proposal_models import EvaluationProposal
 from tasks.common import PERSIST, fault, state_aware
 
 
@@ -26,7 +27,7 @@ def _digest(home: str, year: int) -> str:
 
 
 @task(name="check-stage", cache_policy=NONE)
-def check_stage(home: str, year: int) -> dict | None:
+def check_stage(home: str, year: int) -> EvaluationProposal | None:
     """Return the published result if the year is done; refuse a run that would rewrite history."""
     fault("check-stage")
     done = ev.published_result(_home(home), year)
@@ -87,7 +88,7 @@ def publish(home: str, year: int, approval: dict | None = None) -> dict:
 
 
 @task(name="load-published", cache_policy=NONE)
-def published(home: str, year: int) -> dict:
+def published(home: str, year: int) -> EvaluationProposal:
     """The published decisions of the year, as notices need them."""
     result = ev.published_result(_home(home), year)
     assert result is not None, "publish must come first"

@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pilotzones.home import Home
+from pilotzones.proposal_models import Proposal
 from tasks.common import fault
 
 
@@ -16,16 +17,18 @@ def _home(home: str) -> Home:
 
 
 @task(name="queue-notices", cache_policy=NONE)
-def queue_notices(home: str, year: int, stage: str, proposal: dict | None = None, kind: str | None = None) -> int:
+def queue_notices(home: str, year: int, stage: str, proposal: Proposal | None = None, kind: str | None = None) -> int:
     """Build the stage's notices and queue those not queued yet."""
     from pilotzones import notices
 
     fault("queue-notices")
     h = _home(home)
     if stage == "evaluation":
-        built = notices.evaluation_notices(h, year, proposal or {})
+        assert proposal is not None
+        built = notices.evaluation_notices(h, year, proposal.as_json())
     elif stage == "candidates":
-        built = notices.candidate_notices(h, year, proposal or {})
+        assert proposal is not None
+        built = notices.candidate_notices(h, year, proposal.as_json())
     else:
         assert kind is not None
         built = notices.call_notices(h, year, kind)

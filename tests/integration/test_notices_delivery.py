@@ -29,6 +29,7 @@ from pilotzones.notices import (
     unsent,
 )
 from pilotzones.notices.delivery import EmlTransport
+from pilotzones.proposal_models import CandidateSelection
 from tests.smtp_server import Recorder, free_port, self_signed_cert, smtp_server
 from tests.support import full_marks
 
@@ -95,7 +96,7 @@ def evaluate(home: Home, year: int) -> dict:
     evaluation.publish(home, year)
     result = evaluation.published_result(home, year)
     assert result is not None
-    return result
+    return result.as_json()
 
 
 def nominate(home: Home, year: int) -> tuple[dict, int]:
@@ -160,7 +161,7 @@ def nominate(home: Home, year: int) -> tuple[dict, int]:
         "unmatched_reviews": [],
         "nominations": 4,
     }
-    candidates.propose(home, year, proposal, None)
+    candidates.propose(home, year, CandidateSelection.model_validate(proposal), None)
     candidates.publish(home, year)
     return proposal, sid
 
@@ -336,7 +337,7 @@ def test_every_kind_arrives_once_with_its_headers_recipients_and_figures(home, m
         again = (
             call_notices(home, 2023, "nomination_call")
             + candidate_notices(home, 2023, cand)
-            + evaluation_notices(home, 2023, evaluation.published_result(home, 2023))
+            + evaluation_notices(home, 2023, evaluation.published_result(home, 2023).as_json())
         )
         assert queue(home, again) == 0
         second = deliver(home)
