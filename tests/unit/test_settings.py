@@ -1,0 +1,59 @@
+"""Every PILOTZONES_* setting is defined in settings.py, documented in the README, read nowhere else,
+and a secret never shows in a repr."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pilotzones.settings import Settings, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _documented() -> set[str]:
+    """The variables of the README's Configuration table; `_PORT` after `PILOTZONES_SMTP_HOST`
+    stands for `PILOTZONES_SMTP_PORT`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for row in section.splitlines():
+        if not row.startswith("| `PILOTZONES_"):
+            continue
+        first = row.split("|")[1]
+        full = re.findall(r"`(PILOTZONES_[A-Z_]+)`", first)
+        names.update(full)
+        stem = full[0].rsplit("_", 1)[0]
+        names.update(stem + short for short in re.findall(r"`(_[A-Z]+)`", first))
+    return names
+
+
+def test_every_setting_is_in_the_readme_table():
+    fields = {"PILOTZONES_" + name.upper() for name in Settings.model_fields}
+    assert fields == _documented()
+
+
+def test_no_module_reads_a_setting_from_the_environment_itself():
+    reads = re.compile(r"(environ|getenv)[^\n]*PILOTZONES_")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("pilotzones", "flows", "tasks", "deployments")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "settings.py" and reads.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_secrets_never_show(monkeypatch):
+    monkeypatch.setenv("PILOTZONES_SMTP_PASSWORD", "hunter2-smtp")
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", "postgresql+psycopg://pz:hunter2-db@db/pz")
+    cfg = settings()
+    assert "hunter2" not in repr(cfg) and "hunter2" not in str(cfg.model_dump())
+    assert cfg.database_url_value() == "postgresql+psycopg://pz:hunter2-db@db/pz"
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch):
+    monkeypatch.setenv("PILOTZONES_HOME", "")
+    monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "")
+    assert settings().home == Path(".pilotzones")
+    assert settings().approval_poll == 10.0
