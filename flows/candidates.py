@@ -10,9 +10,9 @@ from prefect.runtime import flow_run
 
 from flows import stage
 from pilotzones import candidates as c
-from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from pilotzones.proposal_models import CandidateSelection
+from pilotzones.stages import CANDIDATES
 from tasks import candidates as t
 
 
@@ -45,28 +45,9 @@ def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | Non
     )
 
 
-@flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
-def candidate_selection(
-    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
-) -> dict:
-    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
-    year = year or Home(Path(home)).programme.this_year()
-    return stage.as_json(
-        stage.run_to_approval(
-            "candidates", t, "candidate-selection", _run, home, year, approve, wait_for_approval, artifacts
-        )
-    )
-
-
-def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
-    """Select the candidate counties of `year`; publish only with `approve`. `counts` gathers the run's figures."""
+def _decide(home: str, year: int, counts: dict) -> dict:
+    """Collect the nominations, judge and rank them, propose: the steps that are this stage's own."""
     log = get_run_logger()
-    counts = {} if counts is None else counts
-    done = t.check_stage(home, year)
-    if done is not None:
-        log.info("candidate selection %s is already published; nothing to apply", year)
-        counts.update(stage.notify("candidates", home, year, done))
-        return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = collected.get("files") or {}
     counts.update(files, exceptions=len(collected.get("exceptions", [])))
@@ -91,19 +72,22 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
         len(proposal.rejected),
     )
     counts.update(nominations=proposal.nominations, selected=len(proposal.selected), not_counted=len(proposal.rejected))
-    state, applied, given, now = stored["state"], False, None, approve and stored["state"] != DecisionState.PUBLISHED
-    if now:
-        applied = t.publish(home, year, stage.cli_approval())["applied"]
-        state = DecisionState.PUBLISHED
-        given = stage.approval_of("candidates", home, year)
-    artifacts(year, proposal, state, given)
-    if now:
-        counts.update(stage.notify("candidates", home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
+    return dict(stored, proposal=proposal)
+
+
+FLOW = stage.StageFlow.of(CANDIDATES, "candidate-selection", "publish-candidates", _decide, artifacts)
+
+
+@flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
+def candidate_selection(
+    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+) -> dict:
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    year = year or Home(Path(home)).programme.this_year()
+    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval)
 
 
 @flow(name="publish-candidates", flow_run_name="publish-candidates-{year}")
 def publish_candidates(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the selection a run of `year` left awaiting approval; `by` (default: the operator) approves."""
-    given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
-    return stage.as_json(stage.publish_recorded("candidates", t, "publish-candidates", home, year, artifacts, given))
+    return stage.publish_recorded(FLOW, home, year, by, note)

@@ -9,9 +9,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from flows import stage
-from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from pilotzones.proposal_models import EvaluationProposal
+from pilotzones.stages import EVALUATION
 from tasks import evaluation as t
 
 
@@ -56,28 +56,9 @@ def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dic
     )
 
 
-@flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
-def december_evaluation(
-    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
-) -> dict:
-    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
-    year = year or Home(Path(home)).programme.this_year()
-    return stage.as_json(
-        stage.run_to_approval(
-            "evaluation", t, "december-evaluation", _run, home, year, approve, wait_for_approval, artifacts
-        )
-    )
-
-
-def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dict:
-    """Evaluate the pilot zones of `year`; publish only with `approve`. `counts` gathers the run's figures."""
+def _decide(home: str, year: int, counts: dict) -> dict:
+    """Collect, score, rank and card, disqualify and replace, propose: the steps that are this stage's own."""
     log = get_run_logger()
-    counts = {} if counts is None else counts
-    done = t.check_stage(home, year)
-    if done is not None:
-        log.info("evaluation %s is already published; nothing to apply", year)
-        counts.update(stage.notify("evaluation", home, year, done))
-        return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     collected = t.collect(home, year)
     files = getattr(collected, "counts", None) or {}
     exceptions = getattr(collected, "exceptions", None) or []
@@ -115,20 +96,22 @@ def _run(home: str, year: int, approve: bool, counts: dict | None = None) -> dic
         promoted=len(proposal.promoted),
         vacant=proposal.vacant_seats,
     )
-    state = stored["state"]
-    applied, given, now = False, None, approve and state != DecisionState.PUBLISHED
-    if now:
-        applied = t.publish(home, year, stage.cli_approval())["applied"]
-        state = DecisionState.PUBLISHED
-        given = stage.approval_of("evaluation", home, year)
-    artifacts(year, proposal, state, given)
-    if now:
-        counts.update(stage.notify("evaluation", home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
+    return stored
+
+
+FLOW = stage.StageFlow.of(EVALUATION, "december-evaluation", "publish-evaluation", _decide, artifacts)
+
+
+@flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
+def december_evaluation(
+    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+) -> dict:
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    year = year or Home(Path(home)).programme.this_year()
+    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval)
 
 
 @flow(name="publish-evaluation", flow_run_name="publish-evaluation-{year}")
 def publish_evaluation(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the decisions a run of `year` left awaiting approval; `by` (default: the operator) approves."""
-    given = dict(stage.cli_approval(), **({"by": by} if by else {}), note=note)
-    return stage.as_json(stage.publish_recorded("evaluation", t, "publish-evaluation", home, year, artifacts, given))
+    return stage.publish_recorded(FLOW, home, year, by, note)

@@ -1,16 +1,16 @@
-"""What the two decision stages' flows share: the run log, the stage lock, approval and notices.
+"""The generic decision-stage flow: the run log, the stage lock, approval, publication and notices.
 
-A stage module (`tasks.evaluation`, `tasks.candidates`) provides the tasks `publish(home, year,
-approval)` and `published(home, year)`; its flow provides `run(home, year, approve, counts)`, which
-computes and stores the proposal and publishes it when `approve` is given, and `artifacts(...)`.
+A stage's flow file gives a `StageFlow`: its registry entry, its flow names, its tasks and the
+steps that are its own (`decide`: collect to propose) and its artifacts. Everything else, from
+refusing a busy stage to pausing for the UI's approval, runs here the same for every stage.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from prefect import get_run_logger
@@ -25,11 +25,27 @@ from pilotzones.gcpause import freeze_once
 from pilotzones.home import Home
 from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.proposal_models import Proposal
+from pilotzones.stages import Stage
 from tasks import notices as n
+from tasks.stage import StageTasks, stage_tasks
 
-StageRun = Callable[[str, int, bool, dict], dict]
-# Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
-Artifacts = Callable[[int, Any, str, dict | None], None]
+
+@dataclass(frozen=True)
+class StageFlow:
+    """What one decision stage's flows are made of."""
+
+    stage: Stage
+    run_flow: str  # the Prefect flow's name, e.g. december-evaluation
+    publish_flow: str  # e.g. publish-evaluation
+    # Its own steps, collect to propose: (home, year, counts) -> {"proposal": Proposal, "state": ...}.
+    decide: Callable[[str, int, dict], dict]
+    # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
+    artifacts: Callable[[int, Any, str, dict | None], None]
+    tasks: StageTasks
+
+    @classmethod
+    def of(cls, stage: Stage, run_flow: str, publish_flow: str, decide, artifacts) -> StageFlow:
+        return cls(stage, run_flow, publish_flow, decide, artifacts, stage_tasks(stage))
 
 
 def run_id() -> str | None:
@@ -61,39 +77,57 @@ def _busy(exc: StageBusy) -> State:
     return Cancelled(name="Busy", message=str(exc), data=exc)
 
 
-def run_to_approval(
-    stage: str,
-    tasks: ModuleType,
-    flow_name: str,
-    run: StageRun,
-    home: str,
-    year: int,
-    approve: bool,
-    wait: bool,
-    artifacts: Artifacts,
-) -> dict | State:
-    """Run the stage under its lock; with `wait`, pause for the UI's approval and publish on it."""
+def run_to_approval(sf: StageFlow, home: str, year: int, approve: bool, wait: bool) -> dict | State:
+    """Run the stage under its lock; with `wait`, pause for the UI's approval and publish on it.
+
+    The result leaves the flow with the proposal as JSON, as it is stored.
+    """
+    return as_json(_run_to_approval(sf, home, year, approve, wait))
+
+
+def _run_to_approval(sf: StageFlow, home: str, year: int, approve: bool, wait: bool) -> dict | State:
     freeze_once()
+    stage = sf.stage.name
     try:
-        with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
+        with runlog.recorded(home, stage, year, sf.run_flow, run_id()) as rec:
             with stage_lock(Home(Path(home)).db_url, stage, year):
-                result = run(home, year, approve, rec.counts)
+                result = _run(sf, home, year, approve, rec.counts)
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
                 rec.message = "already published; nothing applied again"
             if result["state"] == DecisionState.AWAITING_APPROVAL and wait:
-                return _await(stage, tasks, home, year, rec, result, artifacts)
+                return _await(sf, home, year, rec, result)
     except StageBusy as exc:
         return _busy(exc)
     return result
 
 
-def _await(
-    stage: str, tasks: ModuleType, home: str, year: int, rec: runlog.Run, result: dict, artifacts: Artifacts
-) -> dict | State:
+def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict) -> dict:
+    """Run the stage's steps for `year`; publish only with `approve`. `counts` gathers the run's figures."""
+    stage = sf.stage.name
+    done = sf.tasks.check_stage(home, year)
+    if done is not None:
+        get_run_logger().info("%s %s is already published; nothing to apply", sf.stage.en, year)
+        counts.update(notify(stage, home, year, done))
+        return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
+    stored = sf.decide(home, year, counts)
+    proposal, state = stored["proposal"], stored["state"]
+    applied, given, now = False, None, approve and state != DecisionState.PUBLISHED
+    if now:
+        applied = sf.tasks.publish(home, year, cli_approval())["applied"]
+        state = DecisionState.PUBLISHED
+        given = approval_of(stage, home, year)
+    sf.artifacts(year, proposal, state, given)
+    if now:
+        counts.update(notify(stage, home, year, proposal))
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
+
+
+def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -> dict | State:
     log = get_run_logger()
     h = Home(Path(home))
-    what = f"{year}年度{proposals.stage_cn(stage)}"
+    stage, artifacts = sf.stage.name, sf.artifacts
+    what = f"{year}年度{sf.stage.cn}"
     # One proposal, one waiting run: a run that found the proposal already made (it did not make
     # it: the decision names another flow run) leaves the form to a run already paused on it. A run
     # that made a new proposal pauses; runs paused on the old one see it replaced and end.
@@ -153,7 +187,7 @@ def _await(
         result.update(state=DecisionState.DECLINED, applied=False, approval=recorded)
         artifacts(year, result["proposal"], DecisionState.DECLINED, recorded)
         return Completed(name="Declined", message=rec.message, data=result)
-    published = publish(stage, tasks, home, year, rec.counts, given, artifacts)
+    published = publish(sf, home, year, rec.counts, given)
     result.update(state=DecisionState.PUBLISHED, applied=published["applied"], approval=published["approval"])
     rec.outcome = DecisionState.PUBLISHED
     rec.message = f"批准：{proposals.verdict_line(published['approval'])}"
@@ -161,19 +195,19 @@ def _await(
 
 
 def publish_recorded(
-    stage: str,
-    tasks: ModuleType,
-    flow_name: str,
-    home: str,
-    year: int,
-    artifacts: Artifacts,
-    given: dict | None = None,
+    sf: StageFlow, home: str, year: int, by: str | None = None, note: str | None = None
 ) -> dict | State:
-    """Publish what a run of `year` left awaiting approval, as a run of its own in the run log."""
+    """Publish what a run of `year` left awaiting approval, as a run of its own in the run log;
+    `by` (default: the operator) approves."""
+    given = dict(cli_approval(), **({"by": by} if by else {}), note=note)
+    return as_json(_publish_recorded(sf, home, year, given))
+
+
+def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict | State:
     freeze_once()
     try:
-        with runlog.recorded(home, stage, year, flow_name, run_id()) as rec:
-            result = publish(stage, tasks, home, year, rec.counts, given or cli_approval(), artifacts)
+        with runlog.recorded(home, sf.stage.name, year, sf.publish_flow, run_id()) as rec:
+            result = publish(sf, home, year, rec.counts, given)
             rec.outcome = DecisionState.PUBLISHED
             if not result["applied"]:
                 rec.message = "already published; nothing applied again"
@@ -184,16 +218,15 @@ def publish_recorded(
         return _busy(exc)
 
 
-def publish(
-    stage: str, tasks: ModuleType, home: str, year: int, counts: dict, given: dict, artifacts: Artifacts
-) -> dict:
+def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
+    stage = sf.stage.name
     with stage_lock(Home(Path(home)).db_url, stage, year):
-        result = tasks.publish(home, year, given)
-        done = tasks.published(home, year)
+        result = sf.tasks.publish(home, year, given)
+        done = sf.tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
         if result["applied"]:
-            artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
+            sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
         counts.update(notify(stage, home, year, done))
         return result
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pilotzones import stages
 from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
 from pilotzones.gcpause import freeze_before_exit
 
@@ -189,14 +190,7 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None
     home = _open(ctx)
     prechecks.before_run(home, stage, year)
     _prefect_env(home.path)
-    if stage == "evaluation":
-        from flows.evaluation import december_evaluation
-
-        result = december_evaluation(home=str(home.path), year=year, approve=approve)
-    else:
-        from flows.candidates import candidate_selection
-
-        result = candidate_selection(home=str(home.path), year=year, approve=approve)
+    result = stages.get(stage).flow("run")(home=str(home.path), year=year, approve=approve)
     state = result["state"]
     if state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{stage} {year}: already published; nothing applied again.")
@@ -206,37 +200,28 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None
         click.echo(f"{stage} {year}: awaiting approval (pilotzones approve --year {year} --stage {stage}).")
 
 
-@cli.group(cls=Group)
-def evaluation() -> None:
-    """The December evaluation stage."""
+def _stage_group(st: stages.Stage) -> None:
+    """`pilotzones STAGE run`, for every registered decision stage."""
+
+    @cli.group(name=st.name, cls=Group, help=st.cli_help)
+    def group() -> None:
+        pass
+
+    @group.command("run", help=st.run_help)
+    @click.option("--year", type=int, required=True)
+    @click.option("--approve", is_flag=True, help=st.approve_help)
+    @click.pass_context
+    def run(ctx: click.Context, year: int, approve: bool) -> None:
+        _run_stage(ctx, st.name, year, approve)
 
 
-@evaluation.command("run")
-@click.option("--year", type=int, required=True)
-@click.option("--approve", is_flag=True, help="Publish the decisions at once.")
-@click.pass_context
-def evaluation_run(ctx: click.Context, year: int, approve: bool) -> None:
-    """Validate, score, rank, card, disqualify and replace; stop for approval unless --approve."""
-    _run_stage(ctx, "evaluation", year, approve)
-
-
-@cli.group(cls=Group)
-def candidates() -> None:
-    """The 1 October candidate selection stage."""
-
-
-@candidates.command("run")
-@click.option("--year", type=int, required=True)
-@click.option("--approve", is_flag=True, help="Publish the selection at once.")
-@click.pass_context
-def candidates_run(ctx: click.Context, year: int, approve: bool) -> None:
-    """Check nominations, rank by review score, select the candidates."""
-    _run_stage(ctx, "candidates", year, approve)
+for _st in stages.all_stages():
+    _stage_group(_st)
 
 
 @cli.command()
 @click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(["candidates", "evaluation"]), required=True)
+@click.option("--stage", type=click.Choice(sorted(stages.names())), required=True)
 @click.option("--by", "by", default=None, help="Who approves (default $USER, else the login name).")
 @click.option("--note", default=None, help="The approver's note (recorded, shown in status and the summary notice).")
 @click.pass_context
@@ -248,14 +233,7 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
     prechecks.before_publish(home, stage, year)
     _prefect_env(home.path)
     who = by or deadlines.operator_name()
-    if stage == "evaluation":
-        from flows.evaluation import publish_evaluation
-
-        result = publish_evaluation(home=str(home.path), year=year, by=who, note=note)
-    else:
-        from flows.candidates import publish_candidates
-
-        result = publish_candidates(home=str(home.path), year=year, by=who, note=note)
+    result = stages.get(stage).flow("publish")(home=str(home.path), year=year, by=who, note=note)
     if result["applied"]:
         click.echo(f"{stage} {year}: published (批准人：{who}).")
     else:
@@ -264,7 +242,7 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
 @cli.command()
 @click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(["candidates", "evaluation"]), required=True)
+@click.option("--stage", type=click.Choice(sorted(stages.names())), required=True)
 @click.option("--by", "by", default=None, help="Who declines (default $USER, else the login name).")
 @click.option("--note", required=True, help="Why the proposal is declined (recorded and shown).")
 @click.pass_context
@@ -274,10 +252,8 @@ def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
     home = _open(ctx)
     a = proposals.decline_stage(home, stage, year, by=by or deadlines.operator_name(), via="cli", note=note)
-    click.echo(
-        f"{year}年度{proposals.stage_cn(stage)}方案已拒绝（{a['by']}，{a['at']}），未发布。"
-        f"重新提出方案：{proposals.rerun_command(stage, year)}"
-    )
+    st = stages.get(stage)
+    click.echo(f"{year}年度{st.cn}方案已拒绝（{a['by']}，{a['at']}），未发布。重新提出方案：{st.rerun_command(year)}")
 
 
 @cli.command()

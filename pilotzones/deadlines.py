@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilotzones import clock, ledger
+from pilotzones import clock, ledger, stages
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.decisions import DecisionState
@@ -23,10 +23,10 @@ from pilotzones.errors import ConfigError, StageError
 from pilotzones.home import Home
 from pilotzones.register import normalize_adcode
 
-STAGES = ("evaluation", "candidates")
+STAGES = stages.names()
 KINDS = ("extension", "accept_late")
-_DEADLINE = {"evaluation": "evaluation_deadline", "candidates": "nomination_deadline"}
-_STAGE_NAME = {"evaluation": "evaluation", "candidates": "candidate selection"}
+_DEADLINE = {s.name: s.deadline for s in stages.all_stages()}
+_STAGE_NAME = {s.name: s.en for s in stages.all_stages()}
 
 
 def operator_name() -> str:
@@ -108,10 +108,9 @@ def _text(value: str, what: str, limit: int | None = None) -> str:
 def _after_note(awaiting: bool, stage: str, year: int) -> str:
     if not awaiting:
         return ""
-    cmd = "evaluation" if stage == "evaluation" else "candidates"
     return (
         f"; the {_STAGE_NAME[stage]} of {year} awaits approval: run it again "
-        f"(pilotzones {cmd} run --year {year}) so that its decisions take this into account"
+        f"({stages.get(stage).rerun_command(year)}) so that its decisions take this into account"
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, load_only
 
+from pilotzones import stages
 from pilotzones.db import models as m
 from pilotzones.decisions import DecisionState
 
@@ -45,7 +46,7 @@ def record_submission(s: Session, *, values: Iterable[dict] = (), **fields) -> m
 
 
 # Deadline exceptions: the submission kind a stage reads, and back.
-STAGE_KIND = {"evaluation": "evaluation", "candidates": "nomination"}
+STAGE_KIND = {s.name: s.submission_kind for s in stages.all_stages()}
 KIND_STAGE = {v: k for k, v in STAGE_KIND.items()}
 
 

@@ -7,26 +7,16 @@ they stay the authority (a scheduled run has no command in front of it).
 
 from __future__ import annotations
 
-from pilotzones import ledger, proposals
+from pilotzones import ledger, proposals, stages
 from pilotzones.db.session import session
 from pilotzones.decisions import DecisionState
 from pilotzones.home import Home
 from pilotzones.locks import stage_lock
 
 
-def _stage_module(stage: str):
-    if stage == "evaluation":
-        from pilotzones import evaluation
-
-        return evaluation
-    from pilotzones import candidates
-
-    return candidates
-
-
 def before_run(home: Home, stage: str, year: int) -> None:
     """Refuse a run the stage would refuse: order of years, or another run of it in progress."""
-    _stage_module(stage).check_can_run(home, year)
+    stages.get(stage).module.check_can_run(home, year)
     with stage_lock(home.db_url, stage, year):
         pass
 
@@ -41,4 +31,6 @@ def before_publish(home: Home, stage: str, year: int) -> None:
             raise proposals.declined_error(s, d, home.programme.tz)
         if d.state == DecisionState.PUBLISHED:
             return
-    proposals.ensure_current(d, _stage_module(stage).inputs_digest(home, year), proposals.rerun_command(stage, year))
+    proposals.ensure_current(
+        d, stages.get(stage).module.inputs_digest(home, year), proposals.rerun_command(stage, year)
+    )

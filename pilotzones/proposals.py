@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilotzones import clock, ledger
+from pilotzones import clock, ledger, stages
 from pilotzones.db import models as m
 from pilotzones.decisions import DecisionState, Verdict, move
 from pilotzones.errors import StageError
@@ -61,12 +61,11 @@ def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
 
 
 def rerun_command(stage: str, year: int) -> str:
-    return f"pilotzones {stage} run --year {year}"
+    return stages.get(stage).rerun_command(year)
 
 
 def nothing_to_approve(stage: str, year: int) -> StageError:
-    what = "evaluation" if stage == "evaluation" else "candidate selection"
-    return StageError(f"no {what} of {year} to approve: run `{rerun_command(stage, year)}`")
+    return StageError(f"no {stages.get(stage).en} of {year} to approve: run `{rerun_command(stage, year)}`")
 
 
 def to_publish(
@@ -153,11 +152,8 @@ def approval_json(a: m.Approval | None, tz: tzinfo) -> dict | None:
     }
 
 
-_STAGE_CN = {"evaluation": "监测评价", "candidates": "候补试验区遴选"}
-
-
 def stage_cn(stage: str) -> str:
-    return _STAGE_CN.get(stage, stage)
+    return stages.cn(stage)
 
 
 def declined_error(s: Session, d: m.Decision, tz: tzinfo | None = None) -> StageError:

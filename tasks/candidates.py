@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
-from prefect.cache_policies import NONE
 
 from pilotzones import candidates as c
 from pilotzones.home import Home
@@ -19,16 +18,6 @@ def _home(home: str) -> Home:
 
 def _digest(home: str, year: int) -> str:
     return c.inputs_digest(_home(home), year)
-
-
-@task(name="check-stage", cache_policy=NONE)
-def check_stage(home: str, year: int) -> CandidateSelection | None:
-    """Return the published selection if the year is done; refuse a run that would rewrite history."""
-    fault("check-stage")
-    done = c.published_result(_home(home), year)
-    if done is None:
-        c.check_can_run(_home(home), year)
-    return done
 
 
 @task(name="collect-nominations", persist_result=True, cache_policy=state_aware(_digest))
@@ -52,18 +41,3 @@ def propose(
     """Store the selection as awaiting approval."""
     fault("propose")
     return c.propose(_home(home), year, proposal, flow_run_id, state)
-
-
-@task(name="publish", **PERSIST)
-def publish(home: str, year: int, approval: dict | None = None) -> dict:
-    """Make the selection the candidate list in force; `approval` says who approved."""
-    fault("publish")
-    return c.publish(_home(home), year, approval)
-
-
-@task(name="load-published", cache_policy=NONE)
-def published(home: str, year: int) -> CandidateSelection:
-    """The published decisions of the year, as notices need them."""
-    result = c.published_result(_home(home), year)
-    assert result is not None, "publish must come first"
-    return result

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import task
-from prefect.cache_policies import NONE
 
 from pilotzones import evaluation as ev
 from pilotzones import scoring
 from pilotzones.home import Home
-from pilotzones.proposal_models import EvaluationProposal
 from tasks.common import PERSIST, fault, state_aware
 
 
@@ -24,16 +22,6 @@ def _home(home: str) -> Home:
 
 def _digest(home: str, year: int) -> str:
     return ev.inputs_digest(_home(home), year)
-
-
-@task(name="check-stage", cache_policy=NONE)
-def check_stage(home: str, year: int) -> EvaluationProposal | None:
-    """Return the published result if the year is done; refuse a run that would rewrite history."""
-    fault("check-stage")
-    done = ev.published_result(_home(home), year)
-    if done is None:
-        ev.check_can_run(_home(home), year)
-    return done
 
 
 @task(name="collect-submissions", persist_result=True, cache_policy=state_aware(_digest))
@@ -78,18 +66,3 @@ def propose(
     h = _home(home)
     proposal = ev.build_proposal(h, collected, scores, ranked, swaps)
     return dict(ev.propose(h, collected, scores, proposal, flow_run_id), proposal=proposal)
-
-
-@task(name="publish", **PERSIST)
-def publish(home: str, year: int, approval: dict | None = None) -> dict:
-    """Apply the approved decisions to the pilots, cards and candidates; `approval` says who approved."""
-    fault("publish")
-    return ev.publish(_home(home), year, approval)
-
-
-@task(name="load-published", cache_policy=NONE)
-def published(home: str, year: int) -> EvaluationProposal:
-    """The published decisions of the year, as notices need them."""
-    result = ev.published_result(_home(home), year)
-    assert result is not None, "publish must come first"
-    return result

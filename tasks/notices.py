@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
+from pilotzones import stages
 from pilotzones.home import Home
 from pilotzones.proposal_models import Proposal
 from tasks.common import fault
@@ -23,12 +24,9 @@ def queue_notices(home: str, year: int, stage: str, proposal: Proposal | None = 
 
     fault("queue-notices")
     h = _home(home)
-    if stage == "evaluation":
+    if stage in stages.names():
         assert proposal is not None
-        built = notices.evaluation_notices(h, year, proposal.as_json())
-    elif stage == "candidates":
-        assert proposal is not None
-        built = notices.candidate_notices(h, year, proposal.as_json())
+        built = stages.get(stage).build_notices(h, year, proposal)
     else:
         assert kind is not None
         built = notices.call_notices(h, year, kind)

@@ -1,0 +1,117 @@
+"""The decision stages, each defined once: what the command line, prechecks, notices, deadlines
+and the run log need to know of it, and where its steps, proposal model and flows live.
+
+A stage's steps are a module of its own (`pilotzones.evaluation`, `pilotzones.candidates`) that
+provides `published_result`, `check_can_run`, `inputs_digest` and `publish`; its flows live in
+`flows/`, named here by "module:function" so that this module imports neither Prefect nor flows/.
+Adding a decision stage is a module for its steps, one for its flows and a `register(...)` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from pilotzones.proposal_models import CandidateSelection, EvaluationProposal, Proposal
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the CLI word (`pilotzones NAME run`, `--stage NAME`) and the database's stage column
+    cn: str  # how notices and messages name it
+    en: str  # how English messages name it
+    proposal: type[Proposal]
+    steps: str  # the module of its steps
+    run_flow: str  # "module:function" of the flow that runs it to approval
+    publish_flow: str  # "module:function" of the flow that publishes what awaits approval
+    submission_kind: str  # the kind of file its deadline governs
+    deadline: str  # the programme's moment of that deadline
+    notices: str  # the function of pilotzones.notices that builds its notices from its proposal
+    cli_help: str
+    run_help: str
+    approve_help: str
+
+    @property
+    def module(self) -> ModuleType:
+        return importlib.import_module(self.steps)
+
+    def rerun_command(self, year: int) -> str:
+        return f"pilotzones {self.name} run --year {year}"
+
+    def flow(self, which: str = "run") -> Any:
+        """The stage's Prefect flow, imported on demand (only the command-line entry calls this)."""
+        module, _, name = (self.run_flow if which == "run" else self.publish_flow).partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def build_notices(self, home: Any, year: int, proposal: Proposal) -> list:
+        from pilotzones import notices
+
+        return getattr(notices, self.notices)(home, year, proposal.as_json())
+
+
+_REGISTRY: dict[str, Stage] = {}
+
+
+def register(stage: Stage) -> Stage:
+    if stage.name in _REGISTRY:
+        raise ValueError(f"stage {stage.name!r} is registered twice")
+    _REGISTRY[stage.name] = stage
+    return stage
+
+
+def get(name: str) -> Stage:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"no decision stage {name!r}; one of {', '.join(_REGISTRY)}") from None
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def all_stages() -> tuple[Stage, ...]:
+    return tuple(_REGISTRY.values())
+
+
+def cn(name: str) -> str:
+    return _REGISTRY[name].cn if name in _REGISTRY else name
+
+
+EVALUATION = register(
+    Stage(
+        name="evaluation",
+        cn="监测评价",
+        en="evaluation",
+        proposal=EvaluationProposal,
+        steps="pilotzones.evaluation",
+        run_flow="flows.evaluation:december_evaluation",
+        publish_flow="flows.evaluation:publish_evaluation",
+        submission_kind="evaluation",
+        deadline="evaluation_deadline",
+        notices="evaluation_notices",
+        cli_help="The December evaluation stage.",
+        run_help="Validate, score, rank, card, disqualify and replace; stop for approval unless --approve.",
+        approve_help="Publish the decisions at once.",
+    )
+)
+
+CANDIDATES = register(
+    Stage(
+        name="candidates",
+        cn="候补试验区遴选",
+        en="candidate selection",
+        proposal=CandidateSelection,
+        steps="pilotzones.candidates",
+        run_flow="flows.candidates:candidate_selection",
+        publish_flow="flows.candidates:publish_candidates",
+        submission_kind="nomination",
+        deadline="nomination_deadline",
+        notices="candidate_notices",
+        cli_help="The 1 October candidate selection stage.",
+        run_help="Check nominations, rank by review score, select the candidates.",
+        approve_help="Publish the selection at once.",
+    )
+)
