@@ -516,7 +516,8 @@ def run(args: argparse.Namespace, work: Path) -> Report:
         repeat(report, args.repeat, work / "national.toml", inbox, args.year, codes, work)
         from pilotzones import evaluation as ev
 
-        differs = same_ranking(ev.published_result(home, args.year) or {"ranking": []}, ranking)
+        published = ev.published_result(home, args.year)
+        differs = same_ranking(published.as_json() if published else {"ranking": []}, ranking)
         if differs:
             raise RuntimeError(f"the bare pandas ranking differs from the stage's: {differs}")
         report.notes.append("The bare pandas script ranks every zone as the stage does (rank, total, base).")

@@ -73,11 +73,12 @@ class EvaluationProposal(Proposal):
     ranking: list[RankedZone]
     disqualified: list[str]
     promoted: list[Promotion]
-    vacant: list[str]
-    vacant_seats: int
-    late: list[str]
-    candidates_in_force: list[dict[str, Any]]
-    card_history: dict[str, list[int]]
+    vacant: list[str] = []
+    vacant_seats: int = 0
+    late: list[str] = []
+    # What R9 drew from and the card years behind R8: the decision's trace, empty when not traced.
+    candidates_in_force: list[dict[str, Any]] = []
+    card_history: dict[str, list[int]] = {}
 
     @property
     def carded(self) -> int:
@@ -108,5 +109,5 @@ class NotCounted(_Model):
 class CandidateSelection(Proposal):
     selected: list[SelectedCandidate]
     rejected: list[NotCounted]
-    unmatched_reviews: list[str]
-    nominations: int
+    unmatched_reviews: list[str] = []
+    nominations: int = 0

@@ -48,7 +48,7 @@ class Stage:
     def build_notices(self, home: Any, year: int, proposal: Proposal) -> list:
         from pilotzones import notices
 
-        return getattr(notices, self.notices)(home, year, proposal.as_json())
+        return getattr(notices, self.notices)(home, year, proposal)
 
 
 _REGISTRY: dict[str, Stage] = {}

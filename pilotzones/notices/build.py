@@ -173,35 +173,31 @@ def candidate_notices(facts: CandidateFacts) -> list[Notice]:
     """nomination_rejected to each prefecture with nominations that did not make the list;
     candidate_selection to every nominating prefecture and every selected county."""
     year, proposal = facts.year, facts.proposal
+    assert proposal is not None
     ctx = _Context(facts)
     issued = ctx.issued("candidate_selection", year)
     reg = ctx.reg
     selected = [
         {
-            "rank": c["rank"],
-            "adcode": c["adcode"],
-            "county": c.get("county") or reg.name(c["adcode"]),
-            "prefecture": c.get("prefecture") or ctx.prog.prefecture_of(c["adcode"]),
-            "prefecture_name": reg.name(c.get("prefecture") or ctx.prog.prefecture_of(c["adcode"])),
-            "review_score": c.get("review_score"),
+            "rank": c.rank,
+            "adcode": c.adcode,
+            "county": c.county or reg.name(c.adcode),
+            "prefecture": c.prefecture or ctx.prog.prefecture_of(c.adcode),
+            "prefecture_name": reg.name(c.prefecture or ctx.prog.prefecture_of(c.adcode)),
+            "review_score": c.review_score,
         }
-        for c in proposal.get("selected", [])
+        for c in proposal.selected
     ]
     by_pref: dict[str, list[dict]] = {}
-    for r in proposal.get("rejected", []):
-        if r.get("prefecture"):
-            by_pref.setdefault(r["prefecture"], []).append(
-                {
-                    "adcode": r["adcode"],
-                    "county": reg.name(r["adcode"]),
-                    "reason": r["reason"],
-                    "row": r.get("row"),
-                }
+    for r in proposal.rejected:
+        if r.prefecture:
+            by_pref.setdefault(r.prefecture, []).append(
+                {"adcode": r.adcode, "county": reg.name(r.adcode), "reason": r.reason, "row": r.row}
             )
-    nominating = sorted({c["prefecture"] for c in proposal.get("selected", []) if c.get("prefecture")} | set(by_pref))
+    nominating = sorted({c.prefecture for c in proposal.selected if c.prefecture} | set(by_pref))
     # The list notice names the deadline exceptions the selection applied: the list is only fair if
     # every prefecture can see who was given more time.
-    exceptions = _exceptions(ctx, proposal.get("exceptions", []), reg.name)
+    exceptions = _exceptions(ctx, proposal.exceptions, reg.name)
     common = {"candidates": selected, "slots": ctx.prog.rules.candidate_slots, "exceptions": exceptions}
     out: list[Notice] = []
     for pref in sorted(by_pref):
@@ -231,16 +227,16 @@ def candidate_notices(facts: CandidateFacts) -> list[Notice]:
                 data={**common, "about_name": reg.name(pref), "own": own, "you": None},
             )
         )
-    for c, row in zip(proposal.get("selected", []), selected, strict=True):
+    for c, row in zip(proposal.selected, selected, strict=True):
         out.append(
             ctx.notice(
                 "candidate_selection",
                 year,
-                about=c["adcode"],
-                recipient=c["adcode"],
+                about=c.adcode,
+                recipient=c.adcode,
                 issued=issued,
                 title=title,
-                email_hint=c.get("contact_email"),
+                email_hint=c.contact_email,
                 data={**common, "about_name": row["county"], "own": [], "you": row},
             )
         )
@@ -319,11 +315,13 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
     """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
     to the zones concerned, and evaluation_summary to the regional commission."""
     year, proposal = facts.year, facts.proposal
+    assert proposal is not None
     ctx = _Context(facts)
     reg, rules, info = ctx.reg, ctx.prog.rules, ctx.info
     issued = ctx.issued("evaluation", year)
-    ranking = proposal["ranking"]
-    n = proposal.get("evaluated", len(ranking))
+    # The rows go into the templates as they are stored.
+    ranking = [r.model_dump(mode="json") for r in proposal.ranking]
+    n = proposal.evaluated
     names = {r["adcode"]: r.get("county") or reg.name(r["adcode"]) for r in ranking}
 
     def name(adcode: str) -> str:
@@ -333,8 +331,8 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
     points, counts = facts.points, facts.counts
     carded_best, safe_lowest = _card_line(ranking)
     rectify_by = add_months(issued, rules.rectification_months)
-    history = {z: set(y) for z, y in proposal.get("card_history", {}).items()}
-    replaced_by = {p["replaces"]: p for p in proposal.get("promoted", [])}
+    history = {z: set(y) for z, y in proposal.card_history.items()}
+    replaced_by = {p.replaces: p for p in proposal.promoted}
     out: list[Notice] = []
     for r in ranking:
         z = r["adcode"]
@@ -382,11 +380,11 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                         "weakest": weakest,
                         "prior_cards": prior,
                         "cards_to_disqualify": rules.consecutive_cards_to_disqualify,
-                        "disqualified_now": z in proposal.get("disqualified", []),
+                        "disqualified_now": z in proposal.disqualified,
                     },
                 )
             )
-    for z in proposal.get("disqualified", []):
+    for z in proposal.disqualified:
         rep = replaced_by.get(z)
         out.append(
             ctx.notice(
@@ -401,15 +399,15 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                     "card_years": sorted(history.get(z, set()) | {year}),
                     "replacement": None
                     if rep is None
-                    else {"adcode": rep["adcode"], "county": rep.get("county") or reg.name(rep["adcode"])},
+                    else {"adcode": rep.adcode, "county": rep.county or reg.name(rep.adcode)},
                     "last_year": year,
                     "next_year": year + 1,
                 },
             )
         )
-    for p in proposal.get("promoted", []):
-        a = p["adcode"]
-        county = p.get("county") or reg.name(a)
+    for p in proposal.promoted:
+        a = p.adcode
+        county = p.county or reg.name(a)
         out.append(
             ctx.notice(
                 "promotion",
@@ -421,7 +419,7 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 email_hint=facts.email_hints.get(a),
                 data={
                     "about_name": county,
-                    "replaces": {"adcode": p["replaces"], "county": name(p["replaces"])},
+                    "replaces": {"adcode": p.replaces, "county": name(p.replaces)},
                     "first_year": year + 1,
                 },
             )
@@ -441,18 +439,14 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 "ranking": summary_rows,
                 "evaluated": n,
                 "carded": [x for x in summary_rows if x["yellow_card"]],
-                "disqualified": [{"adcode": z, "county": name(z)} for z in proposal.get("disqualified", [])],
+                "disqualified": [{"adcode": z, "county": name(z)} for z in proposal.disqualified],
                 "promoted": [
-                    {
-                        "adcode": p["adcode"],
-                        "county": p.get("county") or reg.name(p["adcode"]),
-                        "replaces": name(p["replaces"]),
-                    }
-                    for p in proposal.get("promoted", [])
+                    {"adcode": p.adcode, "county": p.county or reg.name(p.adcode), "replaces": name(p.replaces)}
+                    for p in proposal.promoted
                 ],
-                "vacant": [{"adcode": z, "county": name(z)} for z in proposal.get("vacant", [])],
-                "late": [{"adcode": z, "county": name(z)} for z in proposal.get("late", [])],
-                "exceptions": _exceptions(ctx, proposal.get("exceptions", []), name),
+                "vacant": [{"adcode": z, "county": name(z)} for z in proposal.vacant],
+                "late": [{"adcode": z, "county": name(z)} for z in proposal.late],
+                "exceptions": _exceptions(ctx, proposal.exceptions, name),
                 "approval": facts.approval,
                 "rectify_by": rectify_by,
             },

@@ -17,6 +17,7 @@ from pilotzones.db.session import session
 from pilotzones.home import Home
 from pilotzones.notices.directory import Directory, valid_email
 from pilotzones.programme import Programme
+from pilotzones.proposal_models import CandidateSelection, EvaluationProposal
 from pilotzones.register import Register
 
 _DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
@@ -63,7 +64,7 @@ class RejectionFacts(Facts):
 @dataclass(frozen=True)
 class CandidateFacts(Facts):
     year: int = 0
-    proposal: dict = field(default_factory=dict)
+    proposal: CandidateSelection | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class EvaluationFacts(Facts):
     points, the counts behind each file's bonus, promoted counties' addresses, the approval."""
 
     year: int = 0
-    proposal: dict = field(default_factory=dict)
+    proposal: EvaluationProposal | None = None
     points: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
     counts: dict[int, dict[str, str]] = field(default_factory=dict)
     email_hints: dict[str, str | None] = field(default_factory=dict)
@@ -128,21 +129,23 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
 # -- the decision stages -------------------------------------------------------------------------
 
 
-def candidate_facts(home: Home, year: int, proposal: dict) -> CandidateFacts:
+def candidate_facts(home: Home, year: int, proposal: CandidateSelection | dict) -> CandidateFacts:
     base = Facts.of(home)
-    return CandidateFacts(base.prog, base.reg, year, proposal)
+    # A proposal as stored (JSON) is read into its model here, the one place notices take it in.
+    return CandidateFacts(base.prog, base.reg, year, CandidateSelection.model_validate(proposal))
 
 
-def evaluation_facts(home: Home, year: int, proposal: dict) -> EvaluationFacts:
+def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict) -> EvaluationFacts:
     base = Facts.of(home)
-    ranking = proposal["ranking"]
+    proposal = EvaluationProposal.model_validate(proposal)
+    ranking = proposal.ranking
     points: dict[str, dict[int, tuple[float, str]]] = {}
     for x in evaluation.item_scores(home, year):
         points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
     keys = {k for i in base.prog.rubric.bonus_items for k in i.keys()}
-    counts = _bonus_counts(home, [r["submission_id"] for r in ranking if r.get("submission_id")], keys)
-    hints = {p["adcode"]: nominee_email(home, p["adcode"]) for p in proposal.get("promoted", [])}
-    approval = _approval(home, proposal.get("decision_id"))
+    counts = _bonus_counts(home, [r.submission_id for r in ranking if r.submission_id], keys)
+    hints = {p.adcode: nominee_email(home, p.adcode) for p in proposal.promoted}
+    approval = _approval(home, proposal.decision_id)
     return EvaluationFacts(base.prog, base.reg, year, proposal, points, counts, hints, approval)
 
 
