@@ -15,7 +15,7 @@ from pilotzones import ledger
 from pilotzones.db.session import session
 from pilotzones.errors import ConfigError
 from pilotzones.home import Home, init_home
-from pilotzones.programme import Programme
+from pilotzones.programme import AssessedItem, Programme
 
 MARKER = ".pilotzones-demo"
 
@@ -39,7 +39,7 @@ def sample_rows(prog: Programme, county: str, adcode: str, year: int) -> list[di
     quality = 0.3 if year in WEAK.get(adcode, set()) else 0.6 + 0.35 * rnd.random()
     rows = []
     for item in prog.rubric.items:
-        if item.rule == "assessed":
+        if isinstance(item, AssessedItem):
             assert item.weight is not None
             pts = min(item.weight, round(item.weight * quality * rnd.uniform(0.85, 1.1) * 2) / 2)
             rows.append((str(item.id), f"{pts:g}", "见佐证材料" if rnd.random() < 0.3 else ""))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pilotzones import demo
 from pilotzones.home import Home
+from pilotzones.programme import AssessedItem
 
 
 def rows_for(home: Home, adcode: str, year: int, **overrides: str) -> list[dict]:
@@ -25,7 +26,7 @@ def full_marks(home: Home, adcode: str, year: int, scale: float = 1.0) -> list[d
     """Rows scoring `scale` x each assessed weight (980 points in all) and nothing for items 29-42."""
     rows = []
     for item in home.programme.rubric.items:
-        if item.rule == "assessed":
+        if isinstance(item, AssessedItem):
             rows.append((str(item.id), f"{round(item.weight * scale * 2) / 2:g}"))
     rows += [
         ("29.village_doctors", "100"),
