@@ -305,9 +305,9 @@ def step_functions(home: Any, year: int) -> None:
 
 def flow_run(report: Report, home: Any, year: int) -> None:
     """The real Prefect flow once, publishing, each step function timed inside it; the server starts first."""
+    from pilotzones.flows.evaluation import december_evaluation
     from prefect import flow
 
-    from flows.evaluation import december_evaluation
     from pilotzones import evaluation as ev
 
     @flow(name="benchmark-warm-up")

@@ -19,13 +19,13 @@ class Stage:
 _WAIT = {"wait_for_approval": True}
 
 STAGES = (
-    Stage("nomination-call", "nomination_call", "flows.notices:nomination_call"),
-    Stage("nomination-reminder", "nomination_reminder", "flows.notices:nomination_reminder"),
+    Stage("nomination-call", "nomination_call", "pilotzones.flows.notices:nomination_call"),
+    Stage("nomination-reminder", "nomination_reminder", "pilotzones.flows.notices:nomination_reminder"),
     # Scheduled stages stop for approval: the run pauses with a Resume form in the UI.
-    Stage("candidate-selection", "candidate_selection", "flows.candidates:candidate_selection", _WAIT),
-    Stage("evaluation-call", "evaluation_call", "flows.notices:evaluation_call"),
-    Stage("evaluation-reminder", "evaluation_reminder", "flows.notices:evaluation_reminder"),
-    Stage("december-evaluation", "evaluation", "flows.evaluation:december_evaluation", _WAIT),
+    Stage("candidate-selection", "candidate_selection", "pilotzones.flows.candidates:candidate_selection", _WAIT),
+    Stage("evaluation-call", "evaluation_call", "pilotzones.flows.notices:evaluation_call"),
+    Stage("evaluation-reminder", "evaluation_reminder", "pilotzones.flows.notices:evaluation_reminder"),
+    Stage("december-evaluation", "evaluation", "pilotzones.flows.evaluation:december_evaluation", _WAIT),
 )
 
 
@@ -46,16 +46,16 @@ def load_flow(ref: str):
 
 
 def checkout() -> Path:
-    """The folder holding flows/ and tasks/: where a worker finds the flows' code."""
-    import flows
+    """The folder holding flows/ (the checkout, or the installed package): where workers find the flows."""
+    import pilotzones.flows
 
-    return Path(flows.__file__).resolve().parents[1]
+    return Path(pilotzones.flows.__file__).resolve().parents[1]
 
 
 def entrypoint(ref: str) -> str:
-    """ "flows.notices:evaluation_call" -> "flows/notices.py:evaluation_call", as workers load it."""
+    """ "pilotzones.flows.notices:evaluation_call" -> "flows/notices.py:evaluation_call", from `checkout()`."""
     module, name = ref.split(":")
-    return f"{module.replace('.', '/')}.py:{name}"
+    return f"flows/{module.rsplit('.', 1)[1]}.py:{name}"
 
 
 def worker_env(home: Path) -> dict[str, str]:

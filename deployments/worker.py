@@ -1,6 +1,6 @@
 """Start a process worker of the `pilotzones` pool once this machine is fit to run the stages.
 
-    python -m deployments.worker [prefect worker start options...]
+    python -m pilotzones.deployments.worker [prefect worker start options...]
 
 Checks first that PILOTZONES_HOME is the initialised shared home and that its programme file is
 the one the state database (PILOTZONES_DATABASE_URL) was initialised with; refuses (exit 2, one

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilotzones.flows import stage
+from pilotzones.tasks import candidates as t
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows import stage
 from pilotzones import candidates as c
 from pilotzones.home import Home
 from pilotzones.proposal_models import CandidateSelection
 from pilotzones.stages import CANDIDATES
-from tasks import candidates as t
 
 
 def _markdown(p: CandidateSelection) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilotzones.flows import stage
+from pilotzones.tasks import evaluation as t
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows import stage
 from pilotzones.home import Home
 from pilotzones.proposal_models import EvaluationProposal
 from pilotzones.stages import EVALUATION
-from tasks import evaluation as t
 
 
 def _ranking_markdown(proposal: EvaluationProposal) -> str:

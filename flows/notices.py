@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilotzones.tasks import notices as n
 from prefect import flow
 from prefect.runtime import flow_run
 
 from pilotzones import runlog
 from pilotzones.home import Home
-from tasks import notices as n
 
 
 def _send(home: str, year: int | None, kind: str) -> dict:

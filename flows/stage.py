@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pilotzones.flows import approval
+from pilotzones.tasks import notices as n
+from pilotzones.tasks.stage import StageTasks, stage_tasks
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
-from flows import approval
 from pilotzones import proposals, runlog
 from pilotzones.deadlines import operator_name
 from pilotzones.decisions import DecisionState
@@ -26,8 +28,6 @@ from pilotzones.home import Home
 from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.proposal_models import Proposal
 from pilotzones.stages import Stage
-from tasks import notices as n
-from tasks.stage import StageTasks, stage_tasks
 
 
 @dataclass(frozen=True)

@@ -205,9 +205,15 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 
 
 def run_demo(home_path: Path, first: int, last: int) -> None:
-    from flows.candidates import candidate_selection
-    from flows.evaluation import december_evaluation, publish_evaluation
-    from flows.notices import deliver_outbox, evaluation_call, evaluation_reminder, nomination_call, nomination_reminder
+    from pilotzones.flows.candidates import candidate_selection
+    from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+    from pilotzones.flows.notices import (
+        deliver_outbox,
+        evaluation_call,
+        evaluation_reminder,
+        nomination_call,
+        nomination_reminder,
+    )
     from pilotzones.status import render_table, year_status
 
     home = init_home(home_path)

@@ -106,7 +106,7 @@ def _given(api_url: str) -> Iterator[str]:
 
 def serve_forever(home: Home, port: int) -> None:
     """Register every stage's deployment and run each in this process when its date comes."""
-    from deployments.schedules import deployments
+    from pilotzones.deployments.schedules import deployments
 
     configured = os.environ.get("PREFECT_API_URL")
     with embedded_server(home, port) if not configured else _given(configured) as api_url:
@@ -130,7 +130,7 @@ def deploy_to_pool(home: Home, pool: str) -> list[str]:
     from prefect.client.orchestration import get_client
     from prefect.deployments.runner import deploy
 
-    from deployments.schedules import deployments
+    from pilotzones.deployments.schedules import deployments
 
     with get_client(sync_client=True) as client:
         try:

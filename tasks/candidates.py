@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilotzones.tasks.common import PERSIST, fault, state_aware
 from prefect import task
 
 from pilotzones import candidates as c
 from pilotzones.home import Home
 from pilotzones.proposal_models import CandidateSelection
-from tasks.common import PERSIST, fault, state_aware
 
 
 def _home(home: str) -> Home:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from pilotzones.tasks.common import PERSIST, fault, state_aware
 from prefect import task
 
 from pilotzones import evaluation as ev
 from pilotzones import scoring
 from pilotzones.home import Home
-from tasks.common import PERSIST, fault, state_aware
 
 
 def _home(home: str) -> Home:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilotzones.tasks.common import fault
 from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pilotzones import stages
 from pilotzones.home import Home
 from pilotzones.proposal_models import Proposal
-from tasks.common import fault
 
 
 def _home(home: str) -> Home:

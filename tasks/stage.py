@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pilotzones.tasks.common import PERSIST, fault
 from prefect import task
 from prefect.cache_policies import NONE
 
 from pilotzones.home import Home
 from pilotzones.proposal_models import Proposal
 from pilotzones.stages import Stage
-from tasks.common import PERSIST, fault
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import pilotzones
 from pilotzones.programme import Programme
 
-DEFAULT_DIR = Path(pilotzones.__file__).parents[1] / "expectations"
+# expectations/ ships as the package `pilotzones.expectations` (the checkout's folder in an editable install).
+DEFAULT_DIR = Path(str(files("pilotzones.expectations")))
 KINDS = ("evaluation", "nomination", "review")
 
 EVALUATION_COLUMNS = ("year", "adcode", "county", "key", "value")

@@ -11,14 +11,16 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pilotzones.settings import settings
 
-# The project root's templates/ (an editable install); PILOTZONES_TEMPLATES (settings.templates) points elsewhere.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# templates/ ships as the package `pilotzones.templates` (the checkout's folder in an editable
+# install); PILOTZONES_TEMPLATES (settings.templates) points elsewhere.
+DEFAULT_TEMPLATES = Path(str(files("pilotzones.templates")))
 
 
 def templates_dir() -> Path:

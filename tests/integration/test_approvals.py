@@ -6,10 +6,10 @@ import threading
 import time
 
 import pytest
+from pilotzones.flows.evaluation import december_evaluation
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
-from flows.evaluation import december_evaluation
 from pilotzones import runlog
 from pilotzones.db import models as m
 from pilotzones.db.session import session
@@ -239,7 +239,8 @@ def test_a_run_not_answered_in_time_ends_and_leaves_the_proposal_awaiting(home, 
 
 def test_candidates_decline_and_approval_are_on_the_record(home, tmp_path, monkeypatch):
     """The candidate stage: a run named candidates-Y, declined from the shell, proposed again, then `run --approve`."""
-    from flows.candidates import candidate_selection
+    from pilotzones.flows.candidates import candidate_selection
+
     from tests.integration.test_candidates_flow import nominate, review
 
     monkeypatch.setenv("USER", "赵科员")

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pilotzones.flows.candidates import candidate_selection
+from pilotzones.flows.evaluation import december_evaluation
 
-from flows.candidates import candidate_selection
-from flows.evaluation import december_evaluation
 from pilotzones.status import year_status
 from pilotzones.submit import submit
 from tests.support import full_marks, write
@@ -127,7 +127,8 @@ def test_empty_selection_keeps_the_old_list_and_exited_county_is_never_a_candida
 
 def test_approval_refuses_a_selection_made_before_a_new_review_sheet(home, tmp_path):
     """Approving publishes what was reviewed: a proposal older than its inputs is refused, not published."""
-    from flows.candidates import publish_candidates
+    from pilotzones.flows.candidates import publish_candidates
+
     from pilotzones.errors import StageError
 
     deadline = home.programme.moment("nomination_deadline", 2023)

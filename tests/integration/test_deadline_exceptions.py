@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pilotzones.flows.candidates import candidate_selection
+from pilotzones.flows.evaluation import december_evaluation
 from sqlalchemy import select
 
-from flows.candidates import candidate_selection
-from flows.evaluation import december_evaluation
 from pilotzones import candidates as cand
 from pilotzones import evaluation as ev
 from pilotzones.cli import cli

@@ -72,7 +72,7 @@ def test_an_unknown_delivery_mode_is_a_configuration_error(home, monkeypatch):
 
 @pytest.mark.usefixtures("prefect_server")
 def test_a_stage_that_must_send_mail_fails_with_its_notices_queued(home, monkeypatch):
-    from flows.notices import evaluation_call
+    from pilotzones.flows.notices import evaluation_call
 
     monkeypatch.setenv("PILOTZONES_DELIVERY", "smtp")
     monkeypatch.delenv("PILOTZONES_SMTP_HOST", raising=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
 from sqlalchemy import func, select
 
-from flows.evaluation import december_evaluation, publish_evaluation
 from pilotzones.db import models as m
 from pilotzones.db.session import session
 from pilotzones.errors import StageError

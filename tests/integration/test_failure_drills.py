@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from pilotzones.flows.candidates import candidate_selection
+from pilotzones.flows.evaluation import december_evaluation
 from prefect.client.orchestration import get_client
 
-from flows.candidates import candidate_selection
-from flows.evaluation import december_evaluation
 from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.status import year_status
 from tests.integration.cli_runs import EXE, ROOT, SCALES, cli_env, flow_runs, run_cli

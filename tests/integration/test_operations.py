@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
 
-from flows.evaluation import december_evaluation, publish_evaluation
 from pilotzones.status import year_status
 from tests.integration.cli_runs import EXE, ROOT, SCALES, cli_env, flow_runs
 from tests.integration.test_evaluation_flow import send

@@ -326,12 +326,12 @@ def test_a_run_whose_worker_died_ends_crashed_and_a_retry_completes_on_the_other
 
 
 def test_the_worker_launcher_refuses_a_home_whose_programme_the_database_does_not_know(db_url, tmp_path, monkeypatch):
-    """`python -m deployments.worker` checks the shared home before it starts a worker at all."""
+    """`python -m pilotzones.deployments.worker` checks the shared home before it starts a worker at all."""
     home = tmp_path / "shared"
     env = dict(os.environ, PILOTZONES_HOME=str(home), PILOTZONES_DATABASE_URL=db_url)
 
     def launch(*args: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "deployments.worker", *args]
+        cmd = [sys.executable, "-m", "pilotzones.deployments.worker", *args]
         return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
     missing = launch()

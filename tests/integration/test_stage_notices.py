@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pilotzones.flows.evaluation import december_evaluation
 
-from flows.evaluation import december_evaluation
 from pilotzones.notices import NoticesUnsent
 from pilotzones.status import year_status
 from tests.integration.test_evaluation_flow import PILOTS, send

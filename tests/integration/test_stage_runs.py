@@ -9,10 +9,10 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+from pilotzones.flows.notices import evaluation_call
 from sqlalchemy import select
 
-from flows.evaluation import december_evaluation, publish_evaluation
-from flows.notices import evaluation_call
 from pilotzones import runlog
 from pilotzones.cli import cli
 from pilotzones.db import models as m

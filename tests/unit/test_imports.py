@@ -14,8 +14,8 @@ def test_prefect_server_app_builds_with_the_pinned_fastapi():
 
 
 def test_every_flow_imports():
-    from flows.candidates import candidate_selection, publish_candidates
-    from flows.evaluation import december_evaluation, publish_evaluation
+    from pilotzones.flows.candidates import candidate_selection, publish_candidates
+    from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
 
     names = {f.name for f in (candidate_selection, publish_candidates, december_evaluation, publish_evaluation)}
     assert names == {"candidate-selection", "publish-candidates", "december-evaluation", "publish-evaluation"}

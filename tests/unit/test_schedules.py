@@ -7,9 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from pilotzones.deployments.schedules import STAGES, cron, entrypoint, load_flow
 from prefect.server.schemas.schedules import CronSchedule
 
-from deployments.schedules import STAGES, cron, load_flow
 from pilotzones import programme
 
 P = programme.load()
@@ -60,5 +60,5 @@ def test_prefect_yaml_matches_the_programme_calendar():
     for s in STAGES:
         d = by_name[s.name]
         assert d["schedules"] == [{"cron": cron(P, s.moment), "timezone": P.programme.timezone}]
-        assert d["entrypoint"].replace("/", ".").replace(".py:", ":") == s.flow
+        assert d["entrypoint"] == entrypoint(s.flow)
         assert d["parameters"].get("wait_for_approval", False) == s.parameters.get("wait_for_approval", False)

@@ -1,0 +1,1 @@
+"""Great Expectations suites of the intake, shipped inside the package as `pilotzones.expectations`."""

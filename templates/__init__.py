@@ -1,0 +1,1 @@
+"""Notice templates (Jinja2), shipped inside the package as `pilotzones.templates`."""
