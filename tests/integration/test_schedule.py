@@ -155,11 +155,15 @@ def _env(home: Path, prefect_home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _ok(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess:
+    """Run a command in the checkout, as an operator would, and require it to succeed."""
+    done = subprocess.run([str(a) for a in args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def _init(home: Path, programme: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [str(EXE), "init", "--program", str(programme)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    _ok(env, EXE, "init", "--program", programme)
 
 
 def _log(path: Path):
@@ -223,20 +227,8 @@ def shared(drill, tmp_path_factory) -> Iterator[Place]:
             PILOTZONES_MAIL_FROM="jcws@example.org",
         )
         _init(home, drill.programme, env)
-        pool = subprocess.run(
-            [PREFECT, "work-pool", "create", "drill", "--type", "process", "--overwrite"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert pool.returncode == 0, pool.stdout + pool.stderr
-        deployed = subprocess.run(
-            [str(EXE), "deploy", "--pool", "drill"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
-        )
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        assert "6 个部署" in deployed.stdout
+        _ok(env, PREFECT, "work-pool", "create", "drill", "--type", "process", "--overwrite")
+        assert "6 个部署" in _ok(env, EXE, "deploy", "--pool", "drill").stdout
         # The worker runs elsewhere: its own folder, the checkout reached through the deployment.
         worker = subprocess.Popen(
             [PREFECT, "worker", "start", "--pool", "drill", "--type", "process"],
@@ -304,15 +296,7 @@ def test_a_stage_whose_date_comes_runs_to_its_end_by_itself(way, served, shared,
     assert run.state.is_completed(), (run.state, (place.logs / "worker.log"))
     assert abs((run.expected_start_time - drill.fires_at).total_seconds()) < 1
     assert run.start_time >= drill.fires_at - timedelta(seconds=30)
-    status = subprocess.run(
-        [str(EXE), "status", "--year", str(drill.fires_at.year), "--json"],
-        env=place.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    st = json.loads(status.stdout)
+    st = json.loads(_ok(place.env, EXE, "status", "--year", str(drill.fires_at.year), "--json").stdout)
     assert st["runs"]["evaluation_call"]["outcome"] == "done"
     assert st["runs"]["evaluation_call"]["flow_run_id"] == str(run.id)
     # Six pilot zones, each called with its prefecture in copy: six notices, written as .eml files
@@ -333,20 +317,9 @@ def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, t
     drill_deployments = _deployments(shared.api_url)
     home = tmp_path / "yaml-home"
     env = dict(shared.env, PILOTZONES_HOME=str(home), PILOTZONES_CHECKOUT=str(ROOT))
-    pool = subprocess.run(
-        [PREFECT, "work-pool", "create", "pilotzones", "--type", "process", "--overwrite"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert pool.returncode == 0, pool.stdout + pool.stderr
+    _ok(env, PREFECT, "work-pool", "create", "pilotzones", "--type", "process", "--overwrite")
     started = datetime.now(TZ)
-    deployed = subprocess.run(
-        [PREFECT, "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    _ok(env, PREFECT, "--no-prompt", "deploy", "--all")
     scheduled = _wait(
         "the scheduler creates a run for every prefect.yaml deployment",
         lambda: (s := scheduled_by_deployment(shared.api_url, home)) and len(s) == 6 and s,
