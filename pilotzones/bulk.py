@@ -60,8 +60,19 @@ def submit_many(
         return outcomes
     records, values = [], []
     for (data, name), check, outcome in zip(files, checks, outcomes, strict=True):
-        fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=outcome.on_time)
-        records.append(submission_record(home, data, name, **fields, errors=check.errors))
+        records.append(
+            submission_record(
+                home,
+                data,
+                name,
+                kind=KIND,
+                year=year,
+                sender=check.adcode,
+                received=received,
+                on_time=outcome.on_time,
+                errors=check.errors,
+            )
+        )
         values.append(check if check.accepted else None)
     ids = _record(home, records, values)
     for outcome, submission_id in zip(outcomes, ids, strict=True):
@@ -88,7 +99,7 @@ def _record(home: Home, records: list[dict], values: list[EvaluationCheck | None
         return []
     with session(home.db_url) as s:
         names = tuple(records[0])
-        table = m.Submission.__table__
+        table = m.table(m.Submission)
         ids = insert_returning_ids(s, table, names, [tuple(r[n] for n in names) for r in records])
         # The rows `evaluation_values` gives `submit`, as tuples; evaluation files carry no `extra`.
         columns = ("submission_id", "adcode", "key", "value", "evidence")
@@ -98,5 +109,5 @@ def _record(home: Home, records: list[dict], values: list[EvaluationCheck | None
             if c is not None
             for k, v in c.values.items()
         )
-        insert_rows(s, m.SubmissionValue.__table__, columns, rows)
+        insert_rows(s, m.table(m.SubmissionValue), columns, rows)
     return ids

@@ -240,7 +240,9 @@ def propose(
     digest = proposal.digest(state)
     with session(home.db_url) as s:
         inputs = {
-            "submissions": sorted({x.submission_id for x in [*proposal.selected, *proposal.rejected]}),
+            "submissions": sorted(
+                {x.submission_id for x in proposal.selected} | {x.submission_id for x in proposal.rejected}
+            ),
             "state": state,
         }
         d, stored = proposals.store(

@@ -79,7 +79,7 @@ def applied(
             by_exception.setdefault(lw.accepted[sub.id], []).append(sub.id)
         elif lw.extended(sub) and ledger.utc(sub.received_at) > deadline:
             # The sender's latest extension is the one that covers it.
-            by_exception.setdefault(lw.extension_ids[sub.sender][-1], []).append(sub.id)
+            by_exception.setdefault(lw.extension_ids[sub.sender or ""][-1], []).append(sub.id)
     return [
         dict(as_dict(x, tz), counted_submissions=sorted(set(by_exception.get(x.id, []))))
         for x in ledger.deadline_exceptions(s, year, stage)

@@ -219,11 +219,11 @@ def _store_scores(
         )
     )
     columns = ("decision_id", "adcode", "item", "points", "rule", "flag", "submission_id")
-    insert_rows(s, m.ItemScore.__table__, columns, rows)
+    insert_rows(s, m.table(m.ItemScore), columns, rows)
     ranked = ("adcode", "base", "bonus", "total", "rank", "yellow_card", "flags", "submission_id")
     insert_rows(
         s,
-        m.Ranking.__table__,
+        m.table(m.Ranking),
         ("decision_id", *ranked),
         ((decision_id, *(getattr(r, k) for k in ranked)) for r in proposal.ranking),
     )
@@ -262,7 +262,7 @@ def item_scores(home: Home, year: int) -> list[Row[tuple[str, int, float, str | 
     Plain rows, not ItemScore objects: at national scale there are over a hundred thousand, and
     loading each into the session costs far more than reading its four columns.
     """
-    t = m.ItemScore.__table__
+    t = m.table(m.ItemScore)
     with session(home.db_url) as s:
         d = ledger.decision(s, year, STAGE)
         if d is None:

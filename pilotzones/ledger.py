@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, load_only
 
 from pilotzones import stages
 from pilotzones.db import models as m
+from pilotzones.db.bulk_insert import driver_connection
 from pilotzones.decisions import DecisionState
 
 
@@ -41,7 +42,7 @@ def record_submission(s: Session, *, values: Iterable[dict] = (), **fields) -> m
     s.flush()
     rows = [dict(v, submission_id=sub.id) for v in values]
     if rows:
-        s.execute(m.SubmissionValue.__table__.insert(), rows)
+        s.execute(m.table(m.SubmissionValue).insert(), rows)
     return sub
 
 
@@ -166,7 +167,7 @@ def values_frame(s: Session, submission_ids: Iterable[int]) -> pd.DataFrame:
     cols = ["submission_id", "adcode", "key", "value"]
     if not ids:
         return pd.DataFrame(columns=cols)
-    t = m.SubmissionValue.__table__
+    t = m.table(m.SubmissionValue)
     query = select(t.c.submission_id, t.c.adcode, t.c.key, t.c.value)
     rows: list = []
     # Chunked so statement sizes stay bounded at national scale (2,844 files, 136k values).
@@ -180,7 +181,7 @@ def _plain_rows(s: Session, statement) -> list[tuple]:
     straight from the driver: SQLAlchemy's Row objects cost as much as the query at this size."""
     conn = s.connection()
     sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         cursor.execute(sql)
         return cursor.fetchall()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Literal
+from typing import Literal, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -139,6 +139,12 @@ def last_approval(s: Session, d: m.Decision) -> m.Approval | None:
     return s.scalars(select(m.Approval).where(m.Approval.decision_id == d.id).order_by(m.Approval.id.desc())).first()
 
 
+@overload
+def approval_json(a: m.Approval, tz: tzinfo) -> dict: ...
+@overload
+def approval_json(a: None, tz: tzinfo) -> None: ...
+@overload
+def approval_json(a: m.Approval | None, tz: tzinfo) -> dict | None: ...
 def approval_json(a: m.Approval | None, tz: tzinfo) -> dict | None:
     if a is None:
         return None

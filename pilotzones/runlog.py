@@ -137,7 +137,7 @@ def waiting_runs(home: Home | str, stage: str, year: int, exclude: str | None = 
             )
             .order_by(m.StageRun.id.desc())
         )
-        return [r for r in rows if r != exclude]
+        return [r for r in rows if r is not None and r != exclude]
 
 
 def _iso(dt, tz: tzinfo) -> str | None:

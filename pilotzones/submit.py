@@ -49,7 +49,7 @@ def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
         if kind == "nomination":
             from pilotzones.intake.nomination import check_nomination
 
-            c = check_nomination(data, filename, year=year, programme=prog, register=reg)
+            nc = check_nomination(data, filename, year=year, programme=prog, register=reg)
             rows = [
                 {
                     "adcode": r["adcode"],
@@ -58,17 +58,17 @@ def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
                     "evidence": r.get("reason"),
                     "extra": {k: r.get(k) for k in ("county", "contact_email", "reason", "row")},
                 }
-                for r in c.rows
+                for r in nc.rows
             ]
-            return c.prefecture, rows, c.errors
+            return nc.prefecture, rows, nc.errors
         from pilotzones.intake.review import check_review
 
-        c = check_review(data, filename, year=year, programme=prog, register=reg)
+        rc = check_review(data, filename, year=year, programme=prog, register=reg)
         rows = [
             {"adcode": a, "key": "review_score", "value": v, "evidence": None, "extra": None}
-            for a, v in c.scores.items()
+            for a, v in rc.scores.items()
         ]
-        return None, rows, c.errors
+        return None, rows, rc.errors
     except FileUnreadable as exc:
         return None, [], unreadable(exc)
 

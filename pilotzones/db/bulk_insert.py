@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import JSON, Table, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 CHUNK = 5000  # rows per executemany: bounded memory
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection (psycopg or sqlite3), with its own methods such as COPY:
+    SQLAlchemy's DBAPI protocol types neither, and None when the connection is closed."""
+    raw = driver_connection(conn)
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
+    return raw
 
 
 def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -18,7 +28,7 @@ def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable
     SQLite: the driver's executemany, CHUNK rows at a time. Any other: SQLAlchemy's executemany."""
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.dbapi_connection
+        raw = driver_connection(conn)
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in _json_columns(table, columns, rows):
                 copy.write_row(row)
@@ -28,7 +38,7 @@ def insert_rows(s: Session, table: Table, columns: Sequence[str], rows: Iterable
         return
     # The driver's executemany on plain tuples: SQLAlchemy's per-row parameter processing costs
     # several times the insert itself at this size. The columns' own bind processors still apply.
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         for batch in _chunks(_bound(conn.dialect, table, columns, rows)):
             cursor.executemany(_insert_sql(table, columns), batch)
@@ -55,7 +65,7 @@ def insert_returning_ids(s: Session, table: Table, columns: Sequence[str], rows:
         statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         return list(s.scalars(statement, [dict(zip(columns, row, strict=True)) for row in rows]))
     sql, ids = _insert_sql(table, columns), []
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         for row in _bound(conn.dialect, table, columns, rows):
             cursor.execute(sql, row)

@@ -133,7 +133,7 @@ class _quiet:
         self._level = self._logger.level
         self._logger.setLevel(logging.CRITICAL)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._logger.setLevel(self._level)
         self._warnings.__exit__(*exc)
 

@@ -7,6 +7,7 @@ session and no file. `outbox.queue` numbers, renders and keeps what these return
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pilotzones.notices.directory import Directory, valid_email
 from pilotzones.notices.kinds import CALL_KINDS
@@ -261,7 +262,7 @@ def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: di
         got = sum(points.get(i.id, (0.0, ""))[0] for i in c.items)
         missing = [f"{i.id}.{i.name}" for i in c.items if points.get(i.id, (0, ""))[1]]
         categories.append({"name": c.name, "max": c.max, "points": round(got, 6), "missing": missing})
-    bonus_items = []
+    bonus_items: list[dict[str, Any]] = []
     for item in rubric.bonus_items:
         reasons = item.reasons(lambda key: _count(counts.get(key)))
         bonus_items.append(

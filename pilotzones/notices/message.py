@@ -73,18 +73,18 @@ def build(
     number: str = "",
 ) -> Message:
     msg = MIMEMultipart("alternative", policy=_POLICY)
-    msg["Subject"] = _text(subject, 500)
+    msg["Subject"] = _text(subject, 500)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     msg["From"] = _address(sender)
     msg["To"] = _address(to)
     if cc:
         msg["Cc"] = ", ".join(_address(r) for r in cc)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = header_text(message_id)
-    msg["X-Notice-Kind"] = _text(kind)
+    msg["X-Notice-Kind"] = _text(kind)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     msg["X-Notice-Year"] = str(int(year))
-    msg["X-Notice-About"] = _text(about)
+    msg["X-Notice-About"] = _text(about)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     if number:
-        msg["X-Notice-Number"] = _text(number)
+        msg["X-Notice-Number"] = _text(number)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     msg.attach(_part(text, "plain"))
     msg.attach(_part(html, "html"))
     return msg

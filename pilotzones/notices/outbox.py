@@ -245,7 +245,7 @@ def _mark(
     sent: bool = False,
 ) -> None:
     """One notice's new state, committed on its own (one UPDATE, no read first)."""
-    t = m.OutboxNotice.__table__
+    t = m.table(m.OutboxNotice)
     now = clock.now()
     values: dict = {"state": state, "updated_at": now}
     if attempt:
@@ -266,7 +266,7 @@ def mark_chunk_sending(url: str, tries: Iterable[tuple[int, str, Sequence[str]]]
     Only for a transport that can write a message again harmlessly (the `.eml` files): a chunk
     left `sending` by a crash is written again onto the same files.
     """
-    t = m.OutboxNotice.__table__
+    t = m.table(m.OutboxNotice)
     statement = (
         update(t)
         .where(t.c.id == bindparam("b_id"))
@@ -285,7 +285,7 @@ def mark_chunk_sending(url: str, tries: Iterable[tuple[int, str, Sequence[str]]]
 def mark_chunk_sent(url: str, done: Sequence[tuple[int, str]], untried: Sequence[int] = ()) -> None:
     """A chunk's messages sent (with the transport's answer) in one transaction; `untried` ones lose
     the try `mark_chunk_sending` recorded for them."""
-    t = m.OutboxNotice.__table__
+    t = m.table(m.OutboxNotice)
     now = clock.now()
     with session(url) as s:
         if done:
