@@ -81,7 +81,7 @@ def shared_checkout(home: Path):
     from prefect.runner.storage import LocalStorage
 
     class SharedCheckout(LocalStorage):
-        def to_pull_step(self) -> list[dict]:
+        def to_pull_step(self) -> list[dict]:  # type: ignore[override]  # Prefect takes a list of steps too
             return [super().to_pull_step(), {"pilotzones.home.require_shared_home": {"home": str(home)}}]
 
     return SharedCheckout(str(checkout()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from prefect import get_run_logger
@@ -18,7 +18,7 @@ from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.exceptions import Abort
 from prefect.input import RunInput, keyset_from_paused_state
-from prefect.states import Paused, Running
+from prefect.states import Paused, Running, State
 from prefect.utilities.engine import propose_state_sync
 from pydantic import Field
 
@@ -78,16 +78,16 @@ def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None], 
     if context is None or context.flow_run is None:
         raise RuntimeError("only a flow run can wait for approval")
     run_id = context.flow_run.id
-    proposed = Paused(timeout_seconds=timeout, reschedule=False, pause_key=f"{stage}-{year}-{proposal}")
+    proposed: State[Any] = Paused(timeout_seconds=timeout, reschedule=False, pause_key=f"{stage}-{year}-{proposal}")
     keyset = keyset_from_paused_state(proposed)
-    proposed.state_details.run_input_keyset = keyset
+    proposed.state_details.run_input_keyset = keyset  # type: ignore[assignment]  # Prefect: its Keyset is a dict[str, str]
     with get_client(sync_client=True) as client:
         try:
             state = propose_state_sync(client, proposed, flow_run_id=run_id)
         except Abort as exc:
             raise RuntimeError(f"this run cannot pause for approval: {exc}") from exc
         if state.is_running():  # this pause was answered before (the same run id, retried)
-            return Waited(answer=Approval.load(keyset))
+            return Waited(answer=Approval.load(keyset))  # type: ignore[arg-type]  # Prefect: sync in a sync flow
         if not state.is_paused():
             raise RuntimeError(f"this run cannot pause for approval: the server answered {state.type.value}")
         Approval.save(keyset)
@@ -101,7 +101,7 @@ def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None], 
             time.sleep(min(poll, max(0.0, timeout - (time.monotonic() - started))) or poll)
             fr = client.read_flow_run(run_id)
             if fr.state and fr.state.is_running():
-                return Waited(answer=Approval.load(keyset))
+                return Waited(answer=Approval.load(keyset))  # type: ignore[arg-type]  # Prefect: sync in a sync flow
             elsewhere = settled()
             if elsewhere is not None:
                 _unpause(client, run_id)
