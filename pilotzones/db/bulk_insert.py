@@ -17,7 +17,7 @@ CHUNK = 5000  # rows per executemany: bounded memory
 def driver_connection(conn: Connection) -> Any:
     """The driver's own connection (psycopg or sqlite3), with its own methods such as COPY:
     SQLAlchemy's DBAPI protocol types neither, and None when the connection is closed."""
-    raw = driver_connection(conn)
+    raw = conn.connection.dbapi_connection
     if raw is None:
         raise RuntimeError("the session's connection is closed")
     return raw
