@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pilotzones.programme import Programme, load
+from pilotzones.rules.programme import Programme, load
 
 COLUMNS = ["year", "adcode", "county", "key", "value"]
 

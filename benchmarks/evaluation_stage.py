@@ -98,7 +98,7 @@ def timed(report: Report, name: str, part: str = "stage") -> Iterator[None]:
 
 def zones(n: int) -> list[str]:
     """The first `n` county-level codes of the national register."""
-    from pilotzones.register import load_register
+    from pilotzones.rules.register import load_register
 
     codes = list(load_register("000000").counties)
     if n > len(codes):
@@ -108,8 +108,8 @@ def zones(n: int) -> list[str]:
 
 def programme_text(codes: list[str]) -> str:
     """The built-in programme made national: other id and region, `codes` as pilots, one contact each."""
-    from pilotzones.programme import BUILTIN
-    from pilotzones.register import load_register
+    from pilotzones.rules.programme import BUILTIN
+    from pilotzones.rules.register import load_register
 
     text = BUILTIN.read_text(encoding="utf-8")
     text = _replace_once(text, r'^id = "[^"]*"$', f'id = "{PROGRAMME_ID}"')
@@ -138,7 +138,7 @@ def _replace_once(text: str, pattern: str, new: str) -> str:
 
 def write_files(home: Any, codes: list[str], year: int, inbox: Path) -> list[Path]:
     """One valid CSV per zone, as a county sends it."""
-    from pilotzones.demo import sample_rows, write_csv
+    from pilotzones.cli.demo import sample_rows, write_csv
 
     inbox.mkdir(parents=True, exist_ok=True)
     register = home.register
@@ -162,7 +162,7 @@ def database(url: str | None, keep: bool) -> Iterator[str | None]:
     try:
         yield url.rsplit("/", 1)[0] + "/" + name
     finally:
-        from pilotzones.db.session import engine
+        from pilotzones.store.session import engine
 
         engine(url.rsplit("/", 1)[0] + "/" + name).dispose()
         if not keep:
@@ -177,7 +177,7 @@ def prefect_env(work: Path) -> None:
         # Before Prefect is imported: its settings are read once.
         os.environ["PREFECT_HOME"] = str((work / "prefect").resolve())
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from pilotzones.cli import _prefect_env
+    from pilotzones.cli.main import _prefect_env
 
     _prefect_env(work)
 
@@ -220,8 +220,7 @@ def spans(report: Report, targets: list[tuple[Any, str, str]], part: str) -> Ite
 
 def ingest(report: Report, home: Any, paths: list[Path], year: int, profile: Path | None) -> None:
     """`submit_many` on every file, on time, with the time spent in its parts."""
-    from pilotzones import bulk
-    from pilotzones.intake import evaluation, gx
+    from pilotzones.intake import bulk, evaluation, gx
 
     at = home.programme.moment("evaluation_deadline", year) - timedelta(days=1)
     parts = [
@@ -271,8 +270,8 @@ CACHE_KEYS = "  of which: cache keys (inputs_digest)"
 
 def step_targets() -> list[tuple[Any, str, str]]:
     """The step functions of the stage, as the flow's tasks call them, with their report labels."""
-    from pilotzones import evaluation as ev
     from pilotzones import notices
+    from pilotzones.stages import evaluation as ev
 
     return [
         (ev, "collect", "collect"),
@@ -290,8 +289,8 @@ def step_targets() -> list[tuple[Any, str, str]]:
 
 def step_functions(home: Any, year: int) -> None:
     """Each step of the stage called directly, in the flow's order (no Prefect)."""
-    from pilotzones import evaluation as ev
     from pilotzones import notices
+    from pilotzones.stages import evaluation as ev
 
     collected = ev.collect(home, year)
     scores = ev.score(home, collected)
@@ -308,7 +307,7 @@ def flow_run(report: Report, home: Any, year: int) -> None:
     from pilotzones.flows.evaluation import december_evaluation
     from prefect import flow
 
-    from pilotzones import evaluation as ev
+    from pilotzones.stages import evaluation as ev
 
     @flow(name="benchmark-warm-up")
     def warm_up() -> None:
@@ -366,9 +365,9 @@ def repeat(report: Report, runs: int, programme: Path, inbox: Path, year: int, c
     """The comparable part (into a fresh home each time, steps called directly) and the bare script,
     `runs - 1` more times each, alternating: a disk or a neighbour busy for one run moves the median
     of several much less than a single figure."""
-    from pilotzones import bulk
-    from pilotzones import evaluation as ev
-    from pilotzones.home import init_home
+    from pilotzones.intake import bulk
+    from pilotzones.stages import evaluation as ev
+    from pilotzones.store.home import init_home
 
     paths = sorted(inbox.glob("*.csv"))
     for n in range(1, runs):
@@ -514,7 +513,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
         report.repeats["comparable"].append(report.seconds(*COMPARABLE))
         ranking = bare(report, inbox, args.year, codes, work)
         repeat(report, args.repeat, work / "national.toml", inbox, args.year, codes, work)
-        from pilotzones import evaluation as ev
+        from pilotzones.stages import evaluation as ev
 
         published = ev.published_result(home, args.year)
         differs = same_ranking(published.as_json() if published else {"ranking": []}, ranking)
@@ -525,8 +524,8 @@ def run(args: argparse.Namespace, work: Path) -> Report:
 
 
 def _set_up(report: Report, args: argparse.Namespace, work: Path) -> tuple[Any, list[str]]:
-    from pilotzones.home import init_home
     from pilotzones.intake import gx
+    from pilotzones.store.home import init_home
 
     codes = zones(args.zones)
     programme = work / "national.toml"

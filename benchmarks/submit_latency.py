@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(work: Path, runs: int) -> int:
-    from pilotzones.demo import sample_rows, write_csv
-    from pilotzones.home import init_home
+    from pilotzones.cli.demo import sample_rows, write_csv
+    from pilotzones.store.home import init_home
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PILOTZONES_", "PREFECT_"))}
     env.update(PILOTZONES_HOME=str(work / "home"), GX_ANALYTICS_ENABLED="false")

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pilotzones.programme import Programme
+from pilotzones import stages
+from pilotzones.rules.programme import Programme
 
 
 @dataclass(frozen=True)
-class Stage:
+class Scheduled:
+    """One deployment of the programme's year: a notice round or a registered decision stage."""
+
     name: str  # deployment name
     moment: str  # calendar entry of the programme
     flow: str  # "module:function" of the flow it runs
@@ -19,13 +22,12 @@ class Stage:
 _WAIT = {"wait_for_approval": True}
 
 STAGES = (
-    Stage("nomination-call", "nomination_call", "pilotzones.flows.notices:nomination_call"),
-    Stage("nomination-reminder", "nomination_reminder", "pilotzones.flows.notices:nomination_reminder"),
-    # Scheduled stages stop for approval: the run pauses with a Resume form in the UI.
-    Stage("candidate-selection", "candidate_selection", "pilotzones.flows.candidates:candidate_selection", _WAIT),
-    Stage("evaluation-call", "evaluation_call", "pilotzones.flows.notices:evaluation_call"),
-    Stage("evaluation-reminder", "evaluation_reminder", "pilotzones.flows.notices:evaluation_reminder"),
-    Stage("december-evaluation", "evaluation", "pilotzones.flows.evaluation:december_evaluation", _WAIT),
+    Scheduled("nomination-call", "nomination_call", "pilotzones.flows.notices:nomination_call"),
+    Scheduled("nomination-reminder", "nomination_reminder", "pilotzones.flows.notices:nomination_reminder"),
+    Scheduled("evaluation-call", "evaluation_call", "pilotzones.flows.notices:evaluation_call"),
+    Scheduled("evaluation-reminder", "evaluation_reminder", "pilotzones.flows.notices:evaluation_reminder"),
+    # Every registered decision stage; a scheduled one stops for approval (a Resume form in the UI).
+    *(Scheduled(s.deployment, s.calendar, s.run_flow, _WAIT) for s in stages.all_stages()),
 )
 
 
@@ -77,12 +79,12 @@ def worker_env(home: Path) -> dict[str, str]:
 
 def shared_checkout(home: Path):
     """The checkout every worker has at the same path, and prefect.yaml's check of the shared home
-    before a run's flow loads (pilotzones.home.require_shared_home)."""
+    before a run's flow loads (pilotzones.store.home.require_shared_home)."""
     from prefect.runner.storage import LocalStorage
 
     class SharedCheckout(LocalStorage):
         def to_pull_step(self) -> list[dict]:  # type: ignore[override]  # Prefect takes a list of steps too
-            return [super().to_pull_step(), {"pilotzones.home.require_shared_home": {"home": str(home)}}]
+            return [super().to_pull_step(), {"pilotzones.store.home.require_shared_home": {"home": str(home)}}]
 
     return SharedCheckout(str(checkout()))
 

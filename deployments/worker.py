@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from pilotzones.errors import EXIT_USAGE, ConfigError
-from pilotzones.home import check_shared_home
 from pilotzones.settings import settings
+from pilotzones.store.home import check_shared_home
 
 
 def main(argv: list[str]) -> int:

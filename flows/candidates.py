@@ -10,10 +10,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from pilotzones import candidates as c
-from pilotzones.home import Home
-from pilotzones.proposal_models import CandidateSelection
+from pilotzones.rules.proposal_models import CandidateSelection
 from pilotzones.stages import CANDIDATES
+from pilotzones.stages import candidates as c
+from pilotzones.store.home import Home
 
 
 def _markdown(p: CandidateSelection) -> str:

@@ -10,9 +10,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from pilotzones.home import Home
-from pilotzones.proposal_models import EvaluationProposal
+from pilotzones.rules.proposal_models import EvaluationProposal
 from pilotzones.stages import EVALUATION
+from pilotzones.store.home import Home
 
 
 def _ranking_markdown(proposal: EvaluationProposal) -> str:

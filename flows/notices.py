@@ -8,8 +8,8 @@ from pilotzones.tasks import notices as n
 from prefect import flow
 from prefect.runtime import flow_run
 
-from pilotzones import runlog
-from pilotzones.home import Home
+from pilotzones.store import runlog
+from pilotzones.store.home import Home
 
 
 def _send(home: str, year: int | None, kind: str) -> dict:

@@ -20,14 +20,14 @@ from prefect import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
-from pilotzones import proposals, runlog
-from pilotzones.deadlines import operator_name
-from pilotzones.decisions import DecisionState
 from pilotzones.gcpause import freeze_once
-from pilotzones.home import Home
-from pilotzones.locks import StageBusy, stage_lock
-from pilotzones.proposal_models import Proposal
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.rules.proposal_models import Proposal
 from pilotzones.stages import Stage
+from pilotzones.store import proposals, runlog
+from pilotzones.store.deadlines import operator_name
+from pilotzones.store.home import Home
+from pilotzones.store.locks import StageBusy, stage_lock
 
 
 @dataclass(frozen=True)

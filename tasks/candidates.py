@@ -7,9 +7,9 @@ from pathlib import Path
 from pilotzones.tasks.common import PERSIST, fault, state_aware
 from prefect import task
 
-from pilotzones import candidates as c
-from pilotzones.home import Home
-from pilotzones.proposal_models import CandidateSelection
+from pilotzones.rules.proposal_models import CandidateSelection
+from pilotzones.stages import candidates as c
+from pilotzones.store.home import Home
 
 
 def _home(home: str) -> Home:

@@ -11,9 +11,9 @@ import pandas as pd
 from pilotzones.tasks.common import PERSIST, fault, state_aware
 from prefect import task
 
-from pilotzones import evaluation as ev
-from pilotzones import scoring
-from pilotzones.home import Home
+from pilotzones.rules import scoring
+from pilotzones.stages import evaluation as ev
+from pilotzones.store.home import Home
 
 
 def _home(home: str) -> Home:

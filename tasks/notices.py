@@ -9,8 +9,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from pilotzones import stages
-from pilotzones.home import Home
-from pilotzones.proposal_models import Proposal
+from pilotzones.rules.proposal_models import Proposal
+from pilotzones.store.home import Home
 
 
 def _home(home: str) -> Home:

@@ -15,9 +15,9 @@ from pilotzones.tasks.common import PERSIST, fault
 from prefect import task
 from prefect.cache_policies import NONE
 
-from pilotzones.home import Home
-from pilotzones.proposal_models import Proposal
+from pilotzones.rules.proposal_models import Proposal
 from pilotzones.stages import Stage
+from pilotzones.store.home import Home
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def db_url(request, tmp_path) -> Iterator[str]:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     yield url
-    from pilotzones.db.session import engine
+    from pilotzones.store.session import engine
 
     engine(url).dispose()
     with admin.connect() as c:
@@ -67,7 +67,7 @@ def db_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def home(tmp_path, db_url, monkeypatch):
     """An initialised home for the built-in programme on the fixture's database."""
-    from pilotzones.home import init_home
+    from pilotzones.store.home import init_home
 
     monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
     return init_home(tmp_path / "home")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilotzones import demo
-from pilotzones.home import Home
-from pilotzones.programme import AssessedItem
+from pilotzones.cli import demo
+from pilotzones.rules.programme import AssessedItem
+from pilotzones.store.home import Home
 
 
 def rows_for(home: Home, adcode: str, year: int, **overrides: str) -> list[dict]:

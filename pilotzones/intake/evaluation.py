@@ -24,8 +24,8 @@ from pilotzones.intake import RowError, batch, canonical_number, gx, year_text
 from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, FileUnreadable, read_columns, table_frame
 from pilotzones.intake.suites import load_suite
-from pilotzones.programme import Programme
-from pilotzones.register import Register, normalize_adcode, normalize_text
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.register import Register, normalize_adcode, normalize_text
 
 
 @dataclass

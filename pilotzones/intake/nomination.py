@@ -11,8 +11,8 @@ from pilotzones.intake import RowError, gx, year_text
 from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, read_table
 from pilotzones.intake.suites import load_suite
-from pilotzones.programme import Programme
-from pilotzones.register import Register, normalize_adcode, normalize_text
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.register import Register, normalize_adcode, normalize_text
 
 
 @dataclass

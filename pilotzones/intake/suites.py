@@ -13,7 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pilotzones.programme import Programme
+from pilotzones.rules.programme import Programme
 
 # expectations/ ships as the package `pilotzones.expectations` (the checkout's folder in an editable install).
 DEFAULT_DIR = Path(str(files("pilotzones.expectations")))
@@ -265,7 +265,7 @@ def suite_text(suite: dict[str, Any]) -> str:
 
 def write_builtin_suites(directory: Path | None = None) -> list[Path]:
     """Write the suites of the built-in programme to `directory` (default: the repository's)."""
-    from pilotzones.programme import load
+    from pilotzones.rules.programme import load
 
     programme = load()
     directory = directory or DEFAULT_DIR

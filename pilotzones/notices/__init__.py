@@ -29,7 +29,7 @@ from pilotzones.notices.notice import Notice
 from pilotzones.notices.outbox import outbox_counts, queue, unsent
 
 if TYPE_CHECKING:
-    from pilotzones.home import Home
+    from pilotzones.store.home import Home
 
 
 def call_notices(home: Home, year: int, kind: str) -> list[Notice]:

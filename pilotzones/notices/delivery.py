@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Protocol
 
 from pilotzones import clock
-from pilotzones import programme as programme_mod
 from pilotzones.errors import ConfigError, PilotzonesError
-from pilotzones.home import PROGRAMME_FILE, Home
-from pilotzones.locks import StageBusy, stage_lock
 from pilotzones.notices import message, outbox
 from pilotzones.notices.directory import Directory, Recipient, valid_email
 from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
+from pilotzones.rules import programme as programme_mod
 from pilotzones.settings import Settings, settings
+from pilotzones.store.home import PROGRAMME_FILE, Home
+from pilotzones.store.locks import StageBusy, stage_lock
 
 log = logging.getLogger(__name__)
 

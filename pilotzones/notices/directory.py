@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pilotzones.programme import Programme
-from pilotzones.register import Register
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.register import Register
 
 # Plain ASCII addresses only: whatever else a county types into a form is treated as no address,
 # so nothing supplied with the data can reach a header as anything but an address.

@@ -11,14 +11,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from pilotzones import evaluation, ledger
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import Home
 from pilotzones.notices.directory import Directory, valid_email
-from pilotzones.programme import Programme
-from pilotzones.proposal_models import CandidateSelection, EvaluationProposal
-from pilotzones.register import Register
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
+from pilotzones.rules.register import Register
+from pilotzones.store import ledger
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 _DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
@@ -140,8 +140,9 @@ def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict)
     proposal = EvaluationProposal.model_validate(proposal)
     ranking = proposal.ranking
     points: dict[str, dict[int, tuple[float, str]]] = {}
-    for x in evaluation.item_scores(home, year):
-        points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
+    with session(home.db_url) as s:
+        for x in ledger.item_scores(s, year):
+            points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
     keys = {k for i in base.prog.rubric.bonus_items for k in i.keys()}
     counts = _bonus_counts(home, [r.submission_id for r in ranking if r.submission_id], keys)
     hints = {p.adcode: nominee_email(home, p.adcode) for p in proposal.promoted}

@@ -16,13 +16,13 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pilotzones import clock
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import Home
 from pilotzones.notices.directory import Directory, Recipient
 from pilotzones.notices.kinds import STATES
 from pilotzones.notices.notice import Notice, identity, message_id
 from pilotzones.notices.render import render
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from pilotzones.flows.evaluation import december_evaluation
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
-from pilotzones import runlog
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.locks import StageBusy, stage_lock
-from pilotzones.status import render_table, year_status
+from pilotzones.cli.status import render_table, year_status
+from pilotzones.store import models as m
+from pilotzones.store import runlog
+from pilotzones.store.locks import StageBusy, stage_lock
+from pilotzones.store.session import session
 from tests.integration.cli_runs import SCALES, flow_runs, run_cli
 from tests.integration.test_evaluation_flow import send
 

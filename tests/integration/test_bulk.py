@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pilotzones import deadlines
-from pilotzones.bulk import submit_many
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.submit import Outcome, submit
+from pilotzones.intake.bulk import submit_many
+from pilotzones.intake.submit import Outcome, submit
+from pilotzones.store import deadlines
+from pilotzones.store import models as m
+from pilotzones.store.session import session
 from tests.support import rows_for, write
 
 pytestmark = pytest.mark.integration
@@ -139,7 +139,7 @@ def test_a_dry_run_batch_checks_and_keeps_nothing(home, tmp_path):
 def _cli(home, *args: str):
     from click.testing import CliRunner
 
-    from pilotzones.cli import cli
+    from pilotzones.cli.main import cli
 
     return CliRunner().invoke(cli, ["--home", str(home.path), *args], obj={}, catch_exceptions=False)
 

@@ -9,8 +9,8 @@ import pytest
 from pilotzones.flows.candidates import candidate_selection
 from pilotzones.flows.evaluation import december_evaluation
 
-from pilotzones.status import year_status
-from pilotzones.submit import submit
+from pilotzones.cli.status import year_status
+from pilotzones.intake.submit import submit
 from tests.support import full_marks, write
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]

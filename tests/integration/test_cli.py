@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from pilotzones.cli import cli
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import Home
+from pilotzones.cli.main import cli
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 from tests.support import rows_for, write
 
 pytestmark = pytest.mark.integration
@@ -121,7 +121,7 @@ def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
 
 def test_another_programme_runs_without_code_change(tmp_path):
     """init --program: another region, roster and slots from a file."""
-    from pilotzones import programme
+    from pilotzones.rules import programme
 
     text = programme.BUILTIN.read_text(encoding="utf-8")
     text = text.replace('id = "xj-jcws-syq"', 'id = "gx-test"').replace(

@@ -14,12 +14,13 @@ from pilotzones.flows.candidates import candidate_selection
 from pilotzones.flows.evaluation import december_evaluation
 from sqlalchemy import select
 
-from pilotzones import candidates as cand
-from pilotzones import evaluation as ev
-from pilotzones.cli import cli
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.submit import submit
+from pilotzones.cli.main import cli
+from pilotzones.intake.submit import submit
+from pilotzones.rules import selection
+from pilotzones.stages import candidates as cand
+from pilotzones.stages import evaluation as ev
+from pilotzones.store import models as m
+from pilotzones.store.session import session
 from tests.integration.test_candidates_flow import nominate, review
 from tests.integration.test_evaluation_flow import PILOTS, on_time
 from tests.support import full_marks, rows_for, write
@@ -289,7 +290,7 @@ def test_an_extension_for_a_prefectures_nominations(home, tmp_path):
     result = candidate_selection(home=str(home.path), year=YEAR, approve=True)
     p = result["proposal"]
     assert [x["adcode"] for x in p["selected"]] == ["652901"]
-    assert [(x["adcode"], x["reason"]) for x in p["rejected"]] == [("652301", cand.LATE)]
+    assert [(x["adcode"], x["reason"]) for x in p["rejected"]] == [("652301", selection.LATE)]
     (x,) = p["exceptions"]
     assert (x["adcode"], x["stage"], x["kind"], x["granted_by"]) == ("652900", "candidates", "extension", "李四")
     assert x["counted_submissions"] == [p["selected"][0]["submission_id"]]

@@ -8,11 +8,11 @@ import pytest
 from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
 from sqlalchemy import func, select
 
-from pilotzones.db import models as m
-from pilotzones.db.session import session
+from pilotzones.cli.status import year_status
 from pilotzones.errors import StageError
-from pilotzones.status import year_status
-from pilotzones.submit import submit
+from pilotzones.intake.submit import submit
+from pilotzones.store import models as m
+from pilotzones.store.session import session
 from tests.support import full_marks, write
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]

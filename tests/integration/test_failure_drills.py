@@ -14,8 +14,8 @@ from pilotzones.flows.candidates import candidate_selection
 from pilotzones.flows.evaluation import december_evaluation
 from prefect.client.orchestration import get_client
 
-from pilotzones.locks import StageBusy, stage_lock
-from pilotzones.status import year_status
+from pilotzones.cli.status import year_status
+from pilotzones.store.locks import StageBusy, stage_lock
 from tests.integration.cli_runs import EXE, ROOT, SCALES, cli_env, flow_runs, run_cli
 from tests.integration.test_evaluation_flow import send
 
@@ -99,8 +99,8 @@ def test_sigkill_at_a_step_then_rerun_gives_the_uninterrupted_result(home, tmp_p
     assert len(emls) == 9  # nothing written twice
     from sqlalchemy import func, select
 
-    from pilotzones.db import models as m
-    from pilotzones.db.session import session
+    from pilotzones.store import models as m
+    from pilotzones.store.session import session
 
     with session(home.db_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Card)) == 2

@@ -7,9 +7,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import delete, select, text
 
-from pilotzones.db import models as m
-from pilotzones.db.session import MIGRATIONS, at_head, head_revision, migrate, session
-from pilotzones.home import PROGRAMME_FILE, open_home
+from pilotzones.store import models as m
+from pilotzones.store.home import PROGRAMME_FILE, open_home
+from pilotzones.store.session import MIGRATIONS, at_head, head_revision, migrate, session
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_a_home_on_an_older_schema_is_migrated_when_opened(tmp_path, monkeypatch
     """A home made before revocations existed (schema 0003) keeps its exceptions, in force."""
     from alembic import command
 
-    from pilotzones.home import init_home
+    from pilotzones.store.home import init_home
 
     monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
     home = init_home(tmp_path / "home")

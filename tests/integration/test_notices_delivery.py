@@ -10,10 +10,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from pilotzones import candidates, clock, evaluation, ledger
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import PROGRAMME_FILE, Home
+from pilotzones import clock
 from pilotzones.notices import (
     KINDS,
     NoticesUnsent,
@@ -29,7 +26,13 @@ from pilotzones.notices import (
     unsent,
 )
 from pilotzones.notices.delivery import EmlTransport
-from pilotzones.proposal_models import CandidateSelection
+from pilotzones.rules import selection
+from pilotzones.rules.proposal_models import CandidateSelection
+from pilotzones.stages import candidates, evaluation
+from pilotzones.store import ledger
+from pilotzones.store import models as m
+from pilotzones.store.home import PROGRAMME_FILE, Home
+from pilotzones.store.session import session
 from tests.smtp_server import Recorder, free_port, self_signed_cert, smtp_server
 from tests.support import full_marks
 
@@ -145,14 +148,14 @@ def nominate(home: Home, year: int) -> tuple[dict, int]:
         "rejected": [
             {
                 "adcode": "654025",
-                "reason": candidates.PILOT,
+                "reason": selection.PILOT,
                 "prefecture": "654000",
                 "submission_id": sid,
                 "row": 2,
             },
             {
                 "adcode": "654203",
-                "reason": candidates.NO_REVIEW,
+                "reason": selection.NO_REVIEW,
                 "prefecture": "654200",
                 "submission_id": sid,
                 "row": 4,

@@ -16,7 +16,7 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
 
-from pilotzones.status import year_status
+from pilotzones.cli.status import year_status
 from tests.integration.cli_runs import EXE, ROOT, SCALES, cli_env, flow_runs
 from tests.integration.test_evaluation_flow import send
 

@@ -22,10 +22,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.home import PROGRAMME_FILE, init_home
-from pilotzones.status import year_status
+from pilotzones.cli.status import year_status
+from pilotzones.store import models as m
+from pilotzones.store.home import PROGRAMME_FILE, init_home
+from pilotzones.store.session import session
 from tests.conftest import PG_ADMIN, _postgres_reachable
 from tests.integration.cli_runs import ROOT, SCALES
 from tests.integration.test_evaluation_flow import send

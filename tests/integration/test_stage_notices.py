@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pilotzones.flows.evaluation import december_evaluation
 
+from pilotzones.cli.status import year_status
 from pilotzones.notices import NoticesUnsent
-from pilotzones.status import year_status
 from tests.integration.test_evaluation_flow import PILOTS, send
 from tests.integration.test_notices_delivery import smtp_env
 from tests.smtp_server import Recorder, free_port, smtp_server

@@ -13,12 +13,12 @@ from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
 from pilotzones.flows.notices import evaluation_call
 from sqlalchemy import select
 
-from pilotzones import runlog
-from pilotzones.cli import cli
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.locks import StageBusy, stage_lock
-from pilotzones.status import render_table, year_status
+from pilotzones.cli.main import cli
+from pilotzones.cli.status import render_table, year_status
+from pilotzones.store import models as m
+from pilotzones.store import runlog
+from pilotzones.store.locks import StageBusy, stage_lock
+from pilotzones.store.session import session
 from tests.integration.test_evaluation_flow import PILOTS, send
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
@@ -99,7 +99,7 @@ def test_a_retried_flow_run_reopens_its_own_record(home):
 
 def test_exception_commands_and_the_run_log_do_not_load_prefect():
     code = (
-        "import sys, pilotzones.cli, pilotzones.deadlines, pilotzones.runlog, pilotzones.status;"
+        "import sys, pilotzones.cli.main, pilotzones.store.deadlines, pilotzones.store.runlog, pilotzones.cli.status;"
         "bad = [m for m in ('prefect',) if m in sys.modules];"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )

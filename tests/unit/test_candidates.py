@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pilotzones import candidates as c
-from pilotzones.register import load_register
+from pilotzones.rules import selection as c
+from pilotzones.rules.register import load_register
 
 REG = load_register("650000")
 T0 = datetime(2023, 9, 20, tzinfo=UTC)

@@ -24,7 +24,7 @@ def test_every_flow_imports():
 def test_submit_and_status_do_not_load_prefect_or_great_expectations_eagerly():
     """`submit` and `status` must not start or even import the orchestration stack."""
     code = (
-        "import sys, pilotzones.cli, pilotzones.submit, pilotzones.status, pilotzones.home;"
+        "import sys, pilotzones.cli.main, pilotzones.intake.submit, pilotzones.cli.status, pilotzones.store.home;"
         "bad = [m for m in ('prefect', 'great_expectations') if m in sys.modules];"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )

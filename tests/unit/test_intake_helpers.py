@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import openpyxl
 
-from pilotzones.programme import Programme, load
-from pilotzones.register import Register, load_register
+from pilotzones.rules.programme import Programme, load
+from pilotzones.rules.register import Register, load_register
 
 EVALUATION_COLUMNS = ["year", "adcode", "county", "key", "value", "evidence"]
 NOMINATION_COLUMNS = ["year", "prefecture", "adcode", "county", "contact_email", "reason"]

@@ -18,7 +18,7 @@ from pilotzones.intake.suites import (
     suite_text,
     write_builtin_suites,
 )
-from pilotzones.programme import Programme
+from pilotzones.rules.programme import Programme
 from tests.unit.test_intake_helpers import (
     EVALUATION_COLUMNS,
     csv_bytes,

@@ -23,10 +23,18 @@ def _imports(module: str) -> set[str]:
 
 def test_builders_open_no_session_and_read_no_database():
     imported = _imports("build")
-    assert not {m for m in imported if m.startswith(("sqlalchemy", "pilotzones.db", "pilotzones.ledger"))}
-    assert "pilotzones.home" not in imported
+    assert not {
+        m
+        for m in imported
+        if m.startswith(
+            ("sqlalchemy", "pilotzones.store.session", "pilotzones.store.models", "pilotzones.store.ledger")
+        )
+    }
+    assert "pilotzones.store.home" not in imported
 
 
 def test_delivery_changes_the_outbox_only_through_the_outbox_module():
     imported = _imports("delivery")
-    assert not {m for m in imported if m.startswith(("sqlalchemy", "pilotzones.db"))}
+    assert not {
+        m for m in imported if m.startswith(("sqlalchemy", "pilotzones.store.session", "pilotzones.store.models"))
+    }

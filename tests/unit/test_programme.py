@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pilotzones import programme
 from pilotzones.errors import ConfigError
+from pilotzones.rules import programme
 
 P = programme.load()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pilotzones import ranking
+from pilotzones.rules import ranking
 
 
 def ranked(rows: list[tuple[str, int, int]], cards: int = 2) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pilotzones.register import load_register, normalize_adcode
+from pilotzones.rules.register import load_register, normalize_adcode
 
 R = load_register("650000")
 

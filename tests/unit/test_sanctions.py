@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pilotzones import sanctions
+from pilotzones.rules import sanctions
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from pilotzones.deployments.schedules import STAGES, cron, entrypoint, load_flow
 from prefect.server.schemas.schedules import CronSchedule
 
-from pilotzones import programme
+from pilotzones.rules import programme
 
 P = programme.load()
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pilotzones import programme, scoring
+from pilotzones.rules import programme, scoring
 
 P = programme.load()
 Z = "654025"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilotzones.serving import SCHEDULE_HORIZON, server_env
+from pilotzones.deployments.serving import SCHEDULE_HORIZON, server_env
 
 
 def test_a_server_tells_its_ui_the_port_it_listens_on(monkeypatch):

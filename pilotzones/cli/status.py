@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 
-from pilotzones import deadlines, ledger, proposals, runlog
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState
-from pilotzones.home import Home
-from pilotzones.proposal_models import CandidateSelection, EvaluationProposal
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
+from pilotzones.store import deadlines, ledger, proposals, runlog
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilotzones import clock, ledger
-from pilotzones.db.session import session
+from pilotzones import clock
 from pilotzones.errors import ConfigError
-from pilotzones.home import Home
+from pilotzones.store import ledger
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 if TYPE_CHECKING:
     from pilotzones.intake.evaluation import EvaluationCheck

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect, make_url, select
 
-from pilotzones import programme as programme_mod
-from pilotzones.db import models as m
-from pilotzones.db.session import at_head, migrate, session
 from pilotzones.errors import ConfigError
-from pilotzones.programme import Programme
-from pilotzones.register import Register, load_register
+from pilotzones.rules import programme as programme_mod
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.register import Register, load_register
 from pilotzones.settings import settings
+from pilotzones.store import models as m
+from pilotzones.store.session import at_head, migrate, session
 
 PROGRAMME_FILE = "programme.toml"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilotzones.programme import Item, Programme
+from pilotzones.rules.programme import Item, Programme
 
 
 def _item(i: Item) -> dict:

@@ -1,98 +1,26 @@
-"""Candidate selection (R10): eligibility of each nomination, ranking, and the list in force.
-
-The pure part (`judge`, `select`) works on plain data; the stage steps below it load and store.
+"""The candidate selection stage (R10), step by step: collect nominations and reviews, judge and
+select them (`pilotzones.rules.selection`), propose, publish the list in force.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select as sql_select
 
-from pilotzones import clock, deadlines, ledger, proposals
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState, move
+from pilotzones import clock
 from pilotzones.errors import StageError
-from pilotzones.home import Home
-from pilotzones.proposal_models import CandidateSelection
-from pilotzones.register import Register
+from pilotzones.rules.decisions import DecisionState, move
+from pilotzones.rules.proposal_models import CandidateSelection
+from pilotzones.rules.selection import NOT_SELECTED, Nomination, judge, select
+from pilotzones.store import deadlines, ledger, proposals
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 STAGE = "candidates"
-
-LATE = "逾期推荐：收到时间晚于推荐截止时间"
-OUTSIDE = "不是本区域的县级行政区划"
-WRONG_PREFECTURE = "不属于推荐的地（州、市）"
-PILOT = "已是试验区"
-EXITED = "已退出试验区，不得再次作为候补"
-DUPLICATE = "重复推荐：以最早收到的推荐为准"
-NO_REVIEW = "无评审得分"
-NOT_SELECTED = "评审排名未进入候补名额"
-
-
-@dataclass(frozen=True)
-class Nomination:
-    adcode: str
-    county: str
-    prefecture: str  # the nominating prefecture's code
-    received_at: datetime
-    submission_id: int
-    row: int | None
-    contact_email: str | None = None
-    on_time: bool = True
-
-
-@dataclass(frozen=True)
-class Verdict:
-    nomination: Nomination
-    review_score: float | None
-    reason: str | None  # None: eligible
-
-
-def judge(
-    nominations: list[Nomination],
-    reviews: dict[str, float],
-    register: Register,
-    pilots: set[str],
-    exited: set[str],
-) -> list[Verdict]:
-    """R10: one verdict per nomination, in receipt order; `reason` says why one does not count."""
-    out: list[Verdict] = []
-    counted: set[str] = set()
-    for n in sorted(nominations, key=lambda n: (n.received_at, n.submission_id, n.row or 0)):
-        county = register.county(n.adcode)
-        reason = None
-        if not n.on_time:
-            reason = LATE
-        elif county is None:
-            reason = OUTSIDE
-        elif county.prefecture != n.prefecture:
-            reason = WRONG_PREFECTURE
-        elif n.adcode in exited:
-            reason = EXITED
-        elif n.adcode in pilots:
-            reason = PILOT
-        elif n.adcode in counted:
-            reason = DUPLICATE
-        elif n.adcode not in reviews:
-            reason = NO_REVIEW
-        if reason is None:
-            counted.add(n.adcode)
-        out.append(Verdict(n, reviews.get(n.adcode), reason))
-    return out
-
-
-def select(verdicts: list[Verdict], slots: int) -> list[Verdict]:
-    """Eligible nominees by review score (highest first), then earlier receipt; the first `slots`."""
-    eligible = [v for v in verdicts if v.reason is None]
-    eligible.sort(key=lambda v: (-(v.review_score or 0), v.nomination.received_at, v.nomination.submission_id))
-    return eligible[:slots]
-
-
-# -- the stage's steps ---------------------------------------------------------------------------
 
 
 def published_result(home: Home, year: int) -> CandidateSelection | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pilotzones.programme import Rubric
+from pilotzones.rules.programme import Rubric
 
 NOT_FILLED = "未填报"
 NOT_ON_TIME = "未按时报送"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from pilotzones.db.session import engine
 from pilotzones.errors import StageError
+from pilotzones.store.session import engine
 
 
 class StageBusy(StageError):

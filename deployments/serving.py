@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import click
 
 from pilotzones.errors import PilotzonesError
-from pilotzones.home import Home
+from pilotzones.store.home import Home
 
 # ISO-8601 duration: more than a year, so a yearly stage always has its next run scheduled.
 SCHEDULE_HORIZON = "P400D"
@@ -127,10 +127,9 @@ def deploy_to_pool(home: Home, pool: str) -> list[str]:
     """
     if not os.environ.get("PREFECT_API_URL"):
         raise PilotzonesError("未配置共享的 Prefect 服务器：请设置 PREFECT_API_URL（例如 http://服务器:4200/api）")
+    from pilotzones.deployments.schedules import deployments
     from prefect.client.orchestration import get_client
     from prefect.deployments.runner import deploy
-
-    from pilotzones.deployments.schedules import deployments
 
     with get_client(sync_client=True) as client:
         try:

@@ -15,13 +15,14 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilotzones import clock, ledger, stages
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState
+from pilotzones import clock, stages
 from pilotzones.errors import ConfigError, StageError
-from pilotzones.home import Home
-from pilotzones.register import normalize_adcode
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.rules.register import normalize_adcode
+from pilotzones.store import ledger
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 STAGES = stages.names()
 KINDS = ("extension", "accept_late")

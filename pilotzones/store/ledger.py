@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session, load_only
 
 from pilotzones import stages
-from pilotzones.db import models as m
-from pilotzones.db.bulk_insert import driver_connection
-from pilotzones.decisions import DecisionState
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.store import models as m
+from pilotzones.store.bulk_insert import driver_connection
 
 
 def pilots_for(s: Session, year: int) -> list[str]:
@@ -251,3 +251,16 @@ def utc(dt: datetime) -> datetime:
     from datetime import UTC
 
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def item_scores(s: Session, year: int) -> list[Row[tuple[str, int, float, str | None]]]:
+    """(adcode, item, points, flag) of every item scored by the evaluation of `year`.
+
+    Plain rows, not ItemScore objects: at national scale there are over a hundred thousand, and
+    loading each into the session costs far more than reading its four columns.
+    """
+    t = m.table(m.ItemScore)
+    d = decision(s, year, stages.EVALUATION.name)
+    if d is None:
+        return []
+    return list(s.execute(select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == d.id)))

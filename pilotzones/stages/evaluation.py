@@ -11,16 +11,18 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete
 
-from pilotzones import clock, deadlines, ledger, proposals, ranking, sanctions, scoring
-from pilotzones.db import models as m
-from pilotzones.db.bulk_insert import insert_rows
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState, move
+from pilotzones import clock
 from pilotzones.errors import StageError
-from pilotzones.home import Home
-from pilotzones.proposal_models import EvaluationProposal
+from pilotzones.rules import ranking, sanctions, scoring
+from pilotzones.rules.decisions import DecisionState, move
+from pilotzones.rules.proposal_models import EvaluationProposal
+from pilotzones.store import deadlines, ledger, proposals
+from pilotzones.store import models as m
+from pilotzones.store.bulk_insert import insert_rows
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 STAGE = "evaluation"
 
@@ -254,17 +256,3 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
         move(d, DecisionState.PUBLISHED)
         d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}
-
-
-def item_scores(home: Home, year: int) -> list[Row[tuple[str, int, float, str | None]]]:
-    """(adcode, item, points, flag) of every item scored by the evaluation of `year`.
-
-    Plain rows, not ItemScore objects: at national scale there are over a hundred thousand, and
-    loading each into the session costs far more than reading its four columns.
-    """
-    t = m.table(m.ItemScore)
-    with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE)
-        if d is None:
-            return []
-        return list(s.execute(select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == d.id)))

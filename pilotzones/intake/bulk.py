@@ -12,12 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pilotzones import clock, ledger
-from pilotzones.db import models as m
-from pilotzones.db.bulk_insert import insert_returning_ids, insert_rows
-from pilotzones.db.session import session
-from pilotzones.home import Home
-from pilotzones.submit import (
+from pilotzones import clock
+from pilotzones.intake.submit import (
     Outcome,
     deadline_of,
     judge_receipt,
@@ -25,6 +21,11 @@ from pilotzones.submit import (
     read_file,
     submission_record,
 )
+from pilotzones.store import ledger
+from pilotzones.store import models as m
+from pilotzones.store.bulk_insert import insert_returning_ids, insert_rows
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 if TYPE_CHECKING:
     from pilotzones.intake.evaluation import EvaluationCheck

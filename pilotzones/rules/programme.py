@@ -1,7 +1,7 @@
 """A programme: roster, rubric, rules, calendar and contacts, loaded from a TOML file.
 
 Nothing in the code is specific to one programme: the Xinjiang programme is the built-in file
-`programmes/xinjiang.toml`, and `init --program FILE` takes any other file of the same shape.
+`pilotzones/programmes/xinjiang.toml`, and `init --program FILE` takes any other file of the same shape.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, time
 from fractions import Fraction
 from functools import cached_property
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-BUILTIN = Path(__file__).parent / "programmes" / "xinjiang.toml"
+BUILTIN = Path(str(files("pilotzones") / "programmes" / "xinjiang.toml"))
 
 Adcode = Annotated[str, Field(pattern=r"^\d{6}$")]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from pilotzones import ledger
-from pilotzones.db.session import session
 from pilotzones.errors import ConfigError
-from pilotzones.home import Home, init_home
-from pilotzones.programme import AssessedItem, Programme
+from pilotzones.rules.programme import AssessedItem, Programme
+from pilotzones.store import ledger
+from pilotzones.store.home import Home, init_home
+from pilotzones.store.session import session
 
 MARKER = ".pilotzones-demo"
 
@@ -86,7 +86,7 @@ def write_xlsx(rows: list[dict], path: Path) -> Path:
 
 
 def _submit(home: Home, path: Path, year: int, at: datetime, kind: str = "evaluation") -> None:
-    from pilotzones.submit import submit
+    from pilotzones.intake.submit import submit
 
     out = submit(home, path, year=year, kind=kind, at=at)
     verdict = "accepted" if out.accepted else f"rejected ({len(out.errors)} errors)"
@@ -205,6 +205,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 
 
 def run_demo(home_path: Path, first: int, last: int) -> None:
+    from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
     from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
     from pilotzones.flows.notices import (
@@ -214,7 +215,6 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         nomination_call,
         nomination_reminder,
     )
-    from pilotzones.status import render_table, year_status
 
     home = init_home(home_path)
     click.echo(f"Demo home: {home.path.resolve()}")

@@ -9,11 +9,12 @@ from typing import Literal, overload
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilotzones import clock, ledger, stages
-from pilotzones.db import models as m
-from pilotzones.decisions import DecisionState, Verdict, move
+from pilotzones import clock, stages
 from pilotzones.errors import StageError
-from pilotzones.proposal_models import Proposal
+from pilotzones.rules.decisions import DecisionState, Verdict, move
+from pilotzones.rules.proposal_models import Proposal
+from pilotzones.store import ledger
+from pilotzones.store import models as m
 
 Stored = Literal["unchanged", "new", "replaced"]
 
@@ -96,7 +97,7 @@ VIAS = ("ui", "cli")
 def _approval_fields(approval: dict | None) -> dict:
     a = dict(approval or {})
     if not a.get("by"):
-        from pilotzones.deadlines import operator_name
+        from pilotzones.store.deadlines import operator_name
 
         a["by"] = operator_name()
     a.setdefault("via", "cli")
@@ -208,8 +209,8 @@ def decline_stage(
     A decline from the shell is also a line of the run log (flow `pilotzones decline`), so the
     stage's last run does not go on saying it awaits approval.
     """
-    from pilotzones import runlog
-    from pilotzones.db.session import session
+    from pilotzones.store import runlog
+    from pilotzones.store.session import session
 
     with session(home.db_url) as s:
         a = approval_json(
@@ -223,7 +224,7 @@ def decline_stage(
 
 def verdict(home, stage: str, year: int) -> tuple[str | None, dict | None]:
     """The decision's state (None before any proposal) and the verdict on it, if any."""
-    from pilotzones.db.session import session
+    from pilotzones.store.session import session
 
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
@@ -234,7 +235,7 @@ def verdict(home, stage: str, year: int) -> tuple[str | None, dict | None]:
 
 def current(home, stage: str, year: int) -> dict | None:
     """What identifies the proposal as it stands: its state, digest, when and by which run it was made."""
-    from pilotzones.db.session import session
+    from pilotzones.store.session import session
 
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)

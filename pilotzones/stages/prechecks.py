@@ -7,11 +7,12 @@ they stay the authority (a scheduled run has no command in front of it).
 
 from __future__ import annotations
 
-from pilotzones import ledger, proposals, stages
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState
-from pilotzones.home import Home
-from pilotzones.locks import stage_lock
+from pilotzones import stages
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.store import ledger, proposals
+from pilotzones.store.home import Home
+from pilotzones.store.locks import stage_lock
+from pilotzones.store.session import session
 
 
 def before_run(home: Home, stage: str, year: int) -> None:

@@ -1,7 +1,7 @@
 """The decision stages, each defined once: what the command line, prechecks, notices, deadlines
 and the run log need to know of it, and where its steps, proposal model and flows live.
 
-A stage's steps are a module of its own (`pilotzones.evaluation`, `pilotzones.candidates`) that
+A stage's steps are a module of its own (`pilotzones.stages.evaluation`, `pilotzones.stages.candidates`) that
 provides `published_result`, `check_can_run`, `inputs_digest` and `publish`; its flows live in
 `flows/`, named here by "module:function" so that this module imports neither Prefect nor flows/.
 Adding a decision stage is a module for its steps, one for its flows and a `register(...)` below.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from pilotzones.proposal_models import CandidateSelection, EvaluationProposal, Proposal
+from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal, Proposal
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Stage:
     run_flow: str  # "module:function" of the flow that runs it to approval
     publish_flow: str  # "module:function" of the flow that publishes what awaits approval
     submission_kind: str  # the kind of file its deadline governs
+    calendar: str  # the programme's calendar entry on which its scheduled run starts
     deadline: str  # the programme's moment of that deadline
     notices: str  # the function of pilotzones.notices that builds its notices from its proposal
     cli_help: str
@@ -39,6 +40,11 @@ class Stage:
 
     def rerun_command(self, year: int) -> str:
         return f"pilotzones {self.name} run --year {year}"
+
+    @property
+    def deployment(self) -> str:
+        """Its scheduled deployment's name: its run flow's function, as Prefect names the flow."""
+        return self.run_flow.partition(":")[2].replace("_", "-")
 
     def flow(self, which: str = "run") -> Any:
         """The stage's Prefect flow, imported on demand (only the command-line entry calls this)."""
@@ -86,10 +92,11 @@ EVALUATION = register(
         cn="监测评价",
         en="evaluation",
         proposal=EvaluationProposal,
-        steps="pilotzones.evaluation",
+        steps="pilotzones.stages.evaluation",
         run_flow="pilotzones.flows.evaluation:december_evaluation",
         publish_flow="pilotzones.flows.evaluation:publish_evaluation",
         submission_kind="evaluation",
+        calendar="evaluation",
         deadline="evaluation_deadline",
         notices="evaluation_notices",
         cli_help="The December evaluation stage.",
@@ -104,10 +111,11 @@ CANDIDATES = register(
         cn="候补试验区遴选",
         en="candidate selection",
         proposal=CandidateSelection,
-        steps="pilotzones.candidates",
+        steps="pilotzones.stages.candidates",
         run_flow="pilotzones.flows.candidates:candidate_selection",
         publish_flow="pilotzones.flows.candidates:publish_candidates",
         submission_kind="nomination",
+        calendar="candidate_selection",
         deadline="nomination_deadline",
         notices="candidate_notices",
         cli_help="The 1 October candidate selection stage.",

@@ -16,11 +16,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilotzones import clock, ledger
-from pilotzones.db import models as m
-from pilotzones.db.session import session
-from pilotzones.decisions import DecisionState
-from pilotzones.home import Home
+from pilotzones import clock
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.store import ledger
+from pilotzones.store import models as m
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
 
 # A run ends where its decision does (awaiting approval, published, declined) or in one of its own outcomes.
 OUTCOMES = (
@@ -99,7 +100,7 @@ class Run:
 @contextmanager
 def recorded(home: Home | str, stage: str, year: int, flow: str, flow_run_id: str | None = None) -> Iterator[Run]:
     """Record the run around a flow body; a failure is recorded (failed, or busy) and raised again."""
-    from pilotzones.locks import StageBusy
+    from pilotzones.store.locks import StageBusy
 
     run = Run(home, start(home, stage, year, flow, flow_run_id))
     try:

@@ -24,7 +24,7 @@ def _home_path(ctx: click.Context) -> Path:
 
 
 def _open(ctx: click.Context):
-    from pilotzones.home import open_home
+    from pilotzones.store.home import open_home
 
     return open_home(_home_path(ctx))
 
@@ -113,7 +113,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
 @click.pass_context
 def init(ctx: click.Context, program: str | None) -> None:
     """Create the home: state database, archive, outbox."""
-    from pilotzones.home import init_home
+    from pilotzones.store.home import init_home
 
     home = init_home(_home_path(ctx), Path(program) if program else None)
     p = home.programme.programme
@@ -171,11 +171,11 @@ def submit(
 
 def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run: bool) -> list:
     """One outcome per file, in order; several evaluation files are checked in one GX run and recorded together."""
-    from pilotzones.submit import read_file
-    from pilotzones.submit import submit as submit_one
+    from pilotzones.intake.submit import read_file
+    from pilotzones.intake.submit import submit as submit_one
 
     if len(paths) > 1 and kind == "evaluation":
-        from pilotzones.bulk import submit_many
+        from pilotzones.intake.bulk import submit_many
 
         return submit_many(home, paths, year=year, at=at, dry_run=dry_run)
     for path in paths[1:]:
@@ -184,8 +184,8 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
 
 
 def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
-    from pilotzones import prechecks
-    from pilotzones.decisions import DecisionState
+    from pilotzones.rules.decisions import DecisionState
+    from pilotzones.stages import prechecks
 
     home = _open(ctx)
     prechecks.before_run(home, stage, year)
@@ -227,7 +227,8 @@ for _st in stages.all_stages():
 @click.pass_context
 def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str | None) -> None:
     """Publish decisions that a run left awaiting approval."""
-    from pilotzones import deadlines, prechecks
+    from pilotzones.stages import prechecks
+    from pilotzones.store import deadlines
 
     home = _open(ctx)
     prechecks.before_publish(home, stage, year)
@@ -248,7 +249,7 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 @click.pass_context
 def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str) -> None:
     """Decline a proposal awaiting approval: nothing is published; running the stage again proposes anew."""
-    from pilotzones import deadlines, proposals
+    from pilotzones.store import deadlines, proposals
 
     home = _open(ctx)
     a = proposals.decline_stage(home, stage, year, by=by or deadlines.operator_name(), via="cli", note=note)
@@ -266,7 +267,8 @@ def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 @click.pass_context
 def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, reason: str, by: str | None) -> None:
     """Extend one county's (or prefecture's) deadline for one stage and year."""
-    from pilotzones import clock, deadlines
+    from pilotzones import clock
+    from pilotzones.store import deadlines
 
     home = _open(ctx)
     moment = clock.parse_moment(until, home.programme.tz, "--until")
@@ -286,7 +288,7 @@ def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, r
 @click.pass_context
 def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | None) -> None:
     """Accept one named late file: it counts as if received by the deadline."""
-    from pilotzones import deadlines
+    from pilotzones.store import deadlines
 
     home = _open(ctx)
     x = deadlines.accept_late(home, submission_id=submission_id, reason=reason, by=by or deadlines.operator_name())
@@ -303,7 +305,7 @@ def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | N
 @click.pass_context
 def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str | None) -> None:
     """Revoke a deadline exception granted by mistake; it stays on record and counts no more."""
-    from pilotzones import deadlines
+    from pilotzones.store import deadlines
 
     home = _open(ctx)
     x = deadlines.revoke(home, exception_id=exception_id, reason=reason, by=by or deadlines.operator_name())
@@ -319,7 +321,7 @@ def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str
 @click.pass_context
 def status(ctx: click.Context, year: int, as_json: bool) -> None:
     """What the stages of a year decided."""
-    from pilotzones.status import render_table, year_status
+    from pilotzones.cli.status import render_table, year_status
 
     st = year_status(_open(ctx), year)
     click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st))
@@ -330,7 +332,7 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
 @click.pass_context
 def rubric(ctx: click.Context, as_json: bool) -> None:
     """The programme's rubric: categories, items, weights, scoring rules."""
-    from pilotzones.rubric_view import rubric_json, rubric_table
+    from pilotzones.cli.rubric_view import rubric_json, rubric_table
 
     prog = _open(ctx).programme
     click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
@@ -341,7 +343,7 @@ def rubric(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context, years: str) -> None:
     """Several years of sample data through every stage, on embedded defaults."""
-    from pilotzones.demo import reset_home, run_demo
+    from pilotzones.cli.demo import reset_home, run_demo
 
     try:
         first, last = (int(x) for x in years.split("-"))
@@ -372,7 +374,7 @@ def deliver(ctx: click.Context, year: int | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:
     """Run every stage's deployment on its schedule (embedded Prefect server unless one is configured)."""
-    from pilotzones.serving import serve_forever
+    from pilotzones.deployments.serving import serve_forever
 
     home = _open(ctx)
     _prefect_env(home.path)
@@ -386,7 +388,7 @@ def serve(ctx: click.Context, port: int) -> None:
 @click.option("--port", type=int, default=4200, show_default=True)
 def server(host: str, port: int) -> None:
     """Run a Prefect server for several machines (its database: PREFECT_SERVER_DATABASE_CONNECTION_URL)."""
-    from pilotzones.serving import run_server
+    from pilotzones.deployments.serving import run_server
 
     run_server(host, port)
 
@@ -396,7 +398,7 @@ def server(host: str, port: int) -> None:
 @click.pass_context
 def deploy(ctx: click.Context, pool: str) -> None:
     """Register every stage's deployment on a work pool of the shared server (PREFECT_API_URL)."""
-    from pilotzones.serving import deploy_to_pool
+    from pilotzones.deployments.serving import deploy_to_pool
 
     home = _open(ctx)
     names = deploy_to_pool(home, pool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from pilotzones.db.models import Base
+from pilotzones.store.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")
