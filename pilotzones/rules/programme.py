@@ -451,6 +451,14 @@ class Info(_Model):
 class Pilots(_Model):
     initial: tuple[Adcode, ...] = Field(min_length=1)
 
+    @field_validator("initial")
+    @classmethod
+    def _each_once(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({a for a in v if v.count(a) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed more than once")
+        return v
+
 
 class Rules(_Model):
     candidate_slots: int = Field(ge=0)
@@ -542,6 +550,36 @@ def load(path: Path | None = None) -> Programme:
             where = ".".join(str(p) for p in _without_kind(err["loc"])) or "(top level)"
             lines.append(f"  {where}: {err['msg']}")
         raise ConfigError(f"{path}: programme file is not valid:\n" + "\n".join(lines)) from exc
+
+
+def check_places(prog: Programme, path: Path | None = None) -> None:
+    """Refuse (ConfigError naming the file and each field) a region or pilot the county register
+    does not have as the file says: the register, not the file, is the authority on places."""
+    from pilotzones.rules.register import load_register, normalize_text
+
+    info = prog.programme
+    problems: list[str] = []
+    code = info.region_code
+    register = load_register(code)
+    national = code == "000000"
+    # GB/T 2260 province-level codes run 11-82; the register's 990000 (苏鲁交界) is a geocoding artefact.
+    if not national and (not code.endswith("0000") or not 11 <= int(code[:2]) <= 82 or register.region_name == code):
+        problems.append(f"programme.region_code: {code} is not a province-level region of GB/T 2260")
+    else:
+        if normalize_text(info.region_name) != register.region_name:
+            problems.append(
+                f"programme.region_name: {info.region_name!r} is not the name of {code} ({register.region_name})"
+            )
+        for i, adcode in enumerate(prog.pilots.initial):
+            where = f"pilots.initial.{i}: {adcode}"
+            if register.county(adcode) is not None:
+                continue
+            if adcode.endswith("00"):
+                problems.append(f"{where} is a prefecture or region code, not a county-level division")
+            else:
+                problems.append(f"{where} is not a county-level division of {register.region_name} ({code})")
+    if problems:
+        raise ConfigError(f"{path or BUILTIN}: programme file is not valid:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 _TAGS = {kind.model_fields["rule"].annotation.__args__[0] for kind in KINDS}  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import inspect, make_url, select
 
 from pilotzones.errors import ConfigError
 from pilotzones.rules import programme as programme_mod
+from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
 from pilotzones.rules.register import Register, load_register
 from pilotzones.settings import settings
@@ -66,10 +68,9 @@ class Home:
 def init_home(path: Path, programme_file: Path | None = None) -> Home:
     """Create (or bring up to date) a home for the built-in or the given programme."""
     prog = programme_mod.load(programme_file)
-    load_register(prog.programme.region_code)  # refuse a region the register does not know
-    path.mkdir(parents=True, exist_ok=True)
+    source = programme_file or programme_mod.BUILTIN
     target = path / PROGRAMME_FILE
-    text = (programme_file or programme_mod.BUILTIN).read_text(encoding="utf-8")
+    text = source.read_text(encoding="utf-8")
     if target.exists():
         current = programme_mod.load(target)
         if programme_file is not None and current.programme.id != prog.programme.id:
@@ -80,13 +81,55 @@ def init_home(path: Path, programme_file: Path | None = None) -> Home:
         if programme_file is None:
             text = target.read_text(encoding="utf-8")
             prog = current
-    target.write_text(text, encoding="utf-8")
+            source = target
+    programme_mod.check_places(prog, source)
+    path.mkdir(parents=True, exist_ok=True)
     home = Home(path)
     for d in (home.archive, home.outbox, home.reports):
         d.mkdir(exist_ok=True)
     migrate(home.db_url)
+    # Checked before the file is written: a refused programme leaves the home as it was.
+    _refuse_rewriting_published_years(home, prog, text, source)
+    target.write_text(text, encoding="utf-8")
     _seed(home, prog, text)
     return home
+
+
+# What the published years were decided with. Contacts, calendar and wording may change at any time.
+_DECIDING = ("rubric", "rules", "pilots")
+_DECIDING_INFO = ("start_year", "region_code")
+
+
+def _deciding_parts(prog: Programme) -> dict:
+    dumped = prog.model_dump(mode="json")
+    parts = {k: dumped[k] for k in _DECIDING}
+    parts.update({k: dumped["programme"][k] for k in _DECIDING_INFO})
+    return parts
+
+
+def _refuse_rewriting_published_years(home: Home, prog: Programme, text: str, source: Path) -> None:
+    """Refuse a programme file that changes the rubric, rules or roster under a published year."""
+    with session(home.db_url) as s:
+        recorded = s.get(m.Meta, "programme_text")
+        if recorded is None or recorded.value == text:
+            return  # a new home, or one initialised before the text was kept: nothing to compare
+        published = sorted(
+            set(s.scalars(select(m.Decision.year).where(m.Decision.state == DecisionState.PUBLISHED.value)))
+        )
+    if not published:
+        return
+    try:
+        before = _deciding_parts(programme_mod.Programme.model_validate(tomllib.loads(recorded.value)))
+    except (tomllib.TOMLDecodeError, ValueError):
+        return
+    after = _deciding_parts(prog)
+    changed = [k for k in after if after[k] != before[k]]
+    if changed:
+        years = "、".join(str(y) for y in published)
+        raise ConfigError(
+            f"{source}: 方案 {prog.programme.id} 的 {', '.join(changed)} 与已发布年度（{years}）所依据的方案不同，"
+            "不能改写已发布年度的规则：请恢复原方案文件"
+        )
 
 
 def _seed(home: Home, prog: Programme, text: str) -> None:
@@ -99,6 +142,7 @@ def _seed(home: Home, prog: Programme, text: str) -> None:
             )
         s.merge(m.Meta(key="programme_id", value=prog.programme.id))
         s.merge(m.Meta(key="programme_sha256", value=hashlib.sha256(text.encode()).hexdigest()))
+        s.merge(m.Meta(key="programme_text", value=text))
         known = set(s.scalars(select(m.Membership.adcode)))
         for seat, adcode in enumerate(prog.pilots.initial, start=1):
             if adcode not in known:

@@ -119,6 +119,19 @@ def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
     assert "bad.toml" in r.stderr and "pilots" in r.stderr
 
 
+def test_a_duplicate_pilot_exits_2_naming_the_field_and_creates_nothing(tmp_path):
+    """Once an IntegrityError from the database; now the file is refused before the home is made."""
+    from pilotzones.rules import programme
+
+    text = programme.BUILTIN.read_text(encoding="utf-8").replace('"654002", "654321"', '"654002", "654025"')
+    f = tmp_path / "dup.toml"
+    f.write_text(text, encoding="utf-8")
+    r = run(tmp_path / "h", "init", "--program", str(f))
+    assert r.exit_code == 2, r.output
+    assert "dup.toml" in r.stderr and "pilots.initial" in r.stderr and "654025" in r.stderr
+    assert not (tmp_path / "h" / "pilotzones.db").exists()
+
+
 def test_another_programme_runs_without_code_change(tmp_path):
     """init --program: another region, roster and slots from a file."""
     from pilotzones.rules import programme

@@ -81,3 +81,47 @@ def test_a_home_on_an_older_schema_is_migrated_when_opened(tmp_path, monkeypatch
         assert at_head(s)
         (x,) = s.scalars(select(m.DeadlineException)).all()
         assert (x.adcode, x.revoked_at, x.revoked_by) == ("654025", None, None)
+
+
+def _publish(home, year: int) -> None:
+    """A published evaluation of `year`, as the stage leaves it (what the refusal looks at)."""
+    from datetime import UTC, datetime
+
+    with session(home.db_url) as s:
+        now = datetime.now(UTC)
+        s.add(
+            m.Decision(
+                year=year,
+                stage="evaluation",
+                state="published",
+                digest="x",
+                proposal={},
+                inputs={},
+                created_at=now,
+                published_at=now,
+            )
+        )
+
+
+def test_a_changed_rubric_is_refused_once_a_year_is_published(home, tmp_path):
+    """Same programme id, moved weights: refused with the published years named; the home keeps its file.
+    A changed contact is still taken."""
+    from pilotzones.errors import ConfigError
+    from pilotzones.store.home import init_home
+
+    original = (home.path / PROGRAMME_FILE).read_text(encoding="utf-8")
+    moved = original.replace("weight = 80", "weight = 70", 1).replace("weight = 20", "weight = 30", 1)
+    f = tmp_path / "revised.toml"
+    f.write_text(moved, encoding="utf-8")
+    _publish(home, 2023)
+    with pytest.raises(ConfigError) as exc:
+        init_home(home.path, f)
+    assert "rubric" in str(exc.value) and "2023" in str(exc.value)
+    assert (home.path / PROGRAMME_FILE).read_text(encoding="utf-8") == original
+    # By hand: the next command refuses too, instead of scoring under the edited rubric.
+    (home.path / PROGRAMME_FILE).write_text(moved, encoding="utf-8")
+    with pytest.raises(ConfigError, match="rubric"):
+        open_home(home.path)
+    f.write_text(original.replace("@", "+new@", 1), encoding="utf-8")
+    init_home(home.path, f)
+    assert "+new@" in (home.path / PROGRAMME_FILE).read_text(encoding="utf-8")

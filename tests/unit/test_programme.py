@@ -99,3 +99,37 @@ def test_an_item_error_is_located_as_in_the_file(tmp_path):
     with pytest.raises(ConfigError) as exc:
         programme.load(_write(tmp_path, text))
     assert "rubric.categories.0.items.0: Value error, item 1: rule assessed needs weight" in str(exc.value)
+
+
+def _places(tmp_path: Path, **swap: str) -> Path:
+    """The built-in file with lines replaced (old -> new), written to tmp_path."""
+    text = programme.BUILTIN.read_text(encoding="utf-8")
+    for old, new in swap.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    return _write(tmp_path, text)
+
+
+_PILOTS = 'initial = ["654025", "654002", "654321", "650521", "652926", "653224"]'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "says"),
+    [
+        (_PILOTS, 'initial = ["654025", "654002", "654025"]', "pilots.initial", "654025 listed more than once"),
+        ('region_code = "650000"', 'region_code = "990000"', "programme.region_code", "990000"),
+        ('region_code = "650000"', 'region_code = "660000"', "programme.region_code", "660000"),
+        ('region_code = "650000"', 'region_code = "654000"', "programme.region_code", "654000"),
+        (_PILOTS, 'initial = ["654025", "450102"]', "pilots.initial.1", "450102 is not a county-level division"),
+        (_PILOTS, 'initial = ["654025", "654000"]', "pilots.initial.1", "654000 is a prefecture"),
+        ('region_name = "新疆维吾尔自治区"', 'region_name = "广西壮族自治区"', "programme.region_name", "广西"),
+    ],
+)
+def test_places_the_register_does_not_have_are_refused_naming_the_field(tmp_path, old, new, field, says):
+    with pytest.raises(ConfigError) as exc:
+        programme.check_places(programme.load(_places(tmp_path, **{old: new})), tmp_path / "p.toml")
+    assert "p.toml" in str(exc.value) and f"{field}:" in str(exc.value) and says in str(exc.value)
+
+
+def test_the_built_in_programme_names_its_places_right():
+    programme.check_places(P)
