@@ -159,6 +159,9 @@ def submit(
             until = out.extended_until.astimezone(home.programme.tz).isoformat()
             click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
         click.echo(f"{prefix}{file}: 已接收（{out.rows}行{'' if dry_run else f'，编号 {out.submission_id}'}）。")
+        if out.left_out:
+            items = "、".join(f"第{i}项{name}" for i, name in out.left_out)
+            click.echo(f"{prefix}{file}: 提醒：文件未填报以下{len(out.left_out)}项指标，将按0分计：{items}。", err=True)
     if len(files) > 1:
         click.echo(f"{prefix}共{len(files)}份文件：已接收{len(files) - rejected}份，退回{rejected}份。", err=True)
     if rejected:
@@ -325,6 +328,21 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
 
     st = year_status(_open(ctx), year)
     click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st))
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.option("--county", default=None, help="One pilot (adcode or name); default: every pilot of the year.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/templates.")
+@click.pass_context
+def template(ctx: click.Context, year: int, county: str | None, out: str | None) -> None:
+    """Write each pilot's XLSX form for its evaluation data (prefilled, validated, with instructions)."""
+    from pilotzones.reports.template import write_templates
+
+    paths = write_templates(_open(ctx), year, county, Path(out) if out else None)
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"已生成{len(paths)}份{year}年度监测评价数据报送表。", err=True)
 
 
 @cli.command()

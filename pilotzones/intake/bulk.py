@@ -21,6 +21,7 @@ from pilotzones.intake.submit import (
     read_file,
     submission_record,
 )
+from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_returning_ids, insert_rows
@@ -56,6 +57,8 @@ def submit_many(
         rows = len(check.values)
         outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=rows)
         outcome.extended_until = extended_until
+        if check.accepted:
+            outcome.left_out = left_out(prog.rubric, check.values)
         outcomes.append(outcome)
     if dry_run:
         return outcomes

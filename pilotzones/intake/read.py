@@ -92,7 +92,8 @@ def _columns(records: Sequence[Sequence[str]]) -> dict[str, list]:
     rows = [(n, cells) for n, cells in rows if any(cells)]
     if not rows:
         raise FileUnreadable("文件中没有表头和数据。")
-    (_, header), body = rows[0], rows[1:]
+    start = _header_index(rows)
+    (_, header), body = rows[start], rows[start + 1 :]
     names = [_column_name(h) for h in header]
     keep = [i for i, name in enumerate(names) if name]  # a blank header cell names no column
     kept = [names[i] for i in keep]
@@ -118,4 +119,41 @@ def table_frame(columns: dict[str, list]) -> pd.DataFrame:
 def _column_name(value: str) -> str:
     # Header names are matched case-insensitively: "Year" and "ＹＥＡＲ" both mean year. A stray
     # byte-order mark (files joined together) is not part of a name.
-    return unicodedata.normalize("NFKC", value.replace("\ufeff", "")).strip().lower()
+    name = unicodedata.normalize("NFKC", value.replace("\ufeff", "")).strip().lower()
+    return ALIASES.get(name, name)
+
+
+# The Chinese headers a clerk writes (and the county template prints) for the contract's columns,
+# compared after NFKC, so full-width and half-width brackets and slashes are one header.
+ALIASES = {
+    unicodedata.normalize("NFKC", cn).lower(): name
+    for cn, name in (
+        ("年度", "year"),
+        ("行政区划代码", "adcode"),
+        ("县（市、区）", "county"),
+        ("县(市、区)", "county"),
+        ("县市区", "county"),
+        ("指标", "key"),
+        ("指标代码", "key"),
+        ("得分/分值", "value"),
+        ("得分", "value"),
+        ("分值", "value"),
+        ("佐证材料", "evidence"),
+        ("地（州、市）", "prefecture"),
+        ("联系邮箱", "contact_email"),
+        ("推荐理由", "reason"),
+        ("评审得分", "review_score"),
+    )
+}
+KNOWN_COLUMNS = frozenset(ALIASES.values())
+# A title block above the header ("2024年度监测评价数据报送表", a blank line, a note) is skipped:
+# the header is the first of these rows that names two of the contract's columns.
+_HEADER_SEARCH_ROWS = 10
+
+
+def _header_index(rows: Sequence[tuple[int, list[str]]]) -> int:
+    """Index in `rows` of the header: the first row naming two known columns, else the first row."""
+    for i, (_, cells) in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        if len({_column_name(c) for c in cells} & KNOWN_COLUMNS) >= 2:
+            return i
+    return 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pilotzones import clock
 from pilotzones.errors import ConfigError
+from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
@@ -31,6 +32,7 @@ class Outcome:
     submission_id: int | None = None
     rows: int = 0
     extended_until: datetime | None = None  # on time only thanks to this extension
+    left_out: list[tuple[int, str]] = field(default_factory=list)  # items an accepted file leaves out
 
 
 def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
@@ -165,6 +167,8 @@ def submit(
     on_time, extended_until = judge_receipt(received, deadline, extended)
     outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
     outcome.extended_until = extended_until
+    if kind == "evaluation" and not errors:
+        outcome.left_out = left_out(home.programme.rubric, (r["key"] for r in rows))
     if dry_run:
         return outcome
     record = submission_record(

@@ -1,6 +1,6 @@
 """The package's folders are its layers: each imports only the layers below it (README, Architecture).
 
-rules < store < notices < intake < stages < cli, with the cross-cutting modules at the top of the
+rules < store < reports < notices < intake < stages < cli, with the cross-cutting modules at the top of the
 package (settings, errors, clock, gcpause) usable by all. The stage registry (`pilotzones.stages`
 itself) names steps and flows by string and imports only the proposal models, so every layer may
 consult it; a stage's steps (`pilotzones.stages.evaluation`, ...) only the layers above them.
@@ -17,7 +17,7 @@ import pytest
 import pilotzones
 
 PACKAGE = Path(pilotzones.__file__).parent
-ORDER = ["rules", "store", "notices", "intake", "stages", "cli"]
+ORDER = ["rules", "store", "reports", "notices", "intake", "stages", "cli"]
 SHARED = {
     "pilotzones",
     "pilotzones.settings",
