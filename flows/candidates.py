@@ -45,7 +45,7 @@ def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | Non
     )
 
 
-def _decide(home: str, year: int, counts: dict) -> dict:
+def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None) -> dict:
     """Collect the nominations, judge and rank them, propose: the steps that are this stage's own."""
     log = get_run_logger()
     collected = t.collect(home, year)
@@ -64,6 +64,8 @@ def _decide(home: str, year: int, counts: dict) -> dict:
         len(collected.get("exceptions", [])),
     )
     proposal = t.decide(home, collected)
+    if forced_early is not None:
+        proposal = proposal.model_copy(update={"forced_early": forced_early})
     stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
     log.info(
         "%d nominations, %d selected, %d not counted",
@@ -80,11 +82,16 @@ FLOW = stage.StageFlow.of(CANDIDATES, "candidate-selection", "publish-candidates
 
 @flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
 def candidate_selection(
-    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+    home: str,
+    year: int | None = None,
+    approve: bool = False,
+    wait_for_approval: bool = False,
+    early_reason: str | None = None,
 ) -> dict:
-    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's.
+    Refused before the nomination deadline unless `early_reason` (a drill) says why."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval)
+    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
 @flow(name="publish-candidates", flow_run_name="publish-candidates-{year}")

@@ -56,7 +56,7 @@ def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dic
     )
 
 
-def _decide(home: str, year: int, counts: dict) -> dict:
+def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None) -> dict:
     """Collect, score, rank and card, disqualify and replace, propose: the steps that are this stage's own."""
     log = get_run_logger()
     collected = t.collect(home, year)
@@ -80,7 +80,7 @@ def _decide(home: str, year: int, counts: dict) -> dict:
     scores = t.score(home, collected)
     ranked = t.rank_and_card(home, scores)
     swaps = t.disqualify_and_replace(home, year, ranked)
-    stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""))
+    stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""), forced_early)
     proposal: EvaluationProposal = stored["proposal"]
     log.info(
         "%d carded, %d disqualified, %d promoted, %d vacant",
@@ -104,11 +104,16 @@ FLOW = stage.StageFlow.of(EVALUATION, "december-evaluation", "publish-evaluation
 
 @flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
 def december_evaluation(
-    home: str, year: int | None = None, approve: bool = False, wait_for_approval: bool = False
+    home: str,
+    year: int | None = None,
+    approve: bool = False,
+    wait_for_approval: bool = False,
+    early_reason: str | None = None,
 ) -> dict:
-    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's."""
+    """Run the stage for `year` (default: this year); publish with `approve`, or pause for the UI's.
+    Refused before the evaluation deadline unless `early_reason` (a drill) says why."""
     year = year or Home(Path(home)).programme.this_year()
-    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval)
+    return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
 @flow(name="publish-evaluation", flow_run_name="publish-evaluation-{year}")

@@ -20,10 +20,10 @@ from prefect import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
-from pilotzones.gcpause import freeze_once
+from pilotzones.gcpause import freeze_once, paused
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import Proposal
-from pilotzones.stages import Stage
+from pilotzones.stages import Stage, prechecks
 from pilotzones.store import proposals, runlog
 from pilotzones.store.deadlines import operator_name
 from pilotzones.store.home import Home
@@ -37,8 +37,9 @@ class StageFlow:
     stage: Stage
     run_flow: str  # the Prefect flow's name, e.g. december-evaluation
     publish_flow: str  # e.g. publish-evaluation
-    # Its own steps, collect to propose: (home, year, counts) -> {"proposal": Proposal, "state": ...}.
-    decide: Callable[[str, int, dict], dict]
+    # Its own steps, collect to propose: (home, year, counts, forced_early) -> {"proposal": Proposal, ...};
+    # forced_early (or None) is what a run before the deadline records in the proposal.
+    decide: Callable[[str, int, dict, dict | None], dict]
     # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
     artifacts: Callable[[int, Any, str, dict | None], None]
     tasks: StageTasks
@@ -77,21 +78,26 @@ def _busy(exc: StageBusy) -> State:
     return Cancelled(name="Busy", message=str(exc), data=exc)
 
 
-def run_to_approval(sf: StageFlow, home: str, year: int, approve: bool, wait: bool) -> dict | State:
+def run_to_approval(
+    sf: StageFlow, home: str, year: int, approve: bool, wait: bool, early_reason: str | None = None
+) -> dict | State:
     """Run the stage under its lock; with `wait`, pause for the UI's approval and publish on it.
+    Before the stage's deadline only with `early_reason` (a drill), which is recorded.
 
     The result leaves the flow with the proposal as JSON, as it is stored.
     """
-    return as_json(_run_to_approval(sf, home, year, approve, wait))
+    return as_json(_run_to_approval(sf, home, year, approve, wait, early_reason))
 
 
-def _run_to_approval(sf: StageFlow, home: str, year: int, approve: bool, wait: bool) -> dict | State:
+def _run_to_approval(
+    sf: StageFlow, home: str, year: int, approve: bool, wait: bool, early_reason: str | None = None
+) -> dict | State:
     freeze_once()
     stage = sf.stage.name
     try:
         with runlog.recorded(home, stage, year, sf.run_flow, run_id()) as rec:
             with stage_lock(Home(Path(home)).db_url, stage, year):
-                result = _run(sf, home, year, approve, rec.counts)
+                result = _run(sf, home, year, approve, rec.counts, early_reason)
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
                 rec.message = "already published; nothing applied again"
@@ -102,7 +108,8 @@ def _run_to_approval(sf: StageFlow, home: str, year: int, approve: bool, wait: b
     return result
 
 
-def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict) -> dict:
+@paused
+def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early_reason: str | None = None) -> dict:
     """Run the stage's steps for `year`; publish only with `approve`. `counts` gathers the run's figures."""
     stage = sf.stage.name
     done = sf.tasks.check_stage(home, year)
@@ -110,7 +117,14 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict) -> di
         get_run_logger().info("%s %s is already published; nothing to apply", sf.stage.en, year)
         counts.update(notify(stage, home, year, done))
         return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
-    stored = sf.decide(home, year, counts)
+    # Here and not only in the command: a deployment run started by hand has no command in front of it.
+    forced = prechecks.check_time(Home(Path(home)), stage, year, early_reason)
+    if forced is not None:
+        get_run_logger().warning(
+            "截止时间 %s 之前提前运行（%s，%s）：%s", forced["deadline"], forced["by"], forced["at"], forced["reason"]
+        )
+        counts["forced_early"] = forced
+    stored = sf.decide(home, year, counts, forced)
     proposal, state = stored["proposal"], stored["state"]
     applied, given, now = False, None, approve and state != DecisionState.PUBLISHED
     if now:
@@ -218,6 +232,7 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
         return _busy(exc)
 
 
+@paused
 def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
     stage = sf.stage.name

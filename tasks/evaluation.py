@@ -60,9 +60,12 @@ def propose(
     ranked: pd.DataFrame,
     swaps: dict,
     flow_run_id: str | None,
+    forced_early: dict | None = None,
 ) -> dict:
-    """Store the decisions as awaiting approval."""
+    """Store the decisions as awaiting approval; `forced_early` records a drill's run before the deadline."""
     fault("propose")
     h = _home(home)
     proposal = ev.build_proposal(h, collected, scores, ranked, swaps)
+    if forced_early is not None:
+        proposal = proposal.model_copy(update={"forced_early": forced_early})
     return dict(ev.propose(h, collected, scores, proposal, flow_run_id), proposal=proposal)

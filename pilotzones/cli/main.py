@@ -159,6 +159,12 @@ def submit(
             until = out.extended_until.astimezone(home.programme.tz).isoformat()
             click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
         click.echo(f"{prefix}{file}: 已接收（{out.rows}行{'' if dry_run else f'，编号 {out.submission_id}'}）。")
+        if out.published_stage:
+            kept = "会存档并记录" if dry_run else "已存档并记录"
+            click.echo(
+                f"{prefix}{file}: {year}年度{stages.cn(out.published_stage)}已经发布，本文件{kept}，但不能再计入。",
+                err=True,
+            )
         if out.left_out:
             items = "、".join(f"第{i}项{name}" for i, name in out.left_out)
             click.echo(f"{prefix}{file}: 提醒：文件未填报以下{len(out.left_out)}项指标，将按0分计：{items}。", err=True)
@@ -186,14 +192,14 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
     return [submit_one(home, p, year=year, kind=kind, at=at, dry_run=dry_run) for p in paths]
 
 
-def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool) -> None:
+def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_reason: str | None = None) -> None:
     from pilotzones.rules.decisions import DecisionState
     from pilotzones.stages import prechecks
 
     home = _open(ctx)
-    prechecks.before_run(home, stage, year)
+    prechecks.before_run(home, stage, year, early_reason)
     _prefect_env(home.path)
-    result = stages.get(stage).flow("run")(home=str(home.path), year=year, approve=approve)
+    result = stages.get(stage).flow("run")(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
     state = result["state"]
     if state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{stage} {year}: already published; nothing applied again.")
@@ -213,9 +219,15 @@ def _stage_group(st: stages.Stage) -> None:
     @group.command("run", help=st.run_help)
     @click.option("--year", type=int, required=True)
     @click.option("--approve", is_flag=True, help=st.approve_help)
+    @click.option("--force-early", is_flag=True, help="A drill: run before the deadline has passed (needs --reason).")
+    @click.option("--reason", default=None, help="Why the drill runs early (recorded in the run log and the proposal).")
     @click.pass_context
-    def run(ctx: click.Context, year: int, approve: bool) -> None:
-        _run_stage(ctx, st.name, year, approve)
+    def run(ctx: click.Context, year: int, approve: bool, force_early: bool, reason: str | None) -> None:
+        if force_early and not (reason or "").strip():
+            raise click.UsageError("--force-early 需要 --reason 说明提前运行的原因")
+        if reason is not None and not force_early:
+            raise click.UsageError("--reason 只与 --force-early 一起使用")
+        _run_stage(ctx, st.name, year, approve, reason if force_early else None)
 
 
 for _st in stages.all_stages():

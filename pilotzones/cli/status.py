@@ -130,5 +130,8 @@ def render_table(st: dict) -> str:
         line = f"    {stage}: {outcome} ({r['flow']}, {when})"
         if r.get("message"):
             line += f": {r['message']}"
+        early = (r.get("counts") or {}).get("forced_early")
+        if early:
+            line += f"; 截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
     return "\n".join(out)

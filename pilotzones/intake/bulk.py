@@ -17,6 +17,7 @@ from pilotzones.intake.submit import (
     Outcome,
     deadline_of,
     judge_receipt,
+    published_stage,
     queue_rejections,
     read_file,
     submission_record,
@@ -52,11 +53,13 @@ def submit_many(
     checks = check_evaluations(files, year=year, programme=prog, register=reg, pilots=pilots)
     lateness = _lateness(home, year, received, [c.adcode for c in checks])
     outcomes = []
+    published = published_stage(home, KIND, year)
     for check in checks:
         on_time, extended_until = lateness.get(check.adcode, (True, None))
         rows = len(check.values)
         outcome = Outcome(KIND, year, check.accepted, on_time, check.adcode, list(check.errors), rows=rows)
         outcome.extended_until = extended_until
+        outcome.published_stage = published
         if check.accepted:
             outcome.left_out = left_out(prog.rubric, check.values)
         outcomes.append(outcome)

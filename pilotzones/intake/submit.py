@@ -33,6 +33,8 @@ class Outcome:
     rows: int = 0
     extended_until: datetime | None = None  # on time only thanks to this extension
     left_out: list[tuple[int, str]] = field(default_factory=list)  # items an accepted file leaves out
+    # The stage that would count it, when that stage of its year is already published: kept, not counted.
+    published_stage: str | None = None
 
 
 def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
@@ -104,6 +106,16 @@ def read_file(file: Path) -> bytes:
         raise ConfigError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
 
 
+def published_stage(home: Home, kind: str, year: int) -> str | None:
+    """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
+    from pilotzones.rules.decisions import DecisionState
+
+    stage = "evaluation" if kind == "evaluation" else "candidates"
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        return stage if d is not None and d.state == DecisionState.PUBLISHED else None
+
+
 def deadline_of(home: Home, kind: str, year: int) -> datetime | None:
     return home.programme.moment(_DEADLINE[kind], year) if kind in _DEADLINE else None
 
@@ -167,6 +179,7 @@ def submit(
     on_time, extended_until = judge_receipt(received, deadline, extended)
     outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
     outcome.extended_until = extended_until
+    outcome.published_stage = published_stage(home, kind, year)
     if kind == "evaluation" and not errors:
         outcome.left_out = left_out(home.programme.rubric, (r["key"] for r in rows))
     if dry_run:

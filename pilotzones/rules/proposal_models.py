@@ -24,6 +24,8 @@ class Proposal(_Model):
     year: int
     # The deadline exceptions the stage applied (deadlines.as_dict rows): part of the decision's trace.
     exceptions: list[dict[str, Any]] = []
+    # Set when a drill ran the stage before its deadline: reason, by, at, deadline (prechecks.check_time).
+    forced_early: dict[str, Any] | None = None
     decision_id: int | None = None
 
     def stored(self) -> dict:

@@ -7,7 +7,10 @@ they stay the authority (a scheduled run has no command in front of it).
 
 from __future__ import annotations
 
-from pilotzones import stages
+from datetime import datetime
+
+from pilotzones import clock, stages
+from pilotzones.errors import ConfigError, StageError
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.store import ledger, proposals
 from pilotzones.store.home import Home
@@ -15,11 +18,61 @@ from pilotzones.store.locks import stage_lock
 from pilotzones.store.session import session
 
 
-def before_run(home: Home, stage: str, year: int) -> None:
-    """Refuse a run the stage would refuse: order of years, or another run of it in progress."""
+def before_run(home: Home, stage: str, year: int, early_reason: str | None = None) -> None:
+    """Refuse a run the stage would refuse: order of years, before its deadline, or another run in progress."""
     stages.get(stage).module.check_can_run(home, year)
+    if ledger_published(home, stage, year) is None:
+        check_time(home, stage, year, early_reason)
     with stage_lock(home.db_url, stage, year):
         pass
+
+
+def ledger_published(home: Home, stage: str, year: int) -> str | None:
+    """The state of the stage's decision of `year` when it is published, else None."""
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        return d.state if d is not None and d.state == DecisionState.PUBLISHED else None
+
+
+def deadline_in_force(home: Home, stage: str, year: int) -> datetime:
+    """The stage's deadline for `year` in programme time, moved by the latest extension in force:
+    until then a file may still come that the stage must count."""
+    st = stages.get(stage)
+    deadline = home.programme.moment(st.deadline, year)
+    with session(home.db_url) as s:
+        for x in ledger.deadline_exceptions(s, year, stage):
+            if x.kind == "extension" and x.until is not None:
+                deadline = max(deadline, ledger.utc(x.until).astimezone(home.programme.tz))
+    return deadline
+
+
+def check_time(home: Home, stage: str, year: int, early_reason: str | None = None) -> dict | None:
+    """Refuse (StageError) a run before the stage's deadline has passed in programme time.
+
+    A drill may run it early with a reason: returned as what the run log and the proposal record
+    (reason, who, when, the deadline). None when the deadline has passed.
+    """
+    tz = home.programme.tz
+    deadline, now = deadline_in_force(home, stage, year), clock.now().astimezone(tz)
+    if now > deadline:
+        return None
+    st = stages.get(stage)
+    when = f"截止时间 {deadline.isoformat()}，现在 {now.isoformat()}"
+    if early_reason is None:
+        raise StageError(
+            f"{year}年度{st.cn}的报送截止时间未到（{when}）：截止之后才能运行，否则尚在期限内的报送将被当作未报送。"
+            f"演练确需提前运行：{st.rerun_command(year)} --force-early --reason 原因"
+        )
+    if not early_reason.strip():
+        raise ConfigError("--reason: 提前运行必须说明原因")
+    from pilotzones.store.deadlines import operator_name
+
+    return {
+        "reason": early_reason.strip(),
+        "by": operator_name(),
+        "at": now.isoformat(),
+        "deadline": deadline.isoformat(),
+    }
 
 
 def before_publish(home: Home, stage: str, year: int) -> None:
