@@ -6,9 +6,14 @@ module: they change the whole process, and only its entry knows what the process
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextmanager
@@ -25,6 +30,19 @@ def no_cyclic_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` runs with the collector paused: for an entry point's bulk step (a stage's steps, its
+    publication and notices), not for the whole process: a flow that waits days for approval, or
+    a server, must keep collecting."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with no_cyclic_gc():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 _frozen = False

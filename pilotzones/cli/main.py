@@ -11,7 +11,7 @@ import click
 
 from pilotzones import stages
 from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
-from pilotzones.gcpause import freeze_before_exit
+from pilotzones.gcpause import freeze_before_exit, no_cyclic_gc
 
 
 def _home_path(ctx: click.Context) -> Path:
@@ -141,7 +141,10 @@ def submit(
 
     home = _open(ctx)
     moment = clock.parse_moment(at, home.programme.tz) if at else None
-    outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
+    # One command of thousands of small objects (GX's import, frames, rows): the collector would scan
+    # them over and over and find next to nothing to free (pilotzones.gcpause).
+    with no_cyclic_gc():
+        outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
     prefix = "[dry-run] " if dry_run else ""
     rejected = 0
     for file, out in zip(files, outcomes, strict=True):

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pilotzones.gcpause import no_cyclic_gc
 from pilotzones.intake import RowError, batch, canonical_number, gx, year_text
 from pilotzones.intake.failures import ordered, row_errors
 from pilotzones.intake.read import ROW, FileUnreadable, read_columns, table_frame
@@ -99,25 +98,24 @@ def check_evaluation(
 
 
 def _check_read(read: list[tuple[int, Columns]], intake: _Intake) -> dict[int, EvaluationCheck]:
-    with no_cyclic_gc():
-        batch_suite = batch.batch_variant(intake.suite)
-        original = batch.rewritten(intake.suite, batch_suite) if batch_suite is not None else {}
-        groups: dict[tuple[str, ...], list[tuple[int, Columns]]] = {}
-        alone: list[list[tuple[int, Columns]]] = []
-        for i, columns in read:
-            if batch_suite is None or not columns[ROW] or any(c.startswith(batch.OURS) for c in columns):
-                # Rare: the row-count check, our helper names or the suite itself only make sense per file.
-                alone.append([(i, columns)])
-            else:
-                # Files with the same columns share every table-level outcome and every skipped check.
-                groups.setdefault(tuple(sorted(columns)), []).append((i, columns))
-        out: dict[int, EvaluationCheck] = {}
-        for members in groups.values():
-            assert batch_suite is not None
-            out.update(_check_group(members, intake, batch_suite, original))
-        for members in alone:
-            out.update(_check_group(members, intake, None, {}))
-        return out
+    batch_suite = batch.batch_variant(intake.suite)
+    original = batch.rewritten(intake.suite, batch_suite) if batch_suite is not None else {}
+    groups: dict[tuple[str, ...], list[tuple[int, Columns]]] = {}
+    alone: list[list[tuple[int, Columns]]] = []
+    for i, columns in read:
+        if batch_suite is None or not columns[ROW] or any(c.startswith(batch.OURS) for c in columns):
+            # Rare: the row-count check, our helper names or the suite itself only make sense per file.
+            alone.append([(i, columns)])
+        else:
+            # Files with the same columns share every table-level outcome and every skipped check.
+            groups.setdefault(tuple(sorted(columns)), []).append((i, columns))
+    out: dict[int, EvaluationCheck] = {}
+    for members in groups.values():
+        assert batch_suite is not None
+        out.update(_check_group(members, intake, batch_suite, original))
+    for members in alone:
+        out.update(_check_group(members, intake, None, {}))
+    return out
 
 
 def _check_group(
