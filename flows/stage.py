@@ -20,7 +20,7 @@ from prefect import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
-from pilotzones.gcpause import freeze_once, paused, paused
+from pilotzones.gcpause import freeze_once, paused
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import Proposal
 from pilotzones.stages import Stage, prechecks
@@ -108,7 +108,6 @@ def _run_to_approval(
     return result
 
 
-@paused
 @paused
 def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early_reason: str | None = None) -> dict:
     """Run the stage's steps for `year`; publish only with `approve`. `counts` gathers the run's figures."""
@@ -233,7 +232,6 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
         return _busy(exc)
 
 
-@paused
 @paused
 def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
