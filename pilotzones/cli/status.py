@@ -9,6 +9,7 @@ from pilotzones.rules.proposal_models import CandidateSelection, EvaluationPropo
 from pilotzones.store import deadlines, ledger, proposals, runlog
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from pilotzones.store.tracker import tracker
 
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 
@@ -27,6 +28,13 @@ def year_status(home: Home, year: int) -> dict:
         approvals = {
             stage: proposals.approval_json(proposals.last_approval(s, d), tz) if d is not None else None
             for stage, d in (("evaluation", ev), ("candidates", cand))
+        }
+        # Beyond the contract's keys: every file received per expected sender, and who has none that counts.
+        reg = home.register
+        evaluated = ledger.pilots_for(s, year)
+        submissions = {
+            "evaluation": tracker(s, "evaluation", year, evaluated, {a: reg.name(a) for a in evaluated}, tz),
+            "nomination": tracker(s, "nomination", year, list(reg.prefectures), dict(reg.prefectures), tz),
         }
     evaluation: dict = {
         "state": DecisionState.NOT_RUN.value,
@@ -66,6 +74,7 @@ def year_status(home: Home, year: int) -> dict:
         "notices": notices,
         "exceptions": exceptions,
         "runs": runs,
+        "submissions": submissions,
     }
 
 
@@ -134,4 +143,35 @@ def render_table(st: dict) -> str:
         if early:
             line += f"; 截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
+    out += render_submissions(st.get("submissions", {}))
     return "\n".join(out)
+
+
+_STATE_CN = {"counted": "已报送", "rejected_only": "仅有退回的文件", "late_only": "仅有逾期文件", "nothing": "尚未报送"}
+
+
+def render_submissions(subs: dict) -> list[str]:
+    """Per expected sender, each file received (id, time, outcome, the one that counts), and who is missing."""
+    out: list[str] = []
+    for kind, what in (("evaluation", "评价数据"), ("nomination", "推荐材料")):
+        t = subs.get(kind)
+        if not t or (kind == "nomination" and not any(r["files"] for r in t["senders"])):
+            continue
+        out.append(f"  {what}报送情况：应报{t['expected']}，有效{t['counted']}，缺{len(t['missing'])}")
+        for r in t["senders"]:
+            if kind == "nomination" and not r["files"]:
+                continue
+            out.append(f"    {r['adcode']} {_pad(r['name'], 20)}{_STATE_CN[r['state']]}")
+            for f in r["files"]:
+                if f["status"] == "rejected":
+                    outcome = f"退回（{f['errors']}处错误）"
+                else:
+                    outcome = "逾期，不计入" if f["late"] else "已接收"
+                mark = "  ← 计入" if f["counts"] else ""
+                out.append(f"      #{f['id']} {f['received_at']} {outcome} {f['filename']}{mark}")
+        if t["unknown_sender"]:
+            ids = "、".join(f"#{f['id']}" for f in t["unknown_sender"])
+            out.append(f"    无法识别报送单位的退回文件：{ids}")
+        if t["missing"] and kind == "nomination":
+            out.append(f"    尚未推荐：{'、'.join(r['name'] for r in t['senders'] if r['adcode'] in t['missing'])}")
+    return out
