@@ -315,6 +315,9 @@ def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
 def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
     """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
     to the zones concerned, and evaluation_summary to the regional commission."""
+    # Here, not at the top: scoring brings numpy, which `status` (the outbox counts) never needs.
+    from pilotzones.rules.scoring import NOT_ON_TIME
+
     year, proposal = facts.year, facts.proposal
     assert proposal is not None
     ctx = _Context(facts)
@@ -359,6 +362,7 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 recipient=z,
                 issued=issued,
                 title=f"关于{name(z)}{year}年度{info.zone_name}监测评价结果的通知",
+                email_hint=facts.email_hints.get(z),
                 data={"about_name": name(z), "r": row, **sheet},
             )
         )
@@ -373,6 +377,7 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                     recipient=z,
                     issued=issued,
                     title=f"关于对{name(z)}{info.zone_name}亮黄牌并限期整改的通知",
+                    email_hint=facts.email_hints.get(z),
                     data={
                         "about_name": name(z),
                         "r": row,
@@ -395,6 +400,7 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 recipient=z,
                 issued=issued,
                 title=f"关于取消{name(z)}{info.zone_name}资格的通知",
+                email_hint=facts.email_hints.get(z),
                 data={
                     "about_name": name(z),
                     "card_years": sorted(history.get(z, set()) | {year}),
@@ -440,6 +446,11 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 "ranking": summary_rows,
                 "evaluated": n,
                 "carded": [x for x in summary_rows if x["yellow_card"]],
+                # A zone disqualified by this card has no rectification ahead of it.
+                "rectifying": [
+                    x for x in summary_rows if x["yellow_card"] and x["adcode"] not in proposal.disqualified
+                ],
+                "carded_out": [x for x in summary_rows if x["yellow_card"] and x["adcode"] in proposal.disqualified],
                 "disqualified": [{"adcode": z, "county": name(z)} for z in proposal.disqualified],
                 "promoted": [
                     {"adcode": p.adcode, "county": p.county or reg.name(p.adcode), "replaces": name(p.replaces)}
@@ -447,6 +458,12 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 ],
                 "vacant": [{"adcode": z, "county": name(z)} for z in proposal.vacant],
                 "late": [{"adcode": z, "county": name(z)} for z in proposal.late],
+                # Every zone the ranking flags: a late file, or no file at all (R7).
+                "not_on_time": [
+                    {"adcode": x["adcode"], "county": x["county"], "late": x["adcode"] in proposal.late}
+                    for x in summary_rows
+                    if NOT_ON_TIME in x["flags"]
+                ],
                 "exceptions": _exceptions(ctx, proposal.exceptions, name),
                 "approval": facts.approval,
                 "rectify_by": rectify_by,

@@ -145,7 +145,11 @@ def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict)
             points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
     keys = {k for i in base.prog.rubric.bonus_items for k in i.keys()}
     counts = _bonus_counts(home, [r.submission_id for r in ranking if r.submission_id], keys)
-    hints = {p.adcode: nominee_email(home, p.adcode) for p in proposal.promoted}
+    # A county promoted in an earlier December may not be in the directory yet: until it is, the
+    # address its nomination gave is its address (as for the promoted counties of this year).
+    directory = Directory(base.prog, base.reg)
+    concerned = [r.adcode for r in ranking if not directory.recipient(r.adcode)]
+    hints = {a: nominee_email(home, a) for a in [*concerned, *(p.adcode for p in proposal.promoted)]}
     approval = _approval(home, proposal.decision_id)
     return EvaluationFacts(base.prog, base.reg, year, proposal, points, counts, hints, approval)
 

@@ -311,7 +311,8 @@ def test_every_kind_arrives_once_with_its_headers_recipients_and_figures(home, m
         text, _ = body(got[("yellow_card", "654321")][0])
         assert "2022年度监测评价中已被亮黄牌" in text and "已予取消" in text
         text, _ = body(got[("evaluation_summary", "650000")][0])
-        assert "限2024年6月30日前完成整改" in text
+        # Both carded zones are disqualified by their card: neither is told to rectify.
+        assert "因连续被亮黄牌，取消试验区资格（见三），不再限期整改" in text and "前完成整改" not in text
         assert "温宿县递补洛浦县的名额" in text and "阿克苏市递补布尔津县的名额" in text
 
         # disqualification and promotion say what follows.
