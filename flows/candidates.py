@@ -16,9 +16,9 @@ from pilotzones.stages import candidates as c
 from pilotzones.store.home import Home
 
 
-def _markdown(p: CandidateSelection) -> str:
+def _markdown(p: CandidateSelection, state: str) -> str:
     lines = [
-        f"# {p.year} candidate selection: {p.nominations} nominations",
+        f"# {p.year} candidate selection: {p.nominations} nominations ({state})",
         "",
         "| rank | adcode | county | review score |",
         "|---:|---|---|---:|",
@@ -33,7 +33,7 @@ def _markdown(p: CandidateSelection) -> str:
 def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None) -> None:
     """The run's markdown summary and selection table; created again, same keys, once approved or declined."""
     create_markdown_artifact(
-        markdown=_markdown(p) + stage.state_lines(state, approval),
+        markdown=_markdown(p, state) + stage.state_lines(state, approval),
         key=f"candidates-{year}",
         description=f"{year} candidate selection ({state})",
     )

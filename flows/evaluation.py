@@ -15,9 +15,9 @@ from pilotzones.stages import EVALUATION
 from pilotzones.store.home import Home
 
 
-def _ranking_markdown(proposal: EvaluationProposal) -> str:
+def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
     lines = [
-        f"# {proposal.year} evaluation: {proposal.evaluated} zones",
+        f"# {proposal.year} evaluation: {proposal.evaluated} zones ({state})",
         "",
         "| rank | adcode | county | base | bonus | total | card | flags |",
         "|---:|---|---|---:|---:|---:|---|---|",
@@ -41,7 +41,7 @@ def _ranking_markdown(proposal: EvaluationProposal) -> str:
 def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dict | None) -> None:
     """The run's markdown summary and ranking table; created again, same keys, once approved or declined."""
     create_markdown_artifact(
-        markdown=_ranking_markdown(proposal) + stage.state_lines(state, approval),
+        markdown=_ranking_markdown(proposal, state) + stage.state_lines(state, approval),
         key=f"evaluation-{year}",
         description=f"{year} ranking and decisions ({state})",
     )

@@ -133,6 +133,8 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
         given = approval_of(stage, home, year)
     sf.artifacts(year, proposal, state, given)
     if now:
+        if applied:
+            write_reports(stage, home, year)
         counts.update(notify(stage, home, year, proposal))
     return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
 
@@ -242,8 +244,24 @@ def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> d
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
         if result["applied"]:
             sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
+            write_reports(stage, home, year)
         counts.update(notify(stage, home, year, done))
         return result
+
+
+def write_reports(stage: str, home: str, year: int) -> list[Path]:
+    """The stage's reports in HOME/reports/Y/; a report that cannot be written is logged, the decision stands."""
+    from pilotzones.reports import write_reports as write
+
+    log = get_run_logger()
+    try:
+        paths = write(Home(Path(home)), year, stage)
+    except Exception as exc:  # a report is a copy of what is stored: its failure must not hold up the notices
+        name = type(exc).__name__
+        log.warning("reports: not written (%s: %s); `pilotzones report --year %d` writes them", name, exc, year)
+        return []
+    log.info("reports: %s", ", ".join(str(p) for p in paths))
+    return paths
 
 
 def approval_of(stage: str, home: str, year: int) -> dict | None:

@@ -204,12 +204,27 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_r
     _prefect_env(home.path)
     result = stages.get(stage).flow("run")(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
     state = result["state"]
+    if result.get("proposal"):
+        from pilotzones.cli.proposal_view import render_proposal
+
+        click.echo(f"{year}年度{stages.cn(stage)}方案：")
+        click.echo(render_proposal(stages.get(stage).proposal.from_stored(result["proposal"]), home.register.name))
     if state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{stage} {year}: already published; nothing applied again.")
     elif state == DecisionState.PUBLISHED:
         click.echo(f"{stage} {year}: published.")
+        _echo_reports(home, stage, year)
     else:
         click.echo(f"{stage} {year}: awaiting approval (pilotzones approve --year {year} --stage {stage}).")
+
+
+def _echo_reports(home, stage: str, year: int) -> None:
+    """Say where the reports that publication wrote are."""
+    from pilotzones.reports import report_paths
+
+    for p in report_paths(home, year, stage):
+        if p.exists():
+            click.echo(f"报告：{p}")
 
 
 def _stage_group(st: stages.Stage) -> None:
@@ -254,7 +269,12 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
     who = by or deadlines.operator_name()
     result = stages.get(stage).flow("publish")(home=str(home.path), year=year, by=who, note=note)
     if result["applied"]:
+        from pilotzones.cli.proposal_view import stored_view
+
+        click.echo(f"{year}年度{stages.cn(stage)}已发布：")
+        click.echo(stored_view(home, stage, year))
         click.echo(f"{stage} {year}: published (批准人：{who}).")
+        _echo_reports(home, stage, year)
     else:
         click.echo(f"{stage} {year}: already published; nothing applied again.")
 
@@ -358,6 +378,20 @@ def template(ctx: click.Context, year: int, county: str | None, out: str | None)
     for p in paths:
         click.echo(str(p))
     click.echo(f"已生成{len(paths)}份{year}年度监测评价数据报送表。", err=True)
+
+
+@cli.command()
+@click.option("--year", type=int, required=True)
+@click.pass_context
+def report(ctx: click.Context, year: int) -> None:
+    """Write the yearly reports of a year to HOME/reports/Y/: evaluation workbook and HTML, candidate workbook."""
+    from pilotzones.reports import write_reports
+
+    paths = write_reports(_open(ctx), year)
+    if not paths:
+        raise click.UsageError(f"{year}年度尚未运行监测评价或候补试验区遴选，没有可生成的报告")
+    for p in paths:
+        click.echo(str(p))
 
 
 @cli.command()

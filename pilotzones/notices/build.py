@@ -258,10 +258,26 @@ def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: di
     """Per category: points against the maximum and the items not reported; the bonus and why."""
     rubric = ctx.prog.rubric
     categories = []
+    lost_items: list[dict[str, Any]] = []
     for c in rubric.scored:
         got = sum(points.get(i.id, (0.0, ""))[0] for i in c.items)
         missing = [f"{i.id}.{i.name}" for i in c.items if points.get(i.id, (0, ""))[1]]
         categories.append({"name": c.name, "max": c.max, "points": round(got, 6), "missing": missing})
+        # Item by item, what the zone lost: what "请对照失分指标整改" points to.
+        for i in c.items:
+            earned, flag = points.get(i.id, (0.0, ""))
+            if i.weight and earned < i.weight:
+                lost_items.append(
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "category": c.name,
+                        "max": i.weight,
+                        "points": earned,
+                        "lost": round(i.weight - earned, 6),
+                        "flag": flag,
+                    }
+                )
     bonus_items: list[dict[str, Any]] = []
     for item in rubric.bonus_items:
         reasons = item.reasons(lambda key: _count(counts.get(key)))
@@ -275,6 +291,8 @@ def _score_sheet(ctx: _Context, points: dict[int, tuple[float, str]], counts: di
         )
     return {
         "categories": categories,
+        "lost_items": lost_items,
+        "lost_total": round(sum(x["lost"] for x in lost_items), 6),
         "bonus_items": bonus_items,
         "bonus_uncapped": round(sum(b["points"] for b in bonus_items), 6),
         "base_max": rubric.base_max,

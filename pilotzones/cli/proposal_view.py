@@ -1,0 +1,93 @@
+"""What a stage decided, for the operator's terminal: the proposal a run asks approval for, or what was published."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pilotzones.cli.status import _pad
+from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal, Proposal
+
+
+def render_proposal(p: Proposal, name: Callable[[str], str] = str) -> str:
+    """`name` gives a county's or prefecture's name by its code (the register's)."""
+    if isinstance(p, EvaluationProposal):
+        return render_evaluation(p, name)
+    if isinstance(p, CandidateSelection):
+        return render_candidates(p, name)
+    return ""
+
+
+def render_evaluation(p: EvaluationProposal, name: Callable[[str], str]) -> str:
+    known = {r.adcode: r.county for r in p.ranking} | {x.adcode: x.county for x in p.promoted}
+    names = _Names(known, name)
+    out = [
+        f"  {'名次':>4}  {'代码':<6}  {_pad('县（市、区）', 20)}{'基础分':>9}{'加分':>8}{'总分':>9}  黄牌  标注",
+    ]
+    for r in p.ranking:
+        card = "亮黄牌" if r.yellow_card else ""
+        out.append(
+            f"  {r.rank:>4}  {r.adcode:<6}  {_pad(r.county, 20)}{r.base:>9g}{r.bonus:>8g}{r.total:>9g}  "
+            f"{_pad(card, 6)}{' '.join(r.flags)}"
+        )
+    out.append(
+        f"  亮黄牌：{p.carded}个"
+        + (f"（{'、'.join(r.county for r in p.ranking if r.yellow_card)}）" if p.carded else "")
+    )
+    out.append("  取消试验区资格：" + ("、".join(f"{names.get(a, a)}（{a}）" for a in p.disqualified) or "无"))
+    out.append(
+        "  替补："
+        + ("、".join(f"{x.county}（{x.adcode}）替补{names.get(x.replaces, x.replaces)}" for x in p.promoted) or "无")
+    )
+    if p.vacant_seats:
+        out.append(f"  空缺席位：{p.vacant_seats}（" + "、".join(names.get(a, a) for a in p.vacant) + "，无候补可替）")
+    if p.exceptions:
+        out.append(f"  适用的期限例外：{len(p.exceptions)}项（见 status）")
+    return "\n".join(out)
+
+
+def render_candidates(p: CandidateSelection, name: Callable[[str], str]) -> str:
+    out = [f"  收到推荐：{p.nominations}项；候补名单："]
+    out += [
+        f"    {x.rank}. {x.county}（{x.adcode}，{name(x.prefecture)}）评审得分 {_num(x.review_score)}"
+        for x in p.selected
+    ]
+    if not p.selected:
+        out.append("    无符合条件的推荐对象，原候补名单继续有效")
+    if p.rejected:
+        out.append("  不予计入的推荐：")
+        out += [
+            f"    {name(x.adcode)}（{x.adcode}，{name(x.prefecture)}推荐，文件 #{x.submission_id}）：{x.reason}"
+            for x in p.rejected
+        ]
+    if p.unmatched_reviews:
+        out.append("  评审表中没有对应推荐的县：" + "、".join(p.unmatched_reviews))
+    return "\n".join(out)
+
+
+class _Names(dict):
+    """Names known from the proposal, else the register's."""
+
+    def __init__(self, known: dict[str, str], name: Callable[[str], str]) -> None:
+        super().__init__(known)
+        self._name = name
+
+    def get(self, key, default=None):  # type: ignore[override]
+        return super().get(key) or self._name(key)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def stored_view(home, stage: str, year: int) -> str:
+    """The decision of `stage` and `year` as stored (what `approve` published), rendered."""
+    from pilotzones import stages
+    from pilotzones.store import ledger
+    from pilotzones.store.session import session
+
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        stored = d.proposal if d is not None else None
+    if stored is None:
+        return ""
+    return render_proposal(stages.get(stage).proposal.from_stored(stored), home.register.name)

@@ -1,0 +1,225 @@
+"""The yearly evaluation report: what a year's evaluation decided, item by item and across years.
+
+`gather` reads one year's evaluation decision (the proposal `status --json` shows, so every number
+is the same to the last decimal), its item scores, the values of the files that counted, and every
+published evaluation before it. `workbook.write_workbook` and `html.write_html` lay it out; both
+are written by `write_year_report` to `HOME/reports/Y/`, on publication and by `pilotzones report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from pilotzones.rules.decisions import DecisionState
+from pilotzones.rules.programme import Programme
+from pilotzones.rules.proposal_models import EvaluationProposal, RankedZone
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item of one zone: what was sent, the most it could earn, what it earned and lost."""
+
+    item: int
+    name: str
+    category: int
+    category_name: str
+    bonus: bool
+    value: str  # the submitted value(s), as sent (key=value; ... for an item of several keys)
+    evidence: str  # what the county wrote as evidence (its text, shown as text)
+    maximum: float | None  # None for a bonus item (its category has a cap, not a weight per item)
+    points: float
+    lost: float | None
+    flag: str
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A zone's distance to the card line: above the best carded total, or below the lowest safe one."""
+
+    carded: bool
+    reference: float | None  # the total it is measured against; None when every zone is on one side
+    gap: float | None
+    tie: bool  # level with a zone across the line, or carded only because it ties at the line
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    year: int
+    adcode: str
+    county: str
+    rank: int
+    total: float
+    yellow_card: bool
+    change: str  # 取消资格 / 替补入选 (seat change after that year), else ""
+
+
+@dataclass
+class YearReport:
+    year: int
+    state: str
+    programme: str
+    zone_name: str
+    authority: str
+    decimals: int
+    proposal: EvaluationProposal
+    categories: list[tuple[int, str, int, bool]]  # id, name, max, bonus
+    items: dict[str, list[ItemLine]] = field(default_factory=dict)
+    margins: dict[str, Margin] = field(default_factory=dict)
+    history: list[HistoryRow] = field(default_factory=list)
+    history_years: list[int] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ranking(self) -> list[RankedZone]:
+        return self.proposal.ranking
+
+    def subtotals(self, adcode: str) -> dict[int, float]:
+        """Points per category of one zone, summed exactly (in the programme's decimals)."""
+        out: dict[int, Decimal] = {}
+        for line in self.items.get(adcode, []):
+            out[line.category] = out.get(line.category, Decimal(0)) + _dec(line.points)
+        return {c: float(v) for c, v in out.items()}
+
+    def num(self, value: float | None) -> str:
+        return fmt(value, self.decimals)
+
+
+def fmt(value: float | None, decimals: int) -> str:
+    """A number as the report prints it: its exact decimals, no trailing zeros (812.5, 850, 0.25)."""
+    if value is None:
+        return ""
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _dec(value: float) -> Decimal:
+    # Scores are exact hundredths (or the programme's decimals) stored as floats: their shortest repr is exact.
+    return Decimal(repr(value))
+
+
+def margins(ranking: list[RankedZone]) -> dict[str, Margin]:
+    """Each zone's margin to the card line, exact: a safe zone's points above the best carded total,
+    a carded zone's points below the lowest safe total."""
+    carded = [_dec(r.total) for r in ranking if r.yellow_card]
+    safe = [_dec(r.total) for r in ranking if not r.yellow_card]
+    top_carded, low_safe = (max(carded) if carded else None), (min(safe) if safe else None)
+    line_rank = min((r.rank for r in ranking if r.yellow_card), default=None)
+    at_line = sum(1 for r in ranking if r.rank == line_rank)
+    out = {}
+    for r in ranking:
+        total = _dec(r.total)
+        ref = low_safe if r.yellow_card else top_carded
+        gap = None if ref is None else (ref - total if r.yellow_card else total - ref)
+        tie = gap == 0 or (r.yellow_card and r.rank == line_rank and at_line > 1)
+        out[r.adcode] = Margin(
+            r.yellow_card, None if ref is None else float(ref), None if gap is None else float(gap), bool(tie)
+        )
+    return out
+
+
+def item_lines(
+    prog: Programme, points: dict[int, tuple[float, str]], values: dict[str, str], evidence: dict[str, str]
+) -> list[ItemLine]:
+    """One zone's items in Annex order: value sent, maximum, points, lost points, flag."""
+    out = []
+    for cat in prog.rubric.categories:
+        for item in cat.items:
+            got, flag = points.get(item.id, (0.0, ""))
+            keys = item.keys()
+            if len(keys) == 1:
+                value = values.get(keys[0], "")
+            else:
+                value = "; ".join(f"{k}={values[k]}" for k in keys if k in values)
+            said = "; ".join(evidence[k] for k in keys if evidence.get(k))
+            maximum = None if cat.bonus else float(item.weight or 0)
+            lost = None if maximum is None else float(_dec(maximum) - _dec(got))
+            line = ItemLine(item.id, item.name, cat.id, cat.name, cat.bonus, value, said, maximum, got, lost, flag)
+            out.append(line)
+    return out
+
+
+def gather(home, year: int) -> YearReport | None:
+    """The report of `year`'s evaluation as stored (None when it has not been run)."""
+    from pilotzones.store import ledger
+    from pilotzones.store.session import session
+
+    prog, reg = home.programme, home.register
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, "evaluation")
+        if d is None:
+            return None
+        state, proposal = d.state, EvaluationProposal.from_stored(d.proposal, d.id)
+        points: dict[str, dict[int, tuple[float, str]]] = {}
+        for x in ledger.item_scores(s, year):
+            points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
+        ids = [r.submission_id for r in proposal.ranking if r.submission_id]
+        sent = _values(s, ids)
+        earlier = [
+            (x.year, EvaluationProposal.from_stored(x.proposal))
+            for x in ledger.decisions_of_stage(s, "evaluation")
+            if x.state == DecisionState.PUBLISHED and x.year != year
+        ]
+    values: dict[str, dict[str, str]] = {}
+    evidence: dict[str, dict[str, str]] = {}
+    for adcode, key, value, said in sent:
+        values.setdefault(adcode, {})[key] = value
+        if said:
+            evidence.setdefault(adcode, {})[key] = said
+    info = prog.programme
+    report = YearReport(
+        year=year,
+        state=state,
+        programme=info.name,
+        zone_name=info.zone_name,
+        authority=info.authority,
+        decimals=prog.rules.score_decimals,
+        proposal=proposal,
+        categories=[(c.id, c.name, c.max, c.bonus) for c in prog.rubric.categories],
+    )
+    for r in proposal.ranking:
+        own = (points.get(r.adcode, {}), values.get(r.adcode, {}), evidence.get(r.adcode, {}))
+        report.items[r.adcode] = item_lines(prog, *own)
+    report.margins = margins(proposal.ranking)
+    years = sorted([*earlier, (year, proposal)], key=lambda t: t[0])
+    years = [(y, p) for y, p in years if y <= year]
+    report.history_years = [y for y, _ in years]
+    for y, p in years:
+        # The seat change after that year, on the row of the zone that left it.
+        by = {x.replaces: x for x in p.promoted}
+        changes = {a: f"取消资格，{by[a].county}替补" if a in by else "取消资格，席位空缺" for a in p.disqualified}
+        for r in p.ranking:
+            change = changes.get(r.adcode, "")
+            report.history.append(HistoryRow(y, r.adcode, r.county, r.rank, r.total, r.yellow_card, change))
+    report.names = {a: reg.name(a) for a in {h.adcode for h in report.history} | set(proposal.disqualified)}
+    return report
+
+
+def write_year_report(home, year: int) -> list[Path]:
+    """Write the workbook and the printable HTML of `year`'s evaluation; return their paths (none if not run)."""
+    from pilotzones.reports.html import write_html
+    from pilotzones.reports.workbook import write_workbook
+
+    report = gather(home, year)
+    if report is None:
+        return []
+    from pilotzones.reports import report_paths
+
+    xlsx, html = report_paths(home, year, "evaluation")
+    return [write_workbook(report, xlsx), write_html(report, html)]
+
+
+def _values(s, submission_ids: list[int]) -> list[tuple[str, str, str, str | None]]:
+    """(adcode, key, value, evidence) of the files that counted."""
+    from sqlalchemy import select
+
+    from pilotzones.store import models as m
+
+    t = m.table(m.SubmissionValue)
+    out: list = []
+    ids = sorted(set(submission_ids))
+    for i in range(0, len(ids), 1000):  # bounded statements at national scale
+        q = select(t.c.adcode, t.c.key, t.c.value, t.c.evidence).where(t.c.submission_id.in_(ids[i : i + 1000]))
+        out += [tuple(row) for row in s.execute(q)]
+    return out
