@@ -143,7 +143,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
     log = get_run_logger()
     h = Home(Path(home))
     stage, artifacts = sf.stage.name, sf.artifacts
-    what = f"{year}年度{sf.stage.cn}"
+    what = f"{year}年度{sf.stage.cn_in(h.programme.programme.words())}"
     # One proposal, one waiting run: a run that found the proposal already made (it did not make
     # it: the decision names another flow run) leaves the form to a run already paused on it. A run
     # that made a new proposal pauses; runs paused on the old one see it replaced and end.

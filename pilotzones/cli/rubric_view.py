@@ -11,7 +11,7 @@ def _item(i: Item) -> dict:
         "name": i.name,
         "rule": i.rule,
         "keys": list(i.keys()),
-        "description": i.description,
+        "description": i.explanation(),
     }
     if i.weight is not None:
         d["weight"] = i.weight

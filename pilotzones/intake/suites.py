@@ -147,11 +147,12 @@ def build_evaluation_suite(programme: Programme) -> dict[str, Any]:
             key=row,
         ),
     ]
-    return _suite("evaluation", checks, _fingerprint(_evaluation_inputs(programme)))
+    return _suite("evaluation", checks, _fingerprint(_made_of(programme, checks)))
 
 
 def build_nomination_suite(programme: Programme) -> dict[str, Any]:
     """Generate the nomination suite: structure, year, prefecture, adcode and e-mail of every row."""
+    prefecture = programme.programme.prefecture_name
     checks = _table_checks(NOMINATION_COLUMNS, "提名表")
     checks += [
         _year_check("year"),
@@ -161,7 +162,7 @@ def build_nomination_suite(programme: Programme) -> dict[str, Any]:
             "expect_column_values_to_not_be_null",
             {"column": "prefecture_code"},
             "§3",
-            f"提名地区“{{prefecture}}”不是{programme.programme.region_name}的地（州、市）：应填写地区名称或代码。",
+            f"提名地区“{{prefecture}}”不是{programme.programme.region_name}的{prefecture}：应填写地区名称或代码。",
             key="prefecture",
         ),
         _expect(
@@ -169,7 +170,7 @@ def build_nomination_suite(programme: Programme) -> dict[str, Any]:
             "expect_column_values_to_be_in_set",
             {"column": "prefecture_code", "value_set": {"$PARAMETER": "prefectures"}},
             "R11",
-            "另一地区的提名（{prefecture}）：本文件由{file_prefecture}提名，一份文件只能由一个地（州、市）提名。",
+            f"另一地区的提名（{{prefecture}}）：本文件由{{file_prefecture}}提名，一份文件只能由一个{prefecture}提名。",
             key="prefecture",
         ),
         _expect(
@@ -181,7 +182,7 @@ def build_nomination_suite(programme: Programme) -> dict[str, Any]:
             key="contact_email",
         ),
     ]
-    return _suite("nomination", checks, _fingerprint({}))
+    return _suite("nomination", checks, _fingerprint(_made_of(programme, checks)))
 
 
 def build_review_suite(programme: Programme) -> dict[str, Any]:
@@ -217,7 +218,7 @@ def build_review_suite(programme: Programme) -> dict[str, Any]:
             key="{adcode}",
         ),
     ]
-    return _suite("review", checks, _fingerprint({"range": list(REVIEW_RANGE)}))
+    return _suite("review", checks, _fingerprint(_made_of(programme, checks)))
 
 
 BUILDERS = {
@@ -235,8 +236,10 @@ def _suite(name: str, checks: list[dict[str, Any]], fingerprint: str) -> dict[st
     }
 
 
-def _evaluation_inputs(programme: Programme) -> dict[str, Any]:
-    return {"keys": sorted(programme.rubric.key_kinds()), "pairs": sorted(programme.rubric.pairs().items())}
+def _made_of(programme: Programme, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a generated suite depends on: its programme and every check with its message, so a
+    stored suite is used only for the programme (and the words, and the rubric) it was made for."""
+    return {"programme": programme.programme.id, "checks": checks}
 
 
 def _fingerprint(inputs: dict[str, Any]) -> str:

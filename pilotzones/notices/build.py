@@ -16,7 +16,8 @@ from pilotzones.notices.load import CallFacts, CandidateFacts, EvaluationFacts, 
 from pilotzones.notices.notice import Notice
 from pilotzones.notices.render import add_months
 
-SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "候补试验区推荐材料", "review": "评审得分表"}
+# What a file of each kind is called in a notice; {nomination_material} in the programme's words.
+SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "{nomination_material}", "review": "评审得分表"}
 
 
 def check_call_kind(kind: str) -> None:
@@ -60,6 +61,8 @@ class _Context:
             "programme": self.info.name,
             "zone_name": self.info.zone_name,
             "candidate_name": self.info.candidate_name,
+            "prefecture_name": self.info.prefecture_name,
+            "withdrawal_name": self.info.withdrawal,
             "region_name": self.info.region_name,
             "issued": issued,
             "cc_names": [self.directory.name(a) for a in cc],
@@ -145,7 +148,7 @@ def submission_rejected_notice(facts: RejectionFacts) -> Notice | None:
         return None
     assert received is not None
     ctx = _Context(facts)
-    what = SUBMISSION_KINDS.get(kind, kind)
+    what = SUBMISSION_KINDS.get(kind, kind).format(**ctx.info.words())
     name = ctx.reg.name(sender)
     return ctx.notice(
         "submission_rejected",

@@ -73,6 +73,10 @@ class _ItemBase(_Model):
         """The submission keys this item reads."""
         raise NotImplementedError
 
+    def explanation(self) -> str:
+        """How this item is scored, in the programme's words (the kind's description unless it has its own)."""
+        return self.description
+
     def key_kind(self) -> tuple[str, int | None]:
         """How intake checks this item's values: ("points", weight) or ("count", None)."""
         return ("count", None)
@@ -189,8 +193,17 @@ class ShareGrowthItem(_ItemBase):
     previous_suffix: str = ".prev"
     min_growth: str | None = None
 
+    # What the share is, in the programme's words ("执业(助理)医师占比"): the item's own explanation
+    # in the rubric view and the notices; the kind itself knows only numerator and denominator.
+    share_name: str = "占比"
+    pair_note: str = ""  # why the numerator cannot exceed the denominator, in the programme's words
+
     needs: ClassVar[tuple[str, ...]] = ("weight", "numerator", "denominator", "min_growth")
-    description: ClassVar[str] = "计算得分：执业(助理)医师占比同比增长达标得满分，否则0分"
+    description: ClassVar[str] = "计算得分：占比同比增长达标得满分，否则0分"
+
+    def explanation(self) -> str:
+        note = f"（{self.pair_note}）" if self.pair_note else ""
+        return f"计算得分：{self.share_name}同比增长达标得满分，否则0分{note}"
 
     @model_validator(mode="after")
     def _growth_is_a_number(self) -> ShareGrowthItem:
@@ -227,8 +240,7 @@ class ShareGrowthItem(_ItemBase):
                 "ignore_row_if": "either_value_is_missing",
             },
             "§3",
-            "{key}的数值{value}大于{pair_key}的数值{pair_limit}：占比的分子不能大于分母"
-            "（执业(助理)医师数不能多于乡村医生数）。",
+            "{key}的数值{value}大于{pair_key}的数值{pair_limit}：占比的分子不能大于分母。",
         )
         return [*_count_expectations(), pair]
 
@@ -428,8 +440,11 @@ class Rubric(_Model):
 class Info(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
+    # The programme's words for its things (README, Rules: Vocabulary); the defaults are the built-in's.
     zone_name: str = "试验区"
     candidate_name: str = "候补试验区"
+    prefecture_name: str = "地（州、市）"
+    withdrawal_name: str = ""  # default: 取消{zone_name}资格
     region_code: Adcode
     region_name: str
     timezone: str = "Asia/Shanghai"
@@ -437,6 +452,21 @@ class Info(_Model):
     authority: str
     authority_short: str = ""
     document_prefix: str = ""
+
+    @property
+    def withdrawal(self) -> str:
+        return self.withdrawal_name or f"取消{self.zone_name}资格"
+
+    def words(self) -> dict[str, str]:
+        """The programme's names for its things, as notices, status, messages and suites use them."""
+        return _words(self.zone_name, self.candidate_name, self.prefecture_name, self.withdrawal)
+
+    @classmethod
+    def default_words(cls) -> dict[str, str]:
+        """The words of a programme that names none of its things: the built-in programme's."""
+        f = cls.model_fields
+        zone = f["zone_name"].default
+        return _words(zone, f["candidate_name"].default, f["prefecture_name"].default, f"取消{zone}资格")
 
     @field_validator("timezone")
     @classmethod
@@ -446,6 +476,16 @@ class Info(_Model):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {v!r}") from exc
         return v
+
+
+def _words(zone: str, candidate: str, prefecture: str, withdrawal: str) -> dict[str, str]:
+    return {
+        "zone": zone,
+        "candidate": candidate,
+        "prefecture": prefecture,
+        "withdrawal": withdrawal,
+        "nomination_material": f"{candidate}推荐材料",
+    }
 
 
 class Pilots(_Model):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pilotzones.rules.programme import Info
 from pilotzones.rules.register import Register
 
 LATE = "逾期推荐：收到时间晚于推荐截止时间"
 OUTSIDE = "不是本区域的县级行政区划"
-WRONG_PREFECTURE = "不属于推荐的地（州、市）"
-PILOT = "已是试验区"
-EXITED = "已退出试验区，不得再次作为候补"
+# In the programme's words ({prefecture}, {zone}: programme.Info.words()), filled in by `judge`.
+WRONG_PREFECTURE = "不属于推荐的{prefecture}"
+PILOT = "已是{zone}"
+EXITED = "已退出{zone}，不得再次作为候补"
 DUPLICATE = "重复推荐：以最早收到的推荐为准"
 NO_REVIEW = "无评审得分"
 NOT_SELECTED = "评审排名未进入候补名额"
@@ -42,8 +44,11 @@ def judge(
     register: Register,
     pilots: set[str],
     exited: set[str],
+    words: dict[str, str] | None = None,
 ) -> list[Verdict]:
-    """R10: one verdict per nomination, in receipt order; `reason` says why one does not count."""
+    """R10: one verdict per nomination, in receipt order; `reason` says why one does not count,
+    in the programme's `words` (default: the built-in programme's)."""
+    words = words or Info.default_words()
     out: list[Verdict] = []
     counted: set[str] = set()
     for n in sorted(nominations, key=lambda n: (n.received_at, n.submission_id, n.row or 0)):
@@ -65,7 +70,7 @@ def judge(
             reason = NO_REVIEW
         if reason is None:
             counted.add(n.adcode)
-        out.append(Verdict(n, reviews.get(n.adcode), reason))
+        out.append(Verdict(n, reviews.get(n.adcode), reason and reason.format(**words)))
     return out
 
 

@@ -20,7 +20,7 @@ from pilotzones.rules.proposal_models import CandidateSelection, EvaluationPropo
 @dataclass(frozen=True)
 class Stage:
     name: str  # the CLI word (`pilotzones NAME run`, `--stage NAME`) and the database's stage column
-    cn: str  # how notices and messages name it
+    cn_template: str  # how notices and messages name it, in a programme's words ({candidate}: Info.words())
     en: str  # how English messages name it
     proposal: type[Proposal]
     steps: str  # the module of its steps
@@ -33,6 +33,17 @@ class Stage:
     cli_help: str
     run_help: str
     approve_help: str
+
+    @property
+    def cn(self) -> str:
+        """Its name in the built-in programme's words (a message that has no programme at hand)."""
+        from pilotzones.rules.programme import Info
+
+        return self.cn_in(Info.default_words())
+
+    def cn_in(self, words: dict[str, str]) -> str:
+        """Its name in a programme's words (`programme.programme.words()`)."""
+        return self.cn_template.format(**words)
 
     @property
     def module(self) -> ModuleType:
@@ -82,14 +93,17 @@ def all_stages() -> tuple[Stage, ...]:
     return tuple(_REGISTRY.values())
 
 
-def cn(name: str) -> str:
-    return _REGISTRY[name].cn if name in _REGISTRY else name
+def cn(name: str, words: dict[str, str] | None = None) -> str:
+    """A stage's Chinese name, in the programme's `words` (default: the built-in programme's)."""
+    if name not in _REGISTRY:
+        return name
+    return _REGISTRY[name].cn_in(words) if words else _REGISTRY[name].cn
 
 
 EVALUATION = register(
     Stage(
         name="evaluation",
-        cn="监测评价",
+        cn_template="监测评价",
         en="evaluation",
         proposal=EvaluationProposal,
         steps="pilotzones.stages.evaluation",
@@ -108,7 +122,7 @@ EVALUATION = register(
 CANDIDATES = register(
     Stage(
         name="candidates",
-        cn="候补试验区遴选",
+        cn_template="{candidate}遴选",
         en="candidate selection",
         proposal=CandidateSelection,
         steps="pilotzones.stages.candidates",

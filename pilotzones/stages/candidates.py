@@ -122,6 +122,7 @@ def decide(home: Home, collected: dict) -> CandidateSelection:
         reg,
         set(collected["pilots"]),
         set(collected["exited"]),
+        home.programme.programme.words(),
     )
     chosen = select(verdicts, home.programme.rules.candidate_slots)
     chosen_ids = {id(v) for v in chosen}

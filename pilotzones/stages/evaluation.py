@@ -238,11 +238,12 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         p = EvaluationProposal.from_stored(d.proposal, d.id)
+        withdrawal = home.programme.programme.withdrawal
         for r in p.ranking:
             if r.yellow_card:
                 s.add(m.Card(year=year, adcode=r.adcode, decision_id=d.id))
         for z in p.disqualified:
-            ledger.leave(s, adcode=z, year=year, decision_id=d.id, reason=f"{year}年连续亮黄牌，取消试验区资格")
+            ledger.leave(s, adcode=z, year=year, decision_id=d.id, reason=f"{year}年连续亮黄牌，{withdrawal}")
         for pr in p.promoted:
             ledger.take_seat(
                 s,

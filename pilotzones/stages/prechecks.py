@@ -60,7 +60,7 @@ def check_time(home: Home, stage: str, year: int, early_reason: str | None = Non
     when = f"截止时间 {deadline.isoformat()}，现在 {now.isoformat()}"
     if early_reason is None:
         raise StageError(
-            f"{year}年度{st.cn}的报送截止时间未到（{when}）：截止之后才能运行，否则尚在期限内的报送将被当作未报送。"
+            f"{year}年度{st.cn_in(home.programme.programme.words())}的报送截止时间未到（{when}）：截止之后才能运行，否则尚在期限内的报送将被当作未报送。"
             f"演练确需提前运行：{st.rerun_command(year)} --force-early --reason 原因"
         )
     if not early_reason.strip():

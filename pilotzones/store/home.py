@@ -98,11 +98,21 @@ def init_home(path: Path, programme_file: Path | None = None) -> Home:
 # What the published years were decided with. Contacts, calendar and wording may change at any time.
 _DECIDING = ("rubric", "rules", "pilots")
 _DECIDING_INFO = ("start_year", "region_code")
+# Words of the rubric: how items are named and explained, not how they score.
+_WORDING = frozenset({"name", "text", "share_name", "pair_note"})
+
+
+def _without_wording(value):
+    if isinstance(value, dict):
+        return {k: _without_wording(v) for k, v in value.items() if k not in _WORDING}
+    if isinstance(value, list):
+        return [_without_wording(v) for v in value]
+    return value
 
 
 def _deciding_parts(prog: Programme) -> dict:
     dumped = prog.model_dump(mode="json")
-    parts = {k: dumped[k] for k in _DECIDING}
+    parts = {k: _without_wording(dumped[k]) for k in _DECIDING}
     parts.update({k: dumped["programme"][k] for k in _DECIDING_INFO})
     return parts
 

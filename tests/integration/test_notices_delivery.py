@@ -148,7 +148,7 @@ def nominate(home: Home, year: int) -> tuple[dict, int]:
         "rejected": [
             {
                 "adcode": "654025",
-                "reason": selection.PILOT,
+                "reason": selection.PILOT.format(zone="试验区"),
                 "prefecture": "654000",
                 "submission_id": sid,
                 "row": 2,

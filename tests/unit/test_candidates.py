@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pilotzones.rules import selection as c
+from pilotzones.rules.programme import Info
 from pilotzones.rules.register import load_register
+
+WORDS = Info.default_words()
 
 REG = load_register("650000")
 T0 = datetime(2023, 9, 20, tzinfo=UTC)
@@ -28,9 +31,9 @@ def reason_of(n: c.Nomination, reviews=None, pilots=(), exited=()) -> str | None
         (nom("652901", "652900"), {}, None),  # 阿克苏市 by 阿克苏地区, reviewed: counts
         (nom("652901", "652900", on_time=False), {}, c.LATE),  # received after 30 Sep
         (nom("110101", "652900"), {}, c.OUTSIDE),  # 北京 东城区 is not in the region
-        (nom("652901", "653100"), {}, c.WRONG_PREFECTURE),  # 阿克苏市 nominated by 喀什地区
-        (nom("654025", "654000"), {"pilots": {"654025"}}, c.PILOT),  # 新源县 is already a pilot
-        (nom("653224", "653200"), {"exited": {"653224"}}, c.EXITED),  # 洛浦县 left: never again
+        (nom("652901", "653100"), {}, c.WRONG_PREFECTURE.format(**WORDS)),  # 阿克苏市 nominated by 喀什地区
+        (nom("654025", "654000"), {"pilots": {"654025"}}, c.PILOT.format(**WORDS)),  # 新源县 is already a pilot
+        (nom("653224", "653200"), {"exited": {"653224"}}, c.EXITED.format(**WORDS)),  # 洛浦县 left: never again
         (nom("652901", "652900"), {"reviews": {}}, c.NO_REVIEW),  # the panel gave no score
     ],
 )

@@ -117,6 +117,8 @@ def test_html_is_escaped_and_text_is_left_as_written():
         "programme": "自治区基层卫生健康综合试验区",
         "zone_name": "试验区",
         "candidate_name": "候补试验区",
+        "prefecture_name": "地（州、市）",
+        "withdrawal_name": "取消试验区资格",
         "issued": date(2023, 12, 31),
         "cc_names": [],
         "about_name": EVIL,
