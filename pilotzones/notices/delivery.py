@@ -27,6 +27,7 @@ from typing import Protocol
 from pilotzones import clock
 from pilotzones.errors import ConfigError, PilotzonesError
 from pilotzones.notices import message, outbox
+from pilotzones.notices.attachments import attachments_for
 from pilotzones.notices.directory import Directory, Recipient, valid_email
 from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
 from pilotzones.rules import programme as programme_mod
@@ -386,6 +387,7 @@ def _prepare(
             cc=cc,
             date=clock.now().astimezone(prog.tz),
             number=row.doc_number,
+            attachments=attachments_for(home, row.kind, row.year, row.about),
         )
         write_printable(home, row)
         name = printable_path(home, row).relative_to(home.reports / "notices").with_suffix("")

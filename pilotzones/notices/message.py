@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import Message
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
@@ -71,8 +73,12 @@ def build(
     cc: list[Recipient],
     date: datetime,
     number: str = "",
+    attachments: Sequence[tuple[str, bytes]] = (),
 ) -> Message:
-    msg = MIMEMultipart("alternative", policy=_POLICY)
+    # With attachments (a county's template, the year's workbook): multipart/mixed around the
+    # text + HTML alternative, each file a base64 part named in RFC 2231 (Chinese file names).
+    body = MIMEMultipart("alternative", policy=_POLICY)
+    msg = MIMEMultipart("mixed", policy=_POLICY) if attachments else body
     msg["Subject"] = _text(subject, 500)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     msg["From"] = _address(sender)
     msg["To"] = _address(to)
@@ -85,6 +91,17 @@ def build(
     msg["X-Notice-About"] = _text(about)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
     if number:
         msg["X-Notice-Number"] = _text(number)  # type: ignore[assignment]  # typeshed: Message[str, str]; a Header is a valid value
-    msg.attach(_part(text, "plain"))
-    msg.attach(_part(html, "html"))
+    body.attach(_part(text, "plain"))
+    body.attach(_part(html, "html"))
+    if attachments:
+        del body["MIME-Version"]
+        msg.attach(body)
+        for name, data in attachments:
+            part = MIMEApplication(data, _XLSX if name.endswith(".xlsx") else "octet-stream", policy=_POLICY)
+            del part["MIME-Version"]
+            part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", header_text(name, 200)))
+            msg.attach(part)
     return msg
+
+
+_XLSX = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"

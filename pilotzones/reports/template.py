@@ -103,21 +103,21 @@ def write_template(path: Path, prog: Programme, register: Register, year: int, a
         write_row(ws, n, [r.label, r.category, r.maximum, r.how], fixed, col=4)
         ws.write_blank(n, VALUE_COL, None, open_num)
         ws.write_blank(n, VALUE_COL + 1, None, open_text)
-        cell = f"{_col(VALUE_COL)}{n + 1}"
+        # Native decimal and whole-number rules (no formula): Excel and WPS check them as typed; the
+        # decimals themselves are checked at intake, and the message says how many are allowed.
         if r.maximum is not None:
-            rule = f"=AND(ISNUMBER({cell}),{cell}>=0,{cell}<={r.maximum:g},ROUND({cell},{decimals})={cell})"
+            rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": r.maximum}
             message = f"0至{r.maximum:g}之间的数，最多{decimals}位小数。"
         else:
-            rule = f"=AND(ISNUMBER({cell}),{cell}>=0,INT({cell})={cell})"
+            rule = {"validate": "integer", "criteria": ">=", "value": 0}
             message = "非负整数（次数、人数或数量）。"
         ws.data_validation(
             n,
             VALUE_COL,
             n,
             VALUE_COL,
-            {
-                "validate": "custom",
-                "value": rule,
+            rule
+            | {
                 "input_title": f"第{r.item}项",
                 "input_message": message,
                 "error_title": "数值不符合要求",
@@ -132,10 +132,6 @@ def write_template(path: Path, prog: Programme, register: Register, year: int, a
     _instructions(wb, prog, year, county, adcode, deadline, len(rows))
     wb.close()
     return path
-
-
-def _col(index: int) -> str:
-    return chr(ord("A") + index)
 
 
 def _instructions(wb, prog: Programme, year: int, county: str, adcode: str, deadline: datetime, n: int) -> None:

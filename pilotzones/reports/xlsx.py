@@ -9,7 +9,7 @@ import xlsxwriter
 
 # Text a county sent (names, reasons, evidence) may start with = + - @; Excel and WPS would run
 # it as a formula (CSV/DDE injection). Every string is written as a string, never parsed.
-_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
 
 
 def workbook(path: Path) -> xlsxwriter.Workbook:

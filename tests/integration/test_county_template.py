@@ -90,3 +90,27 @@ def test_chinese_headers_and_title_rows_are_read_as_the_contract_columns(text):
 def test_a_file_without_a_header_row_keeps_the_missing_column_errors():
     frame = read_table("说明\n2023,654025\n".encode(), "a.csv")
     assert "说明" in frame.columns
+
+
+def test_the_evaluation_call_carries_each_pilots_own_template(cli_home, tmp_path, monkeypatch):
+    import io
+    from email import message_from_bytes, policy
+
+    from pilotzones.notices import call_notices, deliver, queue
+    from pilotzones.store.home import Home
+
+    monkeypatch.delenv("PILOTZONES_SMTP_HOST", raising=False)
+    home = Home(cli_home)
+    queue(home, call_notices(home, 2023, "evaluation_call"))
+    deliver(home)
+    found = {}
+    for p in (cli_home / "outbox").rglob("*.eml"):
+        msg = message_from_bytes(p.read_bytes(), policy=policy.default)
+        if msg["X-Notice-Kind"] == "evaluation_call":
+            (part,) = list(msg.iter_attachments())
+            found[msg["X-Notice-About"]] = (part.get_filename(), part.get_content())
+    assert set(found) == {"654025", "654002", "654321", "650521", "652926", "653224"}
+    name, data = found["650521"]
+    assert name == "2023年度监测评价数据报送表_650521_巴里坤哈萨克自治县.xlsx"
+    ws = openpyxl.load_workbook(io.BytesIO(data))["填报表"]
+    assert (ws["A5"].value, ws["B5"].value, ws["C5"].value) == ("2023", "650521", "巴里坤哈萨克自治县")

@@ -211,8 +211,8 @@ def rows(home: Home, **where) -> list[m.OutboxNotice]:
 
 
 def body(msg) -> tuple[str, str]:
-    """(plain text, HTML) of a received multipart/alternative notice."""
-    assert msg.get_content_type() == "multipart/alternative"
+    """(plain text, HTML) of a received notice: multipart/alternative, or mixed around it with its files."""
+    assert msg.get_content_type() == ("multipart/mixed" if list(msg.iter_attachments()) else "multipart/alternative")
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     return text, html

@@ -91,6 +91,15 @@ def test_publication_writes_reports_that_match_status_and_notices_list_lost_item
     assert evidence[0][10].value == "=1+2" and evidence[0][10].data_type == "s"
     assert {row[1] for row in wb["历年"].iter_rows(min_row=2, values_only=True)} == set(PILOTS)
 
+    # The summary to the commission carries the workbook.
+    (summary,) = [
+        m
+        for p in (h / "outbox").rglob("*.eml")
+        if (m := message_from_bytes(p.read_bytes(), policy=policy.default))["X-Notice-Kind"] == "evaluation_summary"
+    ]
+    (attached,) = list(summary.iter_attachments())
+    assert attached.get_filename() == book.name and attached.get_content() == book.read_bytes()
+
     # The result notice of 新源县 (90% of each weight) lists what it lost, item by item.
     (eml,) = [
         p

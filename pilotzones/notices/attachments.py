@@ -1,0 +1,28 @@
+"""The files a notice carries: each pilot's own template with its evaluation call and reminder,
+the year's evaluation workbook with the summary to the commission.
+
+Derived from the notice's identity (kind, year, about) when the message is built, so nothing more
+is stored in the outbox and a notice sent again carries the same files.
+"""
+
+from __future__ import annotations
+
+from pilotzones.store.home import Home
+
+
+def attachments_for(home: Home, kind: str, year: int, about: str) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each file the notice carries; none for other kinds or a missing report."""
+    if kind in ("evaluation_call", "evaluation_reminder"):
+        from pilotzones.reports.template import template_name, write_template
+
+        name = template_name(year, about, home.register.name(about))
+        path = home.reports / str(year) / "templates" / name
+        if not path.exists():
+            write_template(path, home.programme, home.register, year, about)
+        return [(name, path.read_bytes())]
+    if kind == "evaluation_summary":
+        from pilotzones.reports import report_paths
+
+        workbook = report_paths(home, year, "evaluation")[0]
+        return [(workbook.name, workbook.read_bytes())] if workbook.exists() else []
+    return []
