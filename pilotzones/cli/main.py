@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import click
 
 from pilotzones import stages
-from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError, shown, terminal_safe
+from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
 from pilotzones.gcpause import freeze_before_exit, no_cyclic_gc
 
 
@@ -148,15 +147,14 @@ def submit(
         outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
     prefix = "[dry-run] " if dry_run else ""
     rejected = 0
-    for file, out in zip(map(shown, files), outcomes, strict=True):
+    for file, out in zip(files, outcomes, strict=True):
         if out.errors:
             rejected += 1
-            click.echo(f"{prefix}{file}: 文件未通过校验，共{out.error_count}处错误，整份退回（R11）：", err=True)
+            click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回（R11）：", err=True)
             for e in out.errors:
                 click.echo(f"  {e}", err=True)
             if not dry_run:
-                told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
-                click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
+                click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
             continue
         if not out.on_time:
             click.echo(f"{prefix}{file}: 报送时间晚于截止时间，已记录为逾期报送，不计入评价。", err=True)
@@ -194,7 +192,7 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
 
         return submit_many(home, paths, year=year, at=at, dry_run=dry_run)
     for path in paths[1:]:
-        read_file(path, home.programme.limits)  # a file that cannot be read records nothing of the others either
+        read_file(path)  # a file that cannot be read records nothing of the others either
     return [submit_one(home, p, year=year, kind=kind, at=at, dry_run=dry_run) for p in paths]
 
 
@@ -478,26 +476,7 @@ def deploy(ctx: click.Context, pool: str) -> None:
     click.echo(f"已在工作池 {pool} 登记 {len(names)} 个部署：{'、'.join(names)}。")
 
 
-class _TerminalSafe(io.TextIOWrapper):
-    """stdout or stderr with every control character escaped (errors.terminal_safe) on the way out."""
-
-    def write(self, s: str) -> int:
-        return super().write(terminal_safe(s))
-
-
-def _terminal_safe_output() -> None:
-    """Whatever the process prints, a county name's escape sequence never reaches the terminal."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if not isinstance(stream, io.TextIOWrapper):
-            continue
-        stream.flush()
-        safe = _TerminalSafe(stream.buffer, encoding=stream.encoding, errors=stream.errors, write_through=True)
-        setattr(sys, name, safe)
-
-
 def main() -> None:
-    _terminal_safe_output()
     # click's own usage errors exit 2, which is the contract's code for usage errors.
     try:
         cli(obj={})
