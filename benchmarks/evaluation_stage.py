@@ -274,6 +274,7 @@ CACHE_KEYS = "  of which: cache keys (inputs_digest)"
 def step_targets() -> list[tuple[Any, str, str]]:
     """The step functions of the stage, as the flow's tasks call them, with their report labels."""
     from pilotzones import notices
+    from pilotzones.reports import yearly as reports
     from pilotzones.stages import evaluation as ev
 
     return [
@@ -284,6 +285,7 @@ def step_targets() -> list[tuple[Any, str, str]]:
         (ev, "build_proposal", "build_proposal + propose"),
         (ev, "propose", "build_proposal + propose"),
         (ev, "publish", "publish"),
+        (reports, "write_year_report", "reports: workbook + HTML"),
         (notices, "evaluation_notices", "notices: build + queue"),
         (notices, "queue", "notices: build + queue"),
         (notices, "deliver", "notices: deliver (.eml)"),
@@ -293,6 +295,7 @@ def step_targets() -> list[tuple[Any, str, str]]:
 def step_functions(home: Any, year: int) -> None:
     """Each step of the stage called directly, in the flow's order (no Prefect)."""
     from pilotzones import notices
+    from pilotzones.reports import write_reports
     from pilotzones.stages import evaluation as ev
 
     collected = ev.collect(home, year)
@@ -301,6 +304,7 @@ def step_functions(home: Any, year: int) -> None:
     swaps = ev.disqualify_and_replace(home, year, ranked)
     ev.propose(home, collected, scores, ev.build_proposal(home, collected, scores, ranked, swaps), None)
     ev.publish(home, year)
+    write_reports(home, year, "evaluation")  # as publication does
     notices.queue(home, notices.evaluation_notices(home, year, ev.published_result(home, year) or {}))
     notices.deliver(home, year=year, stage="evaluation")
 

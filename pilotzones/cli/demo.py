@@ -215,6 +215,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         nomination_call,
         nomination_reminder,
     )
+    from pilotzones.reports import report_paths
 
     home = init_home(home_path)
     click.echo(f"Demo home: {home.path.resolve()}")
@@ -242,6 +243,9 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         else:
             december_evaluation(home=str(home.path), year=year, approve=True)
         click.echo(render_table(year_status(home, year)))
+        for report in report_paths(home, year):
+            if report.exists():
+                click.echo(f"  report: {report.resolve()}")
     click.echo("\nWhat happened:")
     for year in range(first, last + 1):
         ev = year_status(home, year)["evaluation"]
@@ -257,6 +261,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         f"  state database  {home.db_url}\n"
         f"  received files  {home.archive.resolve()} (kept as received)\n"
         f"  notices         {home.outbox.resolve()} (.eml; set PILOTZONES_SMTP_HOST to send by SMTP)\n"
+        f"  reports         {home.reports.resolve()}/YEAR (ranking workbook, printable HTML, candidate workbook)\n"
         f"  status          pilotzones --home {home.path} status --year {last} [--json]\n"
         f"  Prefect runs    PREFECT_HOME={(home.path / 'prefect').resolve()} prefect server start"
     )

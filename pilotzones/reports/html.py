@@ -330,10 +330,15 @@ def _history_section(r: YearReport) -> str:
 
 
 def _items_section(r: YearReport) -> str:
-    out = ["<h2>五、各指标得分与失分</h2>"]
+    out = [
+        "<h2>五、失分指标</h2>",
+        "<p>各单位失分（或标注）的指标；全部指标的报送值、得分和失分见同名工作簿的“指标得分”表。</p>",
+    ]
     for z in r.ranking:
         rows = []
         for line in r.items.get(z.adcode, []):
+            if not line.lost and not line.flag:
+                continue
             lost = "" if line.lost is None else r.num(line.lost)
             rows.append(
                 f"<tr><td class=n>{line.item}</td><td>{_e(line.name)}</td><td>{_e(line.value)}</td>"

@@ -120,21 +120,41 @@ def _margin_note(r: YearReport, m) -> str:
 
 
 def _items(wb, r: YearReport, head, num) -> None:
+    """One row per zone, per item its points and lost points (and the value sent, where it is not the
+    points themselves: counts and computed items): the layout of a statistics table, and a fraction of
+    the cells of one row per item at national scale."""
     ws = wb.add_worksheet(ITEMS)
-    header = ["行政区划代码", "县（市、区）", "指标", "指标名称", "类别", "报送值", "满分", "得分", "失分", "标注"]
-    header.append("佐证材料")
-    write_row(ws, 0, header, head)
-    n = 1
-    for z in r.ranking:
-        for line in r.items.get(z.adcode, []):
-            write_row(ws, n, [z.adcode, z.county, line.item, line.name, line.category_name, line.value])
-            write_row(ws, n, [line.maximum, line.points, line.lost], num, col=6)
-            write_row(ws, n, [line.flag, line.evidence], None, col=9)
-            n += 1
-    for col, width in enumerate([12, 16, 6, 34, 18, 24, 7, 7, 7, 8, 30]):
-        ws.set_column(col, col, width)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(n - 1, 1), len(header) - 1)
+    first = r.items[r.ranking[0].adcode] if r.ranking else []
+    ws.merge_range(0, 0, 1, 0, "行政区划代码", head)
+    ws.merge_range(0, 1, 1, 1, "县（市、区）", head)
+    columns = []  # per item: columns of the value sent (or None), the points, the lost points (or None)
+    col = 2
+    for line in first:
+        sent = col if r.shows_value(line.item) else None
+        cols = ([] if sent is None else ["报送值"]) + ["得分"] + ([] if line.maximum is None else ["失分"])
+        cap = f"（满分{r.num(line.maximum)}）" if line.maximum is not None else "（加分）"
+        title = f"{line.item}. {line.name}{cap}"
+        if len(cols) > 1:
+            ws.merge_range(0, col, 0, col + len(cols) - 1, title, head)
+        else:
+            ws.write_string(0, col, title, head)
+        ws.write_row(1, col, cols, head)
+        points = col + (sent is not None)
+        columns.append((sent, points, points + 1 if line.maximum is not None else None))
+        col += len(cols)
+    for n, z in enumerate(r.ranking, start=2):
+        ws.write_string(n, 0, z.adcode)
+        ws.write_string(n, 1, z.county)
+        for (sent, points, lost), line in zip(columns, r.items[z.adcode], strict=True):
+            if sent is not None and line.value:
+                ws.write_string(n, sent, line.value)
+            ws.write_number(n, points, line.points, num)
+            if lost is not None and line.lost is not None:
+                ws.write_number(n, lost, line.lost, num)
+    ws.set_column(0, 1, 14)
+    ws.set_column(2, max(col - 1, 2), 8)
+    ws.set_row(0, 60)
+    ws.freeze_panes(2, 2)
 
 
 def _profile(wb, r: YearReport, head, num) -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
 from pilotzones.rules.proposal_models import EvaluationProposal, RankedZone
 
 
-@dataclass(frozen=True)
-class ItemLine:
+class ItemLine(NamedTuple):  # a tuple: 120,000 of them nationally
     """One item of one zone: what was sent, the most it could earn, what it earned and lost."""
 
     item: int
@@ -27,7 +27,6 @@ class ItemLine:
     category_name: str
     bonus: bool
     value: str  # the submitted value(s), as sent (key=value; ... for an item of several keys)
-    evidence: str  # what the county wrote as evidence (its text, shown as text)
     maximum: float | None  # None for a bonus item (its category has a cap, not a weight per item)
     points: float
     lost: float | None
@@ -70,17 +69,22 @@ class YearReport:
     history: list[HistoryRow] = field(default_factory=list)
     history_years: list[int] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    value_items: set[int] = field(default_factory=set)  # items whose value sent is not their points
 
     @property
     def ranking(self) -> list[RankedZone]:
         return self.proposal.ranking
 
     def subtotals(self, adcode: str) -> dict[int, float]:
-        """Points per category of one zone, summed exactly (in the programme's decimals)."""
-        out: dict[int, Decimal] = {}
+        """Points per category of one zone, rounded to the programme's decimals (the points are multiples of them)."""
+        out: dict[int, float] = {}
         for line in self.items.get(adcode, []):
-            out[line.category] = out.get(line.category, Decimal(0)) + _dec(line.points)
-        return {c: float(v) for c, v in out.items()}
+            out[line.category] = out.get(line.category, 0.0) + line.points
+        return {c: round(v, self.decimals) + 0.0 for c, v in out.items()}
+
+    def shows_value(self, item: int) -> bool:
+        """Whether the value sent tells more than the points (a count, a computed item)."""
+        return item in self.value_items
 
     def num(self, value: float | None) -> str:
         return fmt(value, self.decimals)
@@ -119,25 +123,29 @@ def margins(ranking: list[RankedZone]) -> dict[str, Margin]:
     return out
 
 
-def item_lines(
-    prog: Programme, points: dict[int, tuple[float, str]], values: dict[str, str], evidence: dict[str, str]
-) -> list[ItemLine]:
+def item_lines(prog: Programme, points: dict[int, tuple[float, str]], values: dict[str, str]) -> list[ItemLine]:
     """One zone's items in Annex order: value sent, maximum, points, lost points, flag."""
-    out = []
-    for cat in prog.rubric.categories:
-        for item in cat.items:
-            got, flag = points.get(item.id, (0.0, ""))
-            keys = item.keys()
-            if len(keys) == 1:
-                value = values.get(keys[0], "")
-            else:
-                value = "; ".join(f"{k}={values[k]}" for k in keys if k in values)
-            said = "; ".join(evidence[k] for k in keys if evidence.get(k))
-            maximum = None if cat.bonus else float(item.weight or 0)
-            lost = None if maximum is None else float(_dec(maximum) - _dec(got))
-            line = ItemLine(item.id, item.name, cat.id, cat.name, cat.bonus, value, said, maximum, got, lost, flag)
-            out.append(line)
-    return out
+    return [_line(spec, points, values, prog.rules.score_decimals) for spec in _specs(prog)]
+
+
+def _specs(prog: Programme) -> list[tuple[int, str, int, str, bool, tuple[str, ...], float | None]]:
+    return [
+        (item.id, item.name, cat.id, cat.name, cat.bonus, item.keys(), None if cat.bonus else float(item.weight or 0))
+        for cat in prog.rubric.categories
+        for item in cat.items
+    ]
+
+
+def _line(spec, points: dict[int, tuple[float, str]], values: dict[str, str], decimals: int) -> ItemLine:
+    item, name, cid, cname, bonus, keys, maximum = spec
+    got, flag = points.get(item, (0.0, ""))
+    if len(keys) == 1:
+        value = values.get(keys[0], "")
+    else:
+        value = "; ".join(f"{k}={values[k]}" for k in keys if k in values)
+    # Points are exact multiples of 10**-decimals: rounding the difference to them is exact.
+    lost = None if maximum is None else round(maximum - got, decimals) + 0.0
+    return ItemLine(item, name, cid, cname, bonus, value, maximum, got, lost, flag)
 
 
 def gather(home, year: int) -> YearReport | None:
@@ -152,21 +160,20 @@ def gather(home, year: int) -> YearReport | None:
             return None
         state, proposal = d.state, EvaluationProposal.from_stored(d.proposal, d.id)
         points: dict[str, dict[int, tuple[float, str]]] = {}
-        for x in ledger.item_scores(s, year):
-            points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
+        for adcode, item, got, flag in _item_scores(s, d.id):
+            points.setdefault(adcode, {})[item] = (got, flag or "")
         ids = [r.submission_id for r in proposal.ranking if r.submission_id]
-        sent = _values(s, ids)
+        frame = ledger.values_frame(s, ids)
         earlier = [
             (x.year, EvaluationProposal.from_stored(x.proposal))
             for x in ledger.decisions_of_stage(s, "evaluation")
             if x.state == DecisionState.PUBLISHED and x.year != year
         ]
     values: dict[str, dict[str, str]] = {}
-    evidence: dict[str, dict[str, str]] = {}
-    for adcode, key, value, said in sent:
+    for adcode, key, value in zip(
+        frame["adcode"].tolist(), frame["key"].tolist(), frame["value"].tolist(), strict=True
+    ):
         values.setdefault(adcode, {})[key] = value
-        if said:
-            evidence.setdefault(adcode, {})[key] = said
     info = prog.programme
     report = YearReport(
         year=year,
@@ -177,10 +184,12 @@ def gather(home, year: int) -> YearReport | None:
         decimals=prog.rules.score_decimals,
         proposal=proposal,
         categories=[(c.id, c.name, c.max, c.bonus) for c in prog.rubric.categories],
+        value_items={i.id for i in prog.rubric.items if i.rule != "assessed"},
     )
+    specs, decimals = _specs(prog), prog.rules.score_decimals
     for r in proposal.ranking:
-        own = (points.get(r.adcode, {}), values.get(r.adcode, {}), evidence.get(r.adcode, {}))
-        report.items[r.adcode] = item_lines(prog, *own)
+        own, sent = points.get(r.adcode, {}), values.get(r.adcode, {})
+        report.items[r.adcode] = [_line(spec, own, sent, decimals) for spec in specs]
     report.margins = margins(proposal.ranking)
     years = sorted([*earlier, (year, proposal)], key=lambda t: t[0])
     years = [(y, p) for y, p in years if y <= year]
@@ -210,16 +219,14 @@ def write_year_report(home, year: int) -> list[Path]:
     return [write_workbook(report, xlsx), write_html(report, html)]
 
 
-def _values(s, submission_ids: list[int]) -> list[tuple[str, str, str, str | None]]:
-    """(adcode, key, value, evidence) of the files that counted."""
+def _item_scores(s, decision_id: int) -> list[tuple]:
+    """(adcode, item, points, flag) of a decision, straight from the driver (120,000 rows nationally)."""
     from sqlalchemy import select
 
+    from pilotzones.store import ledger
     from pilotzones.store import models as m
 
-    t = m.table(m.SubmissionValue)
-    out: list = []
-    ids = sorted(set(submission_ids))
-    for i in range(0, len(ids), 1000):  # bounded statements at national scale
-        q = select(t.c.adcode, t.c.key, t.c.value, t.c.evidence).where(t.c.submission_id.in_(ids[i : i + 1000]))
-        out += [tuple(row) for row in s.execute(q)]
-    return out
+    t = m.table(m.ItemScore)
+    return ledger._plain_rows(
+        s, select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == decision_id)
+    )

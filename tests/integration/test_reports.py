@@ -59,11 +59,10 @@ def test_publication_writes_reports_that_match_status_and_notices_list_lost_item
 
     for z, scale in zip(PILOTS, [0.9, 0.8, 0.3, 0.7, 0.6, 0.2], strict=True):
         rows = full_marks(home, z, 2022, scale)
-        rows[0]["evidence"] = "=1+2" if z == "654025" else "会议纪要"
         f = write(rows, tmp_path / f"{z}.csv")
         run(h, "submit", str(f), "--year", "2022", "--at", "2022-12-10T10:00")
     r = run(h, "evaluation", "run", "--year", "2022")
-    assert "awaiting approval" in r.stdout and "亮黄牌：2个" in r.stdout
+    assert "方案待审批" in r.stdout and "亮黄牌：2个" in r.stdout
     assert "布尔津县" in r.stdout and "取消试验区资格：无" in r.stdout
     assert not (home.reports / "2022").joinpath("2022年度试验区监测评价报告.xlsx").exists()
 
@@ -87,8 +86,10 @@ def test_publication_writes_reports_that_match_status_and_notices_list_lost_item
         ) in html
     assert "<svg" in html and "黄牌线" in html and "http" not in html.split("<body>")[0]  # no CDN, inline SVG
     assert wb["排名"]._charts and wb["类别小计"]._charts
-    evidence = [row for row in wb["指标得分"].iter_rows(min_row=2) if row[0].value == "654025" and row[2].value == 1]
-    assert evidence[0][10].value == "=1+2" and evidence[0][10].data_type == "s"
+    items = wb["指标得分"]
+    assert (items["C1"].value, items["C2"].value, items["D2"].value) == ("1. 党委政府主导（满分80）", "得分", "失分")
+    xinyuan = next(row for row in items.iter_rows(min_row=3, values_only=True) if row[0] == "654025")
+    assert xinyuan[2:4] == (72, 8)  # 90% of item 1's 80 points: 72 earned, 8 lost
     assert {row[1] for row in wb["历年"].iter_rows(min_row=2, values_only=True)} == set(PILOTS)
 
     # The summary to the commission carries the workbook.
