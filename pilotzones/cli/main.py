@@ -29,6 +29,21 @@ def _open(ctx: click.Context):
     return open_home(_home_path(ctx))
 
 
+def _open_existing(ctx: click.Context):
+    """The home for a command that only reads: one that does not exist is reported, not created."""
+    from pilotzones.store.home import PROGRAMME_FILE
+
+    path = _home_path(ctx)
+    if not (path / PROGRAMME_FILE).is_file():
+        from pilotzones.errors import ConfigError
+
+        what = "不存在" if not path.exists() else "尚未初始化"
+        raise ConfigError(
+            f"主目录 {path} {what}：请先运行 pilotzones --home {path} init（或用 --home 指定已有的主目录）"
+        )
+    return _open(ctx)
+
+
 def _prefect_env(home_path: Path) -> None:
     """Keep an embedded Prefect's database in the home unless a Prefect server is configured."""
     if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
@@ -140,7 +155,13 @@ def submit(
     from pilotzones import clock
 
     home = _open(ctx)
-    moment = clock.parse_moment(at, home.programme.tz) if at else None
+    # The receipt time, fixed once: the late-file message names it with the deadline.
+    moment = clock.parse_moment(at, home.programme.tz) if at else clock.now()
+    start = home.programme.programme.start_year
+    if year < start:
+        from pilotzones.errors import ConfigError
+
+        raise ConfigError(f"--year {year}：本方案自{start}年度起实施，{year}年度没有可报送的内容")
     # One command of thousands of small objects (GX's import, frames, rows): the collector would scan
     # them over and over and find next to nothing to free (pilotzones.gcpause).
     with no_cyclic_gc():
@@ -150,14 +171,23 @@ def submit(
     for file, out in zip(files, outcomes, strict=True):
         if out.errors:
             rejected += 1
-            click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回（R11）：", err=True)
+            click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回：", err=True)
             for e in out.errors:
                 click.echo(f"  {e}", err=True)
             if not dry_run:
                 click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
             continue
         if not out.on_time:
-            click.echo(f"{prefix}{file}: 报送时间晚于截止时间，已记录为逾期报送，不计入评价。", err=True)
+            from pilotzones.intake.submit import deadline_of
+
+            tz = home.programme.tz
+            deadline = deadline_of(home, kind, year)
+            late = "逾期"
+            if deadline is not None:
+                received, due = moment.astimezone(tz).isoformat(), deadline.astimezone(tz).isoformat()
+                late = f"收到时间 {received} 晚于截止时间 {due}"
+            recorded = "将记录为逾期报送（本次试运行未记录）" if dry_run else "已记录为逾期报送"
+            click.echo(f"{prefix}{file}: {late}，{recorded}，不计入评价。", err=True)
         elif out.extended_until is not None:
             until = out.extended_until.astimezone(home.programme.tz).isoformat()
             click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
@@ -211,12 +241,15 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_r
         click.echo(f"{year}年度{stages.cn(stage)}方案：")
         click.echo(render_proposal(stages.get(stage).proposal.from_stored(result["proposal"]), home.register.name))
     if state == DecisionState.PUBLISHED and not result.get("applied", True):
-        click.echo(f"{stage} {year}: already published; nothing applied again.")
+        click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
     elif state == DecisionState.PUBLISHED:
-        click.echo(f"{stage} {year}: published.")
+        click.echo(f"{year}年度{_stage_cn(home, stage)}已发布。")
         _echo_reports(home, stage, year)
     else:
-        click.echo(f"{stage} {year}: awaiting approval (pilotzones approve --year {year} --stage {stage}).")
+        click.echo(
+            f"{year}年度{_stage_cn(home, stage)}方案待审批：pilotzones approve --year {year} --stage {stage}"
+            f"（或 pilotzones decline --year {year} --stage {stage} --note 意见）。"
+        )
 
 
 def _echo_reports(home, stage: str, year: int) -> None:
@@ -226,6 +259,11 @@ def _echo_reports(home, stage: str, year: int) -> None:
     for p in report_paths(home, year, stage):
         if p.exists():
             click.echo(f"报告：{p}")
+
+
+def _stage_cn(home, stage: str) -> str:
+    """The stage's name in the home's programme words, as operators read it."""
+    return stages.cn(stage, home.programme.programme.words())
 
 
 def _stage_group(st: stages.Stage) -> None:
@@ -274,10 +312,10 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
         click.echo(f"{year}年度{stages.cn(stage)}已发布：")
         click.echo(stored_view(home, stage, year))
-        click.echo(f"{stage} {year}: published (批准人：{who}).")
+        click.echo(f"{year}年度{_stage_cn(home, stage)}已批准并发布（批准人：{who}）。")
         _echo_reports(home, stage, year)
     else:
-        click.echo(f"{stage} {year}: already published; nothing applied again.")
+        click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
 
 
 @cli.command()
@@ -365,7 +403,7 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
     """What the stages of a year decided."""
     from pilotzones.cli.status import render_table, year_status
 
-    st = year_status(_open(ctx), year)
+    st = year_status(_open_existing(ctx), year)
     click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st))
 
 
@@ -405,7 +443,7 @@ def rubric(ctx: click.Context, as_json: bool) -> None:
     """The programme's rubric: categories, items, weights, scoring rules."""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
 
-    prog = _open(ctx).programme
+    prog = _open_existing(ctx).programme
     click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
 
 

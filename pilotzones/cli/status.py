@@ -90,58 +90,84 @@ def _approval_line(a: dict) -> str:
     return line + (f"，意见：{a['note']}" if a.get("note") else "")
 
 
+# How a person at a terminal reads the stages, the run outcomes and the notice states (the JSON
+# keeps the contract's English values). Programme-neutral: any programme's operators read these.
+_STAGE_CN = {
+    "evaluation": "监测评价",
+    "candidates": "候补遴选",
+    "nomination_call": "推荐通知",
+    "nomination_reminder": "推荐提醒",
+    "evaluation_call": "数据报送通知",
+    "evaluation_reminder": "数据报送提醒",
+}
+_OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
+_NOTICE_CN = {
+    "queued": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "no_recipient": "无收件地址",
+}
+
+
+def _state_cn(state: str) -> str:
+    try:
+        return DecisionState(state).cn
+    except ValueError:
+        return _OUTCOME_CN.get(state, state)
+
+
 def render_table(st: dict) -> str:
-    """The same facts for a person at a terminal."""
+    """The same facts for a person at a terminal, in Chinese as the notices are."""
     ev = st["evaluation"]
-    out = [f"Year {st['year']}", f"  evaluation: {ev['state']}"]
+    out = [f"{st['year']}年度", f"  监测评价：{_state_cn(ev['state'])}"]
     if ev.get("approval"):
         out.append(f"    {_approval_line(ev['approval'])}")
     if ev["ranking"]:
         out.append(
-            f"    {'rank':>4}  {'adcode':<6}  {_pad('county', 20)}{'base':>9}{'bonus':>8}{'total':>9}  card  flags"
+            f"    {'排名':>4}  {'代码':<6}  {_pad('县（市、区）', 20)}{'基础分':>9}{'加分':>8}{'总分':>9}  黄牌  标注"
         )
         for r in ev["ranking"]:
-            card = "yes" if r["yellow_card"] else ""
+            card = "是" if r["yellow_card"] else ""
             out.append(
                 f"    {r['rank']:>4}  {r['adcode']:<6}  {_pad(r['county'], 20)}{r['base']:>9g}{r['bonus']:>8g}"
-                f"{r['total']:>9g}  {card:<4}  {' '.join(r['flags'])}"
+                f"{r['total']:>9g}  {_pad(card, 4)}  {'、'.join(r['flags'])}"
             )
-        out.append(f"    disqualified: {', '.join(ev['disqualified']) or '-'}")
-        out.append(
-            "    promoted: " + (", ".join(f"{p['adcode']} (replaces {p['replaces']})" for p in ev["promoted"]) or "-")
-        )
-        out.append(f"    vacant seats: {ev['vacant_seats']}")
+        out.append(f"    取消资格：{'、'.join(ev['disqualified']) or '无'}")
+        promoted = "、".join(f"{p['adcode']}（递补 {p['replaces']}）" for p in ev["promoted"])
+        out.append(f"    递补：{promoted or '无'}")
+        out.append(f"    空缺席位：{ev['vacant_seats']}")
     c = st["candidates"]
-    out.append(f"  candidates: {c['state']}")
+    out.append(f"  候补遴选：{_state_cn(c['state'])}")
     if c.get("approval"):
         out.append(f"    {_approval_line(c['approval'])}")
     for x in c["selected"]:
-        out.append(f"    {x['rank']}. {x['adcode']} {x['county']} review {x['review_score']:g}")
+        out.append(f"    {x['rank']}. {x['adcode']} {x['county']} 评审得分 {x['review_score']:g}")
     for x in c["rejected"]:
-        out.append(f"    not counted: {x['adcode']} {x['reason']}")
-    out.append(f"  pilots: {', '.join(st['pilots'])}")
+        out.append(f"    未计入：{x['adcode']} {x['reason']}")
+    out.append(f"  本年度名单：{'、'.join(st['pilots'])}")
     counts = st.get("notices", {})
-    out.append("  notices: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"))
+    out.append("  通知：" + ("，".join(f"{_NOTICE_CN.get(k, k)} {v}" for k, v in counts.items() if v) or "无"))
     exceptions = st.get("exceptions", [])
-    out.append("  deadline exceptions: " + ("" if exceptions else "none"))
+    out.append("  报送期限例外：" + ("" if exceptions else "无"))
     for x in exceptions:
-        what = f"extended to {x['until']}" if x["kind"] == "extension" else f"late file {x['submission_id']} accepted"
-        line = f"    #{x['id']} {x['stage']} {x['adcode']}: {what}; by {x['granted_by']} at {x['granted_at']}"
-        line += f"; {x['reason']}"
+        what = f"延期至 {x['until']}" if x["kind"] == "extension" else f"认可逾期文件 {x['submission_id']}"
+        stage = _STAGE_CN.get(x["stage"], x["stage"])
+        line = f"    #{x['id']} {stage} {x['adcode']}：{what}；{x['granted_by']}于{x['granted_at']}登记"
+        line += f"；理由：{x['reason']}"
         if x.get("revoked_at"):
-            line += f"; REVOKED by {x['revoked_by']} at {x['revoked_at']}: {x['revoke_reason']}"
+            line += f"；已撤销（{x['revoked_by']}，{x['revoked_at']}）：{x['revoke_reason']}"
         out.append(line)
     runs = st.get("runs", {})
-    out.append("  last runs: " + ("" if runs else "none"))
+    out.append("  最近运行：" + ("" if runs else "无"))
     for stage, r in runs.items():
-        outcome = "running (or interrupted)" if r["outcome"] == "running" else r["outcome"]
         when = r["finished_at"] or r["started_at"]
-        line = f"    {stage}: {outcome} ({r['flow']}, {when})"
+        line = f"    {_STAGE_CN.get(stage, stage)}：{_state_cn(r['outcome'])}（{r['flow']}，{when}）"
         if r.get("message"):
-            line += f": {r['message']}"
+            line += f"：{r['message']}"
         early = (r.get("counts") or {}).get("forced_early")
         if early:
-            line += f"; 截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
+            line += f"；截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
     out += render_submissions(st.get("submissions", {}))
     return "\n".join(out)

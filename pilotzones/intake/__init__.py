@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from pilotzones.rules.clauses import in_words
 from pilotzones.rules.register import normalize_text
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -26,7 +27,7 @@ class RowError:
     def __str__(self) -> str:
         where = f"第{self.row}行" if self.row is not None else "全文件"
         key = f" [{self.key}]" if self.key else ""
-        return f"{where}{key} {self.message}（{self.rule}）"
+        return f"{where}{key} {self.message}（依据{in_words(self.rule)}）"
 
 
 def canonical_number(value: object) -> str | None:

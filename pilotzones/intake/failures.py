@@ -33,7 +33,15 @@ def row_errors(failures: list[Failure], frame: pd.DataFrame, context: dict[str, 
             missing = (failure.details or {}).get("mismatched", {}).get("missing") or [None]
             out += [(order, _error(meta, None, {**base, "column": c} if c else base)) for c in missing]
             continue
-        for index in failure.indices:
+        indices = list(failure.indices)
+        if meta.get("once") and len(indices) > 1:
+            # The same fault on every row (a wrong year): one line for the file, not one per row.
+            record = frame.loc[indices[0]].to_dict()
+            first = _error(meta, None, {**base, **record})
+            rows = f"（第{int(record[_ROW_COLUMN])}行起共{len(indices)}行）"
+            out.append((order, RowError(None, first.key, first.rule, first.message.rstrip("。") + rows + "。")))
+            continue
+        for index in indices:
             record = frame.loc[index].to_dict()
             if meta.get("only_repeats") and record.get(_ROW_COLUMN) == record.get(_FIRST_ROW):
                 continue
@@ -50,7 +58,11 @@ def ordered(found: list[tuple[int, RowError]]) -> list[RowError]:
 def _error(meta: dict[str, Any], row: int | None, values: dict[str, Any]) -> RowError:
     shown = {k: text(v) for k, v in values.items()}
     key = fill(meta.get("key") or "", shown, "") or None
-    return RowError(row, key, meta.get("rule", "§3"), fill(meta["message"], shown, EMPTY))
+    message = meta["message"]
+    # A blank cell is not "（空）不是数字": the check says that the value is missing.
+    if meta.get("empty_of") and not shown.get(meta["empty_of"], "").strip():
+        message = meta.get("empty_message", message)
+    return RowError(row, key, meta.get("rule", "§3"), fill(message, shown, EMPTY))
 
 
 class _Fields(dict):

@@ -75,6 +75,7 @@ def _year_check(key: str) -> dict[str, Any]:
         "§3",
         "年份“{year}”与报送年度{expected_year}不符。",
         key=key,
+        once=True,
     )
 
 
@@ -134,6 +135,8 @@ def build_evaluation_suite(programme: Programme) -> dict[str, Any]:
             "§3",
             "数值“{value}”不是数字：应填写阿拉伯数字，如 12 或 12.5。",
             key=row,
+            empty_of="value",
+            empty_message="数值为空：每个键都应填写数值，如 12 或 12.5；没有的项可整行不报（按0分计）。",
         ),
         *programme.rubric.expectations(),
         _year_check(row),
@@ -208,6 +211,8 @@ def build_review_suite(programme: Programme) -> dict[str, Any]:
             "§3",
             "评审分数“{review_score}”不是数字：应填写阿拉伯数字，如 85 或 85.5。",
             key="{adcode}",
+            empty_of="review_score",
+            empty_message="评审分数为空：每个县都应填写评审分数，如 85 或 85.5。",
         ),
         _expect(
             "score_range",

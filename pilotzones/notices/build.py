@@ -15,6 +15,7 @@ from pilotzones.notices.kinds import kind as kind_of
 from pilotzones.notices.load import CallFacts, CandidateFacts, EvaluationFacts, Facts, RejectionFacts
 from pilotzones.notices.notice import Notice
 from pilotzones.notices.render import add_months
+from pilotzones.rules.clauses import in_words
 
 # What a file of each kind is called in a notice; {nomination_material} in the programme's words.
 SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "{nomination_material}", "review": "评审得分表"}
@@ -163,7 +164,8 @@ def submission_rejected_notice(facts: RejectionFacts) -> Notice | None:
             "what": what,
             "filename": facts.filename,
             "received": received,
-            "errors": facts.errors,
+            # Each error's rule in words a clerk can look up, not the contract's clause code.
+            "errors": [dict(e, rule_words=in_words(e.get("rule") or "", ctx.info.document)) for e in facts.errors],
             "deadline": deadline,
             "still_open": deadline is None or received <= deadline,
         },

@@ -452,6 +452,8 @@ class Info(_Model):
     authority: str
     authority_short: str = ""
     document_prefix: str = ""
+    # The programme's own document, as a clerk looks it up (the rubric's rules cite it); may be empty.
+    document: str = ""
 
     @property
     def withdrawal(self) -> str:

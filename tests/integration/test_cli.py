@@ -154,12 +154,36 @@ def test_another_programme_runs_without_code_change(tmp_path):
     assert st["pilots"] == ["450102", "450103", "450105"]
 
 
+def test_status_and_rubric_on_a_home_that_does_not_exist_say_so_and_create_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    for args in (("status", "--year", "2023"), ("rubric",)):
+        r = run(tmp_path / "nowhere", *args)
+        assert r.exit_code == 2 and "主目录" in r.stderr and "不存在" in r.stderr and "init" in r.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_submit_for_a_year_before_the_programme_says_so(cli_home, tmp_path):
+    f = write(rows_for(Home(cli_home), "654025", 2023), tmp_path / "x.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2019")
+    assert r.exit_code == 2 and "本方案自2022年度起实施" in r.stderr
+
+
+def test_the_dry_run_of_a_late_file_names_deadline_and_receipt_and_records_nothing(cli_home, tmp_path):
+    f = write(rows_for(Home(cli_home), "654025", 2023), tmp_path / "late.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--at", "2023-12-21T08:00:00", "--dry-run")
+    assert r.exit_code == 0, r.output
+    assert "收到时间 2023-12-21T08:00:00+08:00 晚于截止时间 2023-12-20T23:59:59+08:00" in r.stderr
+    assert "将记录为逾期报送（本次试运行未记录）" in r.stderr and "已记录" not in r.stderr
+    with session(Home(cli_home).db_url) as s:
+        assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
+
+
 def test_missing_file_is_a_usage_error(cli_home):
     r = run(cli_home, "submit", "/nonexistent.csv", "--year", "2023")
     assert r.exit_code == 2 and "cannot read" in r.stderr
 
 
-def test_an_unreachable_database_is_a_configuration_error_naming_it(tmp_path, monkeypatch):
+def test_an_unreachable_database_is_a_configuration_error_naming_it(cli_home, monkeypatch):
     """A URL no server answers at: exit 2, the URL without its password, what to check."""
     import socket
 
@@ -167,7 +191,7 @@ def test_an_unreachable_database_is_a_configuration_error_naming_it(tmp_path, mo
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"postgresql+psycopg://pz:secret@127.0.0.1:{port}/state")
-    r = run(tmp_path / "home", "status", "--year", "2023")
+    r = run(cli_home, "status", "--year", "2023")
     assert r.exit_code == 2, r.stderr
     assert f"postgresql+psycopg://pz:***@127.0.0.1:{port}/state" in r.stderr
     assert "secret" not in r.stderr and "PILOTZONES_DATABASE_URL" in r.stderr

@@ -127,7 +127,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     assert shown["granted_at"].endswith("+08:00")
     assert st["evaluation"]["state"] == "published"
     table = run(home, "status", "--year", str(YEAR)).stdout
-    assert "654025: extended to 2022-12-23T23:59:59+08:00; by 王五" in table
+    assert "654025：延期至 2022-12-23T23:59:59+08:00；王五于" in table
 
     text = summary_text(home)
     assert "六、报送期限例外" in text
@@ -231,7 +231,7 @@ def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
     shown = {x["id"]: x for x in status_json(home)["exceptions"]}
     assert (shown[mistaken]["revoked_by"], shown[mistaken]["revoke_reason"]) == ("李四", "延期批错了县")
     assert shown[mistaken]["revoked_at"].endswith("+08:00") and shown[kept]["revoked_at"] is None
-    assert "REVOKED by 李四" in run(home, "status", "--year", str(YEAR)).stdout
+    assert "已撤销（李四" in run(home, "status", "--year", str(YEAR)).stdout
     text = summary_text(home)
     assert "邮件延误" in text and "误批" not in text
 

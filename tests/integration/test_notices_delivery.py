@@ -323,7 +323,8 @@ def test_every_kind_arrives_once_with_its_headers_recipients_and_figures(home, m
 
         # submission_rejected: every error by row and key.
         text, html = body(got[("submission_rejected", "654002")][0])
-        assert "第3行 [2]：数值95超出该项分值（0–20）（R3）" in text
+        assert "第3行 [2]：数值95超出该项分值（0–20）（依据《自治区基层卫生健康综合试验区监测评价细则(试行)》" in text
+        assert "（R3）" not in text
         assert "第7行 [29.village_doctors]：应为非负整数" in text
         assert "全文件：文件包含其他县（市、区）的数据" in text
         assert text.index("全文件") < text.index("第3行") < text.index("第7行")

@@ -74,8 +74,8 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
     st = year_status(home, YEAR)
     assert st["runs"]["candidates"]["outcome"] == "running" and st["runs"]["candidates"]["finished_at"] is None
     table = render_table(st)
-    assert "candidates: running (or interrupted) (candidate-selection" in table
-    assert "evaluation: published (publish-evaluation" in table
+    assert "候补遴选：运行中（或已中断）（candidate-selection" in table
+    assert "监测评价：已发布（publish-evaluation" in table
 
     out = CliRunner().invoke(cli, ["--home", str(home.path), "status", "--year", str(YEAR), "--json"], obj={})
     assert out.exit_code == 0

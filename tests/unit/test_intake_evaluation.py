@@ -164,7 +164,7 @@ def _dup(rows: list[dict]) -> list[dict]:
         # not a number
         (with_value(ROWS, "12", "abc"), row_of(ROWS, "12"), "12", "§3", "“abc”不是数字"),
         # an empty value is not a number either
-        (with_value(ROWS, "12", ""), row_of(ROWS, "12"), "12", "§3", "不是数字"),
+        (with_value(ROWS, "12", ""), row_of(ROWS, "12"), "12", "§3", "数值为空"),
         # exponents are refused
         (with_value(ROWS, "12", "1e1"), row_of(ROWS, "12"), "12", "§3", "不是数字"),
         # thousands separators are refused
@@ -332,11 +332,14 @@ def test_row_numbers_count_blank_lines_as_in_the_file():
 
 def test_an_error_reads_as_row_key_message_and_rule():
     error = only_error(with_value(evaluation_rows(), "12", "85"))
-    assert str(error) == f"第{row_of(ROWS, '12')}行 [12] 分值85超出范围：应在0到40之间。（R3）"
+    assert (
+        str(error)
+        == f"第{row_of(ROWS, '12')}行 [12] 分值85超出范围：应在0到40之间。（依据指标分值的规定（0至该指标满分））"
+    )
 
 
 def test_a_whole_file_error_reads_without_a_row():
-    assert str(RowError(None, None, "§3", "文件为空。")) == "全文件 文件为空。（§3）"
+    assert str(RowError(None, None, "§3", "文件为空。")) == "全文件 文件为空。（依据报送文件的格式和填写要求）"
 
 
 @pytest.mark.parametrize(
@@ -362,3 +365,11 @@ def test_validation_writes_nothing_on_stderr(capfd):
     check(with_value(evaluation_rows(), "12", "85"))
     check(evaluation_rows(), columns=["year", "key"])
     assert capfd.readouterr().err == ""
+
+
+def test_a_wrong_year_on_every_row_is_one_line_and_a_blank_value_says_it_is_empty():
+    """Issue 11: `--year` one off gave one identical line per row; a blank cell read （空）不是数字."""
+    error = only_error(ROWS, year=2024)
+    assert error.row is None and f"年份“2023”与报送年度2024不符（第2行起共{len(ROWS)}行）" in error.message
+    blank = only_error(with_value(ROWS, "12", ""))
+    assert blank.key == "12" and blank.message.startswith("数值为空") and "（空）" not in blank.message

@@ -34,7 +34,7 @@ def test_a_valid_sheet_gives_one_canonical_score_per_county():
         ({"review_score": "100.5"}, "653101", "R10", "应在0到100之间"),  # above 100
         ({"review_score": "-1"}, "653101", "R10", "应在0到100之间"),  # below 0
         ({"review_score": "良好"}, "653101", "§3", "“良好”不是数字"),  # not a number
-        ({"review_score": ""}, "653101", "§3", "不是数字"),  # no score
+        ({"review_score": ""}, "653101", "§3", "评审分数为空"),  # no score
     ],
 )
 def test_each_error_is_reported_on_its_row(change, key, rule, says):
