@@ -83,6 +83,10 @@ def test_status_json_for_a_year_not_run(cli_home):
     r = run(cli_home, "status", "--year", "2023", "--json")
     assert r.exit_code == 0
     st = json.loads(r.stdout)
+    # Beyond the contract's keys, the tracker: every pilot still owes its file.
+    tracker = st.pop("submissions")["evaluation"]
+    assert (tracker["expected"], tracker["counted"]) == (6, 0) and tracker["missing"] == st["pilots"]
+    assert {x["state"] for x in tracker["senders"]} == {"nothing"}
     assert st == {
         "year": 2023,
         "evaluation": {
