@@ -1,6 +1,11 @@
 """Look at a yearly report as a reader's browser draws it: headless Chromium, a CJK font, a PNG.
 
     python benchmarks/report_screenshot.py REPORT.html [--out report.png] [--width 900] [--height 2400]
+    python benchmarks/report_screenshot.py REPORT.xlsx [--out report.png]
+
+A workbook is printed by LibreOffice (`soffice --headless --convert-to pdf`, Debian:
+`libreoffice-calc-nogui`) and its first page, the ranking with its native Excel chart, turned into
+a PNG by pdftoppm (`poppler-utils`).
 
 Needs `chromium` and a CJK font (Debian: `apt-get install chromium fonts-noto-cjk`). Prints the PNG's
 path; open it and check that the Chinese text, the ranking chart with its card line and the
@@ -14,6 +19,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -35,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = args.report.resolve()
     out = (args.out or report.with_suffix(".png")).resolve()
+    if report.suffix == ".xlsx":
+        return _workbook(report, out)
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     shot = [*common, f"--window-size={args.width},{args.height}", f"--screenshot={out}", report.as_uri()]
     subprocess.run(shot, check=True, capture_output=True, timeout=120)
@@ -48,6 +56,24 @@ def main(argv: list[str] | None = None) -> int:
             timeout=120,
         )
         print(pdf)
+    return 0
+
+
+def _workbook(report: Path, out: Path) -> int:
+    office, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    if office is None or pdftoppm is None:
+        print("needs soffice and pdftoppm (apt-get install libreoffice-calc-nogui poppler-utils)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [office, "--headless", "--convert-to", "pdf", "--outdir", tmp, report],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        (pdf,) = Path(tmp).glob("*.pdf")
+        subprocess.run([pdftoppm, "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", pdf, out.with_suffix("")])
+    print(out)
     return 0
 
 

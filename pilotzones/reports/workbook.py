@@ -18,6 +18,7 @@ CHART_DATA = "图表数据"
 
 def write_workbook(report: YearReport, path: Path) -> Path:
     wb = workbook(path)
+    wb.set_properties({"title": f"{report.year}年度{report.zone_name}监测评价报告", "author": report.authority})
     head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"})
     title = wb.add_format({"bold": True, "font_size": 14})
     num = wb.add_format({"num_format": f"0.{'#' * report.decimals}" if report.decimals else "0"})
@@ -69,6 +70,7 @@ def _ranking(wb, r: YearReport, head, title, num, carded) -> None:
         ws.set_column(col, col, width)
     ws.freeze_panes(4, 0)
     ws.autofilter(3, 0, 3 + len(r.ranking), len(header) - 1)
+    _a4(ws)
     # Chart data: carded and other totals in two series (two colours), the card line as a line series.
     data = wb.add_worksheet(CHART_DATA)
     write_row(data, 0, ["县（市、区）", "总分（亮黄牌）", "总分", "黄牌线"], head)
@@ -171,6 +173,7 @@ def _profile(wb, r: YearReport, head, num) -> None:
     ws.set_column(0, 1, 14)
     ws.set_column(2, len(header) + 3, 11)
     ws.freeze_panes(1, 2)
+    _a4(ws)
     last = len(r.ranking)
     if not last:
         return
@@ -255,3 +258,10 @@ def _history(wb, r: YearReport, head, num) -> None:
     ws.set_column(0, 6, 14)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(r.history), 1), 6)
+
+
+def _a4(ws) -> None:
+    """Printed on A4 landscape, one page wide: the table and its chart side by side."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
