@@ -10,6 +10,7 @@ from sqlalchemy import select
 from pilotzones.reports.xlsx import workbook, write_row
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection
+from pilotzones.rules.selection import NOT_SELECTED
 
 
 def write_candidate_report(home: Any, year: int) -> list[Path]:
@@ -96,7 +97,7 @@ def write_candidate_report(home: Any, year: int) -> list[Path]:
         n += 1
     for r in p.rejected:
         score = reviews.get(r.adcode)
-        eligible = "是" if "名额" in r.reason else "否"
+        eligible = "是" if r.reason == NOT_SELECTED else "否"  # eligible, ranked below the slots
         row = [
             r.adcode,
             reg.name(r.adcode),
