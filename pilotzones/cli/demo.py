@@ -16,6 +16,7 @@ from pilotzones.rules.programme import AssessedItem, Programme
 from pilotzones.store import ledger
 from pilotzones.store.home import Home, init_home
 from pilotzones.store.session import session
+from pilotzones.store.versions import add_version, programme_for
 
 MARKER = ".pilotzones-demo"
 
@@ -94,8 +95,34 @@ def _submit(home: Home, path: Path, year: int, at: datetime, kind: str = "evalua
     click.echo(f"  submit {path.name}: {verdict}{late}")
 
 
+def _revise_rubric(home: Home, year: int, inbox: Path) -> None:
+    """A revised 试行 rubric from the last year: weight moved from item 1 to item 2 (same category)."""
+    text = (home.path / "programme.toml").read_text(encoding="utf-8")
+    old = programme_for(home, year).rubric
+    one, two = old.item(1), old.item(2)
+    assert one.weight is not None and two.weight is not None
+    text = text.replace(
+        f'id = 1\nname = "{one.name}"\nweight = {one.weight}',
+        f'id = 1\nname = "{one.name}"\nweight = {one.weight - 10}',
+        1,
+    )
+    text = text.replace(
+        f'id = 2\nname = "{two.name}"\nweight = {two.weight}',
+        f'id = 2\nname = "{two.name}"\nweight = {two.weight + 10}',
+        1,
+    )
+    revised = inbox / "programme-revised.toml"
+    revised.write_text(text, encoding="utf-8")
+    add_version(home, revised, year)
+    click.echo(
+        f"\n== {year}: 评价细则修订自{year}年度起生效（pilotzones programme add FILE --from-year {year}）："
+        f"第1项{one.name} {one.weight}→{one.weight - 10}分，第2项{two.name} {two.weight}→{two.weight + 10}分；"
+        f"{year - 1}年度及以前仍按原细则"
+    )
+
+
 def _year_files(home: Home, year: int, inbox: Path, remind) -> None:
-    prog, reg = home.programme, home.register
+    prog, reg = programme_for(home, year), home.register
     with session(home.db_url) as s:
         zones = ledger.pilots_for(s, year)
     deadline = prog.moment("evaluation_deadline", year)
@@ -222,6 +249,8 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
     for year in range(first, last + 1):
         inbox = home.path / "inbox" / str(year)
         inbox.mkdir(parents=True)
+        if year == last and last > first:
+            _revise_rubric(home, year, inbox)
         click.echo(f"\n== {year}: nomination call (1 Sep) and reminder (23 Sep)")
         nomination_call(home=str(home.path), year=year)
         nomination_reminder(home=str(home.path), year=year)

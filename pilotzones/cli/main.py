@@ -438,13 +438,39 @@ def report(ctx: click.Context, year: int) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: the first version).")
 @click.pass_context
-def rubric(ctx: click.Context, as_json: bool) -> None:
+def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
     """The programme's rubric: categories, items, weights, scoring rules."""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
+    from pilotzones.store.versions import programme_for
 
-    prog = _open_existing(ctx).programme
+    home = _open_existing(ctx)
+    prog = home.programme if year is None else programme_for(home, year)
     click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
+
+
+@cli.group(cls=Group)
+def programme() -> None:
+    """Programme versions: a revised rubric in force from a year."""
+
+
+@programme.command("add")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from-year", "from_year", type=int, required=True, help="The first year the revised rubric applies to.")
+@click.pass_context
+def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
+    """Keep a revised programme file as the version in force from --from-year; earlier years keep theirs."""
+    from pilotzones.store.versions import add_version, version_years
+
+    home = _open_existing(ctx)
+    new = add_version(home, Path(file), from_year)
+    r = new.rubric
+    years = "、".join(str(y) for y in version_years(home))
+    click.echo(
+        f"评价细则新版本自{from_year}年度起生效（{len(r.items)}项指标，基础分{r.base_max}，加分上限{r.bonus_cap}）；"
+        f"此前年度仍按原版本。已有版本起始年度：{home.programme.programme.start_year}、{years}。"
+    )
 
 
 @cli.command()

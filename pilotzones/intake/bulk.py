@@ -28,6 +28,7 @@ from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_returning_ids, insert_rows
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from pilotzones.store.versions import programme_for
 
 if TYPE_CHECKING:
     from pilotzones.intake.evaluation import EvaluationCheck
@@ -49,7 +50,7 @@ def submit_many(
     received = at or clock.now()
     with session(home.db_url) as s:
         pilots = frozenset(ledger.pilots_for(s, year))
-    prog, reg = home.programme, home.register
+    prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
     checks = check_evaluations(files, year=year, programme=prog, register=reg, pilots=pilots)
     lateness = _lateness(home, year, received, [c.adcode for c in checks])
     outcomes = []

@@ -13,6 +13,7 @@ from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from pilotzones.store.versions import programme_for
 
 if TYPE_CHECKING:
     from pilotzones.intake.evaluation import EvaluationCheck
@@ -41,7 +42,7 @@ def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
     """Run the intake check of `kind`; returns (sender, value rows, errors)."""
     from pilotzones.intake.read import FileUnreadable
 
-    prog, reg = home.programme, home.register
+    prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
     try:
         if kind == "evaluation":
             from pilotzones.intake.evaluation import check_evaluations
@@ -181,7 +182,7 @@ def submit(
     outcome.extended_until = extended_until
     outcome.published_stage = published_stage(home, kind, year)
     if kind == "evaluation" and not errors:
-        outcome.left_out = left_out(home.programme.rubric, (r["key"] for r in rows))
+        outcome.left_out = left_out(programme_for(home, year).rubric, (r["key"] for r in rows))
     if dry_run:
         return outcome
     record = submission_record(

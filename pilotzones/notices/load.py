@@ -19,6 +19,7 @@ from pilotzones.store import ledger
 from pilotzones.store import models as m
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from pilotzones.store.versions import programme_for
 
 _DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
@@ -31,8 +32,9 @@ class Facts:
     reg: Register
 
     @classmethod
-    def of(cls, home: Home) -> Facts:
-        return cls(home.programme, home.register)
+    def of(cls, home: Home, year: int | None = None) -> Facts:
+        """With `year`: the programme version in force for that year (its rubric)."""
+        return cls(home.programme if year is None else programme_for(home, year), home.register)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class EvaluationFacts(Facts):
 
 
 def call_facts(home: Home, year: int, kind: str) -> CallFacts:
-    base = Facts.of(home)
+    base = Facts.of(home, year)
     reminder = kind.endswith("_reminder")
     with session(home.db_url) as s:
         if kind.startswith("nomination"):
@@ -136,7 +138,7 @@ def candidate_facts(home: Home, year: int, proposal: CandidateSelection | dict) 
 
 
 def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict) -> EvaluationFacts:
-    base = Facts.of(home)
+    base = Facts.of(home, year)
     proposal = EvaluationProposal.model_validate(proposal)
     ranking = proposal.ranking
     points: dict[str, dict[int, tuple[float, str]]] = {}

@@ -23,6 +23,7 @@ from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_rows
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from pilotzones.store.versions import programme_for
 
 STAGE = "evaluation"
 
@@ -115,7 +116,7 @@ def collect(home: Home, year: int) -> Collected:
 
 
 def score(home: Home, collected: Collected) -> scoring.Scores:
-    prog = home.programme
+    prog = programme_for(home, collected.year)  # the rubric in force for the year evaluated
     return scoring.score(
         collected.values, collected.zones, set(collected.files), prog.rubric, prog.rules.score_decimals
     )
