@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -34,3 +36,36 @@ class SubmissionRejected(PilotzonesError):
     def __init__(self, message: str, errors: list | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+
+# Control characters (C0, DEL, C1), bidirectional overrides and isolates, line and paragraph
+# separators: in text a file or a user supplied, they would move the cursor, retitle the terminal,
+# split a line of stderr or reverse the text around them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(text: str) -> str:
+    """`text` fit for a terminal line: every control character escaped (`\\x1b`, `\\n`, `\\u202e`)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def shown_lines(text: str) -> str:
+    """`shown` on each line of a message we composed: its own line breaks stay, nothing else does."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
+# The stream-wide net (`terminal_safe`): our own line breaks and tabs pass, and colour sequences
+# (SGR, which can neither move the cursor nor retitle the window) from Prefect's console logs.
+_NET = re.compile("(\x1b\\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069])")
+
+
+def terminal_safe(text: str) -> str:
+    """What the command line writes to a terminal: control characters escaped, save line breaks,
+    tabs and colour. Text from files and users is escaped at its source as well (`shown`)."""
+    return _NET.sub(lambda m: m.group(1) or _escape(m), text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    c = match.group(match.lastindex or 0)
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")

@@ -80,3 +80,40 @@ def prefixed_environment() -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=8)
 def _settings(_environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
+
+
+def scrub(text: str) -> str:
+    """`text` with every configured secret replaced by `***`, for anything printed, logged or stored.
+
+    A mail server may echo the password in its refusal (`535 ... for user:PASSWORD`), as given,
+    URL-quoted or base64-encoded as AUTH LOGIN and AUTH PLAIN send it: every such form is replaced.
+    """
+    for secret in _secret_forms(prefixed_environment()):
+        text = text.replace(secret, "***")
+    return text
+
+
+@lru_cache(maxsize=8)
+def _secret_forms(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    import base64
+    from urllib.parse import quote, unquote, urlsplit
+
+    cfg = _settings(environment)
+    secrets: list[str] = []
+    if cfg.smtp_password:
+        secrets.append(cfg.smtp_password.get_secret_value())
+    url = cfg.database_url_value()
+    if url:
+        try:
+            password = urlsplit(url).password
+        except ValueError:  # a URL too broken to split: it is refused elsewhere, not echoed here
+            password = None
+        if password:
+            secrets += [password, unquote(password)]
+    user = cfg.smtp_user or ""
+    forms: set[str] = set()
+    for secret in filter(None, secrets):
+        forms.update({secret, quote(secret, safe=""), quote(secret)})
+        for raw in (secret, f"\0{user}\0{secret}", f"{user}\0{user}\0{secret}"):
+            forms.add(base64.b64encode(raw.encode()).decode())
+    return tuple(sorted(forms, key=len, reverse=True))  # the longest first: a secret inside another

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,7 +12,15 @@ from pathlib import Path
 import click
 
 from pilotzones import stages
-from pilotzones.errors import EXIT_INTERNAL, EXIT_REJECTED, EXIT_USAGE, PilotzonesError
+from pilotzones.errors import (
+    EXIT_INTERNAL,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    PilotzonesError,
+    shown,
+    shown_lines,
+    terminal_safe,
+)
 from pilotzones.gcpause import freeze_before_exit, no_cyclic_gc
 
 
@@ -58,6 +68,35 @@ def _prefect_env(home_path: Path) -> None:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "true")
 
 
+def _can_send() -> None:
+    """A command that sends notices refuses a delivery configuration that cannot (exit 2, one line)."""
+    from pilotzones.notices.delivery import check_delivery
+
+    check_delivery()
+
+
+def _quiet(flow):
+    """`flow`, with Prefect's console lines giving a failure's message but not its traceback (the
+    run's page keeps it): the command then says in one line what failed."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _NoTraceback):
+            handler.setFormatter(_NoTraceback(handler.formatter))
+    return flow
+
+
+class _NoTraceback(logging.Formatter):
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text or record.stack_info:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+        return self.inner.format(record)
+
+
 class Group(click.Group):
     """Turn every error into a message and an exit code; never a bare traceback."""
 
@@ -65,42 +104,26 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except PilotzonesError as exc:
-            click.echo(f"pilotzones: {exc}", err=True)
+            _say(str(exc))
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
-            unreachable = _unreachable_database(exc)
-            if unreachable:
-                click.echo(f"pilotzones: {unreachable}", err=True)
+            from pilotzones.store.session import database_error_line, database_fault
+
+            fault = database_fault(exc)
+            if fault:
+                _say(fault)
                 sys.exit(EXIT_USAGE)
-            click.echo(f"pilotzones: internal error: {type(exc).__name__}: {exc}", err=True)
+            _say(f"internal error: {database_error_line(exc)}")
             sys.exit(EXIT_INTERNAL)
 
 
-# What the drivers say when the state database cannot be opened at all (not a failure midway).
-_CANNOT_CONNECT = ("connection failed", "could not connect", "connection refused", "unable to open database file")
+def _say(message: str) -> None:
+    """An error's one message on stderr: no secret, no control character from what users sent."""
+    from pilotzones.settings import scrub
 
-
-def _unreachable_database(exc: Exception) -> str | None:
-    """A configuration error's message when `exc` is the state database refusing to open, else None."""
-    from sqlalchemy.exc import DBAPIError
-
-    if not isinstance(exc, DBAPIError):
-        return None
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    if not any(phrase in detail.lower() for phrase in _CANNOT_CONNECT):
-        return None
-    from sqlalchemy.engine import make_url
-
-    from pilotzones.settings import settings
-
-    url = settings().database_url_value()
-    where = make_url(url).render_as_string(hide_password=True) if url else "the home's SQLite database"
-    return (
-        f"cannot open the state database {where}: {detail}. "
-        "Check PILOTZONES_DATABASE_URL and that the database server is running."
-    )
+    click.echo(f"pilotzones: {shown_lines(scrub(message))}", err=True)
 
 
 @click.group(cls=Group)
@@ -168,14 +191,15 @@ def submit(
         outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
     prefix = "[dry-run] " if dry_run else ""
     rejected = 0
-    for file, out in zip(files, outcomes, strict=True):
+    for file, out in zip(map(shown, files), outcomes, strict=True):
         if out.errors:
             rejected += 1
-            click.echo(f"{prefix}{file}: 文件未通过校验，共{len(out.errors)}处错误，整份退回：", err=True)
+            click.echo(f"{prefix}{file}: 文件未通过校验，共{out.error_count}处错误，整份退回：", err=True)
             for e in out.errors:
                 click.echo(f"  {e}", err=True)
             if not dry_run:
-                click.echo(f"原始文件已存档（编号 {out.submission_id}）；退回通知已排队发送。", err=True)
+                told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
+                click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
             continue
         if not out.on_time:
             from pilotzones.intake.submit import deadline_of
@@ -222,7 +246,7 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
 
         return submit_many(home, paths, year=year, at=at, dry_run=dry_run)
     for path in paths[1:]:
-        read_file(path)  # a file that cannot be read records nothing of the others either
+        read_file(path, home.programme.limits)  # a file that cannot be read records nothing of the others either
     return [submit_one(home, p, year=year, kind=kind, at=at, dry_run=dry_run) for p in paths]
 
 
@@ -232,8 +256,11 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_r
 
     home = _open(ctx)
     prechecks.before_run(home, stage, year, early_reason)
+    if approve:
+        _can_send()
     _prefect_env(home.path)
-    result = stages.get(stage).flow("run")(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
+    run = _quiet(stages.get(stage).flow("run"))
+    result = run(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
     state = result["state"]
     if result.get("proposal"):
         from pilotzones.cli.proposal_view import render_proposal
@@ -304,9 +331,10 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
     home = _open(ctx)
     prechecks.before_publish(home, stage, year)
+    _can_send()
     _prefect_env(home.path)
     who = by or deadlines.operator_name()
-    result = stages.get(stage).flow("publish")(home=str(home.path), year=year, by=who, note=note)
+    result = _quiet(stages.get(stage).flow("publish"))(home=str(home.path), year=year, by=who, note=note)
     if result["applied"]:
         from pilotzones.cli.proposal_view import stored_view
 
@@ -499,7 +527,9 @@ def deliver(ctx: click.Context, year: int | None) -> None:
     from pilotzones.notices import deliver as do_deliver
     from pilotzones.notices import raise_if_unsent
 
-    report = do_deliver(_open(ctx), year=year)
+    home = _open(ctx)
+    _can_send()
+    report = do_deliver(home, year=year)
     click.echo(f"notices: {report.summary()}")
     raise_if_unsent(report)
 
@@ -540,7 +570,31 @@ def deploy(ctx: click.Context, pool: str) -> None:
     click.echo(f"已在工作池 {pool} 登记 {len(names)} 个部署：{'、'.join(names)}。")
 
 
+class _TerminalSafe(io.TextIOWrapper):
+    """stdout or stderr with configured secrets scrubbed and control characters escaped on the way out."""
+
+    def write(self, s: str) -> int:
+        from pilotzones.settings import scrub
+
+        return super().write(terminal_safe(scrub(s)))
+
+    def close(self) -> None:
+        self.flush()  # the buffer is the original stream's too: it stays open
+
+
+def _terminal_safe_output() -> None:
+    """Whatever the process prints, a county name's escape sequence never reaches the terminal."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, io.TextIOWrapper):
+            continue
+        stream.flush()
+        safe = _TerminalSafe(stream.buffer, encoding=stream.encoding, errors=stream.errors, write_through=True)
+        setattr(sys, name, safe)
+
+
 def main() -> None:
+    _terminal_safe_output()
     # click's own usage errors exit 2, which is the contract's code for usage errors.
     try:
         cli(obj={})

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pilotzones import clock
+from pilotzones.intake import RowError, capped
 from pilotzones.intake.submit import (
     Outcome,
     deadline_of,
@@ -26,11 +27,13 @@ from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_returning_ids, insert_rows
-from pilotzones.store.home import Home
+from pilotzones.store.home import Home, keep_recorded
 from pilotzones.store.session import session
 from pilotzones.store.versions import programme_for
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from pilotzones.intake.evaluation import EvaluationCheck
 
 KIND = "evaluation"
@@ -44,14 +47,26 @@ def submit_many(
     Every file is read before anything is recorded: an unreadable path raises ConfigError and
     records nothing. With `dry_run`, the files are checked and nothing is kept or recorded.
     """
-    from pilotzones.intake.evaluation import check_evaluations
+    from pilotzones.intake.evaluation import EvaluationCheck, check_evaluations
+    from pilotzones.intake.read import too_big
 
-    files = [(read_file(p), p.name) for p in paths]
+    prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
+    limits = prog.limits
+    files = [read_file(p, limits) for p in paths]
     received = at or clock.now()
     with session(home.db_url) as s:
         pilots = frozenset(ledger.pilots_for(s, year))
-    prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
-    checks = check_evaluations(files, year=year, programme=prog, register=reg, pilots=pilots)
+    readable = [(f.data, f.name) for f in files if f.data is not None]
+    checked = iter(check_evaluations(readable, year=year, programme=prog, register=reg, pilots=pilots))
+    # A file over the byte limit was not read: its one error says so.
+    checks = [
+        next(checked)
+        if f.data is not None
+        else EvaluationCheck(None, None, errors=[RowError(None, None, "§3", too_big(f.size, limits))])
+        for f in files
+    ]
+    for check in checks:
+        check.errors = capped(check.errors, limits.listed_errors)
     lateness = _lateness(home, year, received, [c.adcode for c in checks])
     outcomes = []
     published = published_stage(home, KIND, year)
@@ -66,13 +81,12 @@ def submit_many(
         outcomes.append(outcome)
     if dry_run:
         return outcomes
-    records, values = [], []
-    for (data, name), check, outcome in zip(files, checks, outcomes, strict=True):
-        records.append(
-            submission_record(
+    records, staged, values = [], [], []
+    with home.writing():
+        for file, check, outcome in zip(files, checks, outcomes, strict=True):
+            record, kept = submission_record(
                 home,
-                data,
-                name,
+                file,
                 kind=KIND,
                 year=year,
                 sender=check.adcode,
@@ -80,12 +94,16 @@ def submit_many(
                 on_time=outcome.on_time,
                 errors=check.errors,
             )
-        )
-        values.append(check if check.accepted else None)
-    ids = _record(home, records, values)
+            records.append(record)
+            staged.append(kept)
+            values.append(check if check.accepted else None)
+        ids = keep_recorded(home, staged, lambda s: _record(s, records, values))
     for outcome, submission_id in zip(outcomes, ids, strict=True):
         outcome.submission_id = submission_id
-    queue_rejections(home, [o.submission_id for o in outcomes if not o.accepted and o.submission_id is not None])
+    rejected = [o for o in outcomes if not o.accepted and o.submission_id is not None]
+    queued = queue_rejections(home, [o.submission_id for o in rejected if o.submission_id is not None])
+    for o in rejected:
+        o.notice_queued = o.submission_id in queued
     return outcomes
 
 
@@ -101,21 +119,20 @@ def _lateness(
     return {z: judge_receipt(received, deadline, extensions.get(z) if z else None) for z in set(senders)}
 
 
-def _record(home: Home, records: list[dict], values: list[EvaluationCheck | None]) -> list[int]:
-    """Insert the Submission rows and their values in one transaction; return the new ids, in order."""
+def _record(s: Session, records: list[dict], values: list[EvaluationCheck | None]) -> list[int]:
+    """Insert the Submission rows and their values (in the caller's transaction); the new ids, in order."""
     if not records:
         return []
-    with session(home.db_url) as s:
-        names = tuple(records[0])
-        table = m.table(m.Submission)
-        ids = insert_returning_ids(s, table, names, [tuple(r[n] for n in names) for r in records])
-        # The rows `evaluation_values` gives `submit`, as tuples; evaluation files carry no `extra`.
-        columns = ("submission_id", "adcode", "key", "value", "evidence")
-        rows = (
-            (i, c.adcode, k, v, c.evidence.get(k) or None)
-            for i, c in zip(ids, values, strict=True)
-            if c is not None
-            for k, v in c.values.items()
-        )
-        insert_rows(s, m.table(m.SubmissionValue), columns, rows)
+    names = tuple(records[0])
+    table = m.table(m.Submission)
+    ids = insert_returning_ids(s, table, names, [tuple(r[n] for n in names) for r in records])
+    # The rows `evaluation_values` gives `submit`, as tuples; evaluation files carry no `extra`.
+    columns = ("submission_id", "adcode", "key", "value", "evidence")
+    rows = (
+        (i, c.adcode, k, v, c.evidence.get(k) or None)
+        for i, c in zip(ids, values, strict=True)
+        if c is not None
+        for k, v in c.values.items()
+    )
+    insert_rows(s, m.table(m.SubmissionValue), columns, rows)
     return ids

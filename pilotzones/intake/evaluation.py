@@ -72,7 +72,7 @@ def check_evaluations(
     read: list[tuple[int, Columns]] = []
     for i, (data, filename) in enumerate(files):
         try:
-            read.append((i, read_columns(data, filename)))
+            read.append((i, read_columns(data, filename, programme.limits)))
         except FileUnreadable as exc:
             results[i] = EvaluationCheck(None, None, errors=[RowError(None, None, "§3", str(exc))])
     suite = load_suite("evaluation", programme, suites_dir)
@@ -93,7 +93,7 @@ def check_evaluation(
 ) -> EvaluationCheck:
     """Check one evaluation file (a batch of one); raise FileUnreadable if it is no table."""
     suite = load_suite("evaluation", programme, suites_dir)
-    read = [(0, read_columns(data, filename))]
+    read = [(0, read_columns(data, filename, programme.limits))]
     return _check_read(read, _Intake(year, programme, register, pilots, suite))[0]
 
 

@@ -36,7 +36,7 @@ def check_nomination(
     suites_dir: Path | None = None,
 ) -> NominationCheck:
     """Read and check one nomination file; list every structural error; raise FileUnreadable."""
-    frame = prepare(read_table(data, filename), register)
+    frame = prepare(read_table(data, filename, programme.limits), register)
     prefecture = _file_prefecture(frame)
     parameters = {"years": [str(year)], "prefectures": [prefecture] if prefecture else []}
     context = {

@@ -35,7 +35,7 @@ def check_review(
     suites_dir: Path | None = None,
 ) -> ReviewCheck:
     """Read and check the review sheet; list every error; raise FileUnreadable."""
-    frame = prepare(read_table(data, filename))
+    frame = prepare(read_table(data, filename, programme.limits))
     failures = gx.validate(frame, load_suite("review", programme, suites_dir), {"years": [str(year)]})
     errors = ordered(row_errors(failures, frame, {"expected_year": year}))
     return ReviewCheck(_scores(frame), errors)

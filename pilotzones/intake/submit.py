@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING
 
 from pilotzones import clock
 from pilotzones.errors import ConfigError
+from pilotzones.intake import capped
 from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
-from pilotzones.store.home import Home
+from pilotzones.store.home import Home, Staged, keep_recorded
 from pilotzones.store.session import session
 from pilotzones.store.versions import programme_for
 
 if TYPE_CHECKING:
     from pilotzones.intake.evaluation import EvaluationCheck
+    from pilotzones.intake.read import Received
+    from pilotzones.rules.programme import Limits
 
 KINDS = ("evaluation", "nomination", "review")
 _DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
@@ -36,13 +39,25 @@ class Outcome:
     left_out: list[tuple[int, str]] = field(default_factory=list)  # items an accepted file leaves out
     # The stage that would count it, when that stage of its year is already published: kept, not counted.
     published_stage: str | None = None
+    notice_queued: bool = False  # a rejection notice went to the outbox (the file named its sender)
+
+    @property
+    def error_count(self) -> int:
+        """Every error found; `errors` lists the first `limits.listed_errors` of them and a count of the rest."""
+        from pilotzones.intake import error_count
+
+        return error_count(self.errors)
 
 
-def _check(home: Home, data: bytes, filename: str, kind: str, year: int):
+def _check(home: Home, file: Received, kind: str, year: int):
     """Run the intake check of `kind`; returns (sender, value rows, errors)."""
-    from pilotzones.intake.read import FileUnreadable
+    from pilotzones.intake import RowError
+    from pilotzones.intake.read import FileUnreadable, too_big
 
     prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
+    data, filename = file.data, file.name
+    if data is None:  # over limits.file_bytes: not read at all
+        return None, [], [RowError(None, None, "§3", too_big(file.size, prog.limits))]
     try:
         if kind == "evaluation":
             from pilotzones.intake.evaluation import check_evaluations
@@ -100,11 +115,12 @@ def unreadable(exc: Exception) -> list:
     return [RowError(None, None, "§3", str(exc))]
 
 
-def read_file(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
+def read_file(file: Path, limits: Limits) -> Received:
+    """The file as received (its bytes up to `limits.file_bytes`); ConfigError when it cannot be
+    read or is not a regular file (a pipe, a device)."""
+    from pilotzones.intake.read import receive
+
+    return receive(file, limits)
 
 
 def published_stage(home: Home, kind: str, year: int) -> str | None:
@@ -133,8 +149,7 @@ def judge_receipt(
 
 def submission_record(
     home: Home,
-    data: bytes,
-    filename: str,
+    file: Received,
     *,
     kind: str,
     year: int,
@@ -142,24 +157,31 @@ def submission_record(
     received: datetime,
     on_time: bool,
     errors: list,
-) -> dict:
-    """Archive the file's bytes and return the fields of its Submission row."""
-    digest, rel = home.archive_bytes(data, filename)
+) -> tuple[dict, Staged]:
+    """Write the file into the archive (not yet in place: `Staged.keep`) and return the fields of
+    its Submission row. A file over the byte limit is copied from its path, never held whole."""
+    if file.data is not None:
+        staged = home.stage(file.data, file.name)
+    else:
+        from pilotzones.intake.read import open_regular
+
+        with open_regular(file.path) as f:
+            staged = home.stage(f, file.name)
     return {
         "kind": kind,
         "year": year,
         "sender": sender,
-        "filename": filename[:255],
-        "sha256": digest,
-        "size": len(data),
-        "archive_path": rel,
+        "filename": file.name[:255],
+        "sha256": staged.digest,
+        "size": staged.size,
+        "archive_path": staged.rel,
         # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
         "received_at": received.astimezone(UTC),
         "recorded_at": clock.now(),
         "status": "accepted" if not errors else "rejected",
         "on_time": on_time,
-        "errors": [{"row": e.row, "key": e.key, "rule": e.rule, "message": e.message} for e in errors],
-    }
+        "errors": [e.as_json() for e in errors],
+    }, staged
 
 
 def submit(
@@ -168,10 +190,12 @@ def submit(
     """Check `file`; unless `dry_run`, archive its bytes and record it either way."""
     if kind not in KINDS:
         raise ConfigError(f"--kind must be one of {', '.join(KINDS)}")
-    data = read_file(file)
+    limits = home.programme.limits
+    received_file = read_file(file, limits)
     received = at or clock.now()
     deadline = deadline_of(home, kind, year)
-    sender, rows, errors = _check(home, data, file.name, kind, year)
+    sender, rows, errors = _check(home, received_file, kind, year)
+    errors = capped(errors, limits.listed_errors)
     extended = None
     if deadline is not None and received > deadline:
         # An extension granted to this sender already moves its deadline (pilotzones extend).
@@ -185,21 +209,26 @@ def submit(
         outcome.left_out = left_out(programme_for(home, year).rubric, (r["key"] for r in rows))
     if dry_run:
         return outcome
-    record = submission_record(
-        home, data, file.name, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
-    )
-    with session(home.db_url) as s:
-        sub = ledger.record_submission(s, values=rows if not errors else (), **record)
-        outcome.submission_id = sub.id
+    with home.writing():
+        record, staged = submission_record(
+            home, received_file, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
+        )
+        values = rows if not errors else ()
+        outcome.submission_id = keep_recorded(
+            home, [staged], lambda s: ledger.record_submission(s, values=values, **record).id
+        )
     if errors:
-        queue_rejections(home, [sub.id])
+        outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
     return outcome
 
 
-def queue_rejections(home: Home, submission_ids: list[int]) -> None:
-    """Each sender gets a notice listing every error; it goes out with the next delivery (or --send)."""
+def queue_rejections(home: Home, submission_ids: list[int]) -> set[int]:
+    """Each sender gets a notice listing its errors; it goes out with the next delivery (or --send).
+    Returns the files whose notice was queued: a file that names no sender has no one to tell."""
     from pilotzones.notices import queue, submission_rejected_notice
 
-    notices = [n for n in (submission_rejected_notice(home, i) for i in submission_ids) if n is not None]
+    built = {i: submission_rejected_notice(home, i) for i in submission_ids}
+    notices = [n for n in built.values() if n is not None]
     if notices:
         queue(home, notices)
+    return {i for i, n in built.items() if n is not None}

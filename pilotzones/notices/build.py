@@ -166,6 +166,8 @@ def submission_rejected_notice(facts: RejectionFacts) -> Notice | None:
             "received": received,
             # Each error's rule in words a clerk can look up, not the contract's clause code.
             "errors": [dict(e, rule_words=in_words(e.get("rule") or "", ctx.info.document)) for e in facts.errors],
+            # A capped list (limits.listed_errors) ends with a line counting the errors left out.
+            "error_total": sum(e.get("omitted") or 1 for e in facts.errors),
             "deadline": deadline,
             "still_open": deadline is None or received <= deadline,
         },

@@ -31,7 +31,7 @@ from pilotzones.notices.attachments import attachments_for
 from pilotzones.notices.directory import Directory, Recipient, valid_email
 from pilotzones.notices.outbox import outbox_counts, printable_path, write_printable
 from pilotzones.rules import programme as programme_mod
-from pilotzones.settings import Settings, settings
+from pilotzones.settings import Settings, scrub, settings
 from pilotzones.store.home import PROGRAMME_FILE, Home
 from pilotzones.store.locks import StageBusy, stage_lock
 
@@ -87,11 +87,13 @@ def answer_of(exc: BaseException) -> tuple[int | None, str]:
         return code, f"{code} {_text(text)}"
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code, f"{exc.smtp_code} {_text(exc.smtp_error)}"
-    return None, f"{type(exc).__name__}: {exc}"
+    return None, scrub(f"{type(exc).__name__}: {exc}")
 
 
 def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    # A server's words are kept (outbox, run log, Prefect), logged and printed: never with a secret
+    # it echoed (a 535 answer quoting the password it refused).
+    return scrub(value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
 
 
 def transient(exc: BaseException) -> bool:
@@ -274,6 +276,25 @@ def deliver(
             return _deliver(home, retry, transport, cfg, year, stage)
     except StageBusy:
         raise StageBusy("another run is sending notices; retry after it ends") from None
+
+
+def check_delivery(cfg: Settings | None = None) -> None:
+    """Refuse (ConfigError, one line naming what to set) a delivery configuration that cannot send.
+
+    For the commands that send (`deliver`, a stage run with `--approve`, `approve`): refused before
+    they start. A scheduled run is not refused: it decides, and fails at deliver-notices with its
+    notices queued (`deliver` below holds them).
+    """
+    cfg = cfg or settings()
+    if delivery_mode(cfg) == "smtp":
+        if not cfg.smtp_host:
+            raise ConfigError(
+                "PILOTZONES_DELIVERY=smtp 但未设置 PILOTZONES_SMTP_HOST：请设置邮件服务器（PILOTZONES_SMTP_HOST 等），"
+                "或设 PILOTZONES_DELIVERY=files 将通知写成 .eml 文件"
+            )
+        SmtpTransport(cfg)  # refuses an unknown PILOTZONES_SMTP_SECURITY
+    if cfg.mail_from and not valid_email(cfg.mail_from):
+        raise ConfigError(f"PILOTZONES_MAIL_FROM {cfg.mail_from!r} is not one plain e-mail address")
 
 
 def delivery_mode(cfg: Settings) -> str:

@@ -510,6 +510,22 @@ class Rules(_Model):
     score_decimals: int = Field(default=2, ge=0, le=6)
 
 
+class Limits(_Model):
+    """Bounds on one submitted file, checked before and while it is read (README: Rules, Limits).
+
+    A file over any of them is rejected whole, with one error naming the limit, and kept in the
+    archive like every file. `listed_errors` caps the errors listed per file (stderr, the database,
+    the rejection notice); the rest are counted.
+    """
+
+    file_bytes: int = Field(default=10 * 2**20, ge=1)
+    rows: int = Field(default=10_000, ge=1)
+    cells: int = Field(default=200_000, ge=1)
+    xlsx_inflated_bytes: int = Field(default=20 * 2**20, ge=1)
+    cell_chars: int = Field(default=2_000, ge=1)
+    listed_errors: int = Field(default=200, ge=1)
+
+
 _MOMENT = r"^\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 
 
@@ -554,6 +570,7 @@ class Programme(_Model):
     calendar: Calendar
     rubric: Rubric
     contacts: tuple[Contact, ...] = ()
+    limits: Limits = Limits()
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
+import tempfile
 import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from sqlalchemy import inspect, make_url, select
 
@@ -18,9 +23,14 @@ from pilotzones.rules.programme import Programme
 from pilotzones.rules.register import Register, load_register
 from pilotzones.settings import settings
 from pilotzones.store import models as m
+from pilotzones.store.locks import file_lock
 from pilotzones.store.session import at_head, migrate, session
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 PROGRAMME_FILE = "programme.toml"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,22 +61,147 @@ class Home:
     def register(self) -> Register:
         return load_register(self.programme.programme.region_code)
 
-    def archive_bytes(self, data: bytes, filename: str) -> tuple[str, str]:
-        """Keep a received file as received; returns (sha256, path relative to the home)."""
-        digest = hashlib.sha256(data).hexdigest()
+    def stage(self, source: bytes | BinaryIO, filename: str) -> Staged:
+        """Write a received file to a temporary name of its own in the archive, hashing it on the way.
+
+        `source`: the file's bytes, or an open file too large to hold in memory (copied a megabyte
+        at a time). Nothing is in the archive until `Staged.keep()`; a writer killed meanwhile
+        leaves only its `.part` file (`pilotzones check --repair` removes it). Bytes already
+        archived are not written again.
+        """
         suffix = Path(filename).suffix.lower()[:10]
-        rel = Path("archive") / digest[:2] / f"{digest}{suffix}"
-        target = self.path / rel
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-        return digest, str(rel)
+        try:
+            if isinstance(source, bytes):
+                digest = hashlib.sha256(source).hexdigest()
+                rel = _archive_rel(digest, suffix)
+                if (self.path / rel).is_file():
+                    return Staged(self.path, digest, len(source), rel, None)
+                tmp, _, size = self._copy_in([source])
+            else:
+                tmp, digest, size = self._copy_in(iter(lambda: source.read(_CHUNK), b""))
+                rel = _archive_rel(digest, suffix)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write to the archive {self.archive}: {exc.strerror or exc}; "
+                "check the home's permissions and free space"
+            ) from exc
+        return Staged(self.path, digest, size, rel, tmp)
+
+    def _copy_in(self, chunks: Iterable[bytes]) -> tuple[Path, str, int]:
+        fd, name = tempfile.mkstemp(dir=self.archive, prefix="incoming-", suffix=PART)
+        try:
+            h, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    h.update(chunk)
+                    size += len(chunk)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return Path(name), h.hexdigest(), size
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held (shared) while a process writes into the archive: `check --repair` removes
+        temporary files only when it can take it alone."""
+        try:
+            lock = file_lock(self.archive / WRITERS_LOCK, shared=True)
+            lock.__enter__()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write to the archive {self.archive}: {exc.strerror or exc}; check the home's permissions"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
+
+
+PART = ".part"  # a file on its way into the archive
+WRITERS_LOCK = ".writers.lock"
+_CHUNK = 2**20
+
+
+def _archive_rel(digest: str, suffix: str) -> str:
+    return str(Path("archive") / digest[:2] / f"{digest}{suffix}")
+
+
+@dataclass
+class Staged:
+    """A received file written to a temporary file in the archive, to be kept or discarded."""
+
+    home: Path
+    digest: str
+    size: int
+    rel: str  # its place in the archive, relative to the home
+    tmp: Path | None  # None: these bytes are archived already
+
+    def keep(self) -> None:
+        """Move the file to its place (atomic; another writer may have put the same bytes there)."""
+        if self.tmp is None:
+            return
+        target = self.home / self.rel
+        try:
+            target.parent.mkdir(exist_ok=True)
+            os.replace(self.tmp, target)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write to the archive {target.parent}: {exc.strerror or exc}; "
+                "check the home's permissions and free space"
+            ) from exc
+        self.tmp = None
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+            self.tmp = None
+
+
+def keep_recorded(home: Home, staged: list[Staged], record: Callable[[Session], T]) -> T:
+    """Record received files in one transaction, putting them in the archive just before it commits.
+
+    A database that refuses the record (read-only, unreachable) leaves nothing in the archive, and
+    an archive that refuses the file leaves nothing recorded. Only a crash between the two leaves a
+    file archived and not recorded (`pilotzones check` finds it), never a record without its file.
+    """
+    try:
+        with session(home.db_url) as s:
+            out = record(s)
+            s.flush()
+            for st in staged:
+                st.keep()
+        return out
+    finally:
+        for st in staged:
+            st.discard()
+
+
+HOME_LOCK = ".lock"
 
 
 def init_home(path: Path, programme_file: Path | None = None) -> Home:
-    """Create (or bring up to date) a home for the built-in or the given programme."""
+    """Create (or bring up to date) a home for the built-in or the given programme.
+
+    Several processes may create the same home at once (counties submitting into a home that does
+    not exist yet): one at a time does the work, under a lock in the home, and the programme file
+    is written aside and renamed into place, so that no reader ever sees half of it.
+    """
+    while True:
+        existed = (path / PROGRAMME_FILE).exists()
+        prog, text, source = _programme_for(path, programme_file)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the home {path}: {exc.strerror or exc}") from exc
+        with file_lock(path / HOME_LOCK):
+            # Another process may have created the home meanwhile: then decide again on what it wrote.
+            if (path / PROGRAMME_FILE).exists() == existed:
+                return _init_locked(path, prog, text, source)
+
+
+def _programme_for(path: Path, programme_file: Path | None) -> tuple[Programme, str, Path]:
+    """The programme a home is to run, its text and where it comes from; refused before anything is made."""
     prog = programme_mod.load(programme_file)
     source = programme_file or programme_mod.BUILTIN
     target = path / PROGRAMME_FILE
@@ -83,16 +218,31 @@ def init_home(path: Path, programme_file: Path | None = None) -> Home:
             prog = current
             source = target
     programme_mod.check_places(prog, source)
-    path.mkdir(parents=True, exist_ok=True)
+    return prog, text, source
+
+
+def _init_locked(path: Path, prog: Programme, text: str, source: Path) -> Home:
     home = Home(path)
     for d in (home.archive, home.outbox, home.reports):
         d.mkdir(exist_ok=True)
     migrate(home.db_url)
     # Checked before the file is written: a refused programme leaves the home as it was.
     _refuse_rewriting_published_years(home, prog, text, source)
-    target.write_text(text, encoding="utf-8")
+    _write_aside(path / PROGRAMME_FILE, text)
     _seed(home, prog, text)
     return home
+
+
+def _write_aside(target: Path, text: str) -> None:
+    """Write `target` whole or not at all: to a temporary file beside it, then renamed over it."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PART)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 # What the published years were decided with. Contacts, calendar and wording may change at any time.

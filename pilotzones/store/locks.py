@@ -58,3 +58,25 @@ def stage_lock(db_url: str, stage: str, year: int) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def file_lock(path: Path, *, shared: bool = False, wait: bool = True) -> Iterator[bool]:
+    """An `flock` on `path` (created if missing) for the block; the kernel drops it when the process dies.
+
+    Yields True once taken; without `wait`, False at once when another process holds it (the
+    block then runs without it).
+    """
+    import fcntl
+
+    with open(path, "a+") as fh:
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(fh, mode if wait else mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pilotzones import clock
 from pilotzones.rules.decisions import DecisionState
+from pilotzones.settings import scrub
 from pilotzones.store import ledger
 from pilotzones.store import models as m
 from pilotzones.store.home import Home
@@ -76,7 +77,7 @@ def finish(
         if row is None:
             return
         row.outcome = outcome
-        row.message = (message or None) and message[:4000]
+        row.message = (message or None) and scrub(message)[:4000]
         if counts is not None:
             row.counts = dict(counts)
         row.finished_at = clock.now() if final else None

@@ -8,7 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from pilotzones.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,10 +27,87 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 @lru_cache(maxsize=16)
 def engine(url: str) -> Engine:
-    eng = create_engine(url, future=True)
+    try:
+        eng = create_engine(url, future=True)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        # A URL that cannot be parsed, an unknown dialect or driver, a port that is no number.
+        raise ConfigError(
+            f"PILOTZONES_DATABASE_URL is not a usable database URL ({_first_line(exc)}): "
+            "write it as postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE, or unset it for the home's SQLite file"
+        ) from None
     if eng.dialect.name == "sqlite":
         event.listen(eng, "connect", _sqlite_pragmas)
     return eng
+
+
+# What the drivers say when the state database cannot be used as configured, by what to fix.
+_FAULTS = (
+    (
+        ("readonly database", "read-only", "permission denied"),
+        "the state database {where} cannot be written ({detail}): give the user running pilotzones write "
+        "access to it (a SQLite file and its folder) or set PILOTZONES_DATABASE_URL to a writable database",
+    ),
+    (
+        (
+            "connection failed",
+            "could not connect",
+            "connection refused",
+            "unable to open database file",
+            "failed to resolve host",
+            "could not translate host",
+            "timeout expired",
+            "password authentication",
+            "no password supplied",
+            "does not exist",
+            "invalid port",
+            "invalid sslmode",
+            "invalid integer value",
+            "invalid connection option",
+            "invalid dsn",
+            "connection is bad",
+        ),
+        "cannot open the state database {where}: {detail}. Check PILOTZONES_DATABASE_URL and that the "
+        "database server is running",
+    ),
+)
+
+
+def database_fault(exc: BaseException) -> str | None:
+    """One line naming what to fix when `exc` is the state database refusing its configuration
+    (cannot connect, bad connection options, read-only), else None. Never the SQL nor its values."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    detail = _first_line(exc.orig if exc.orig is not None else exc)
+    for phrases, message in _FAULTS:
+        if any(p in detail.lower() for p in phrases):
+            return message.format(where=_where(), detail=detail)
+    return None
+
+
+def database_error_line(exc: BaseException) -> str:
+    """An unforeseen database error in one line: the driver's words without the statement and its
+    parameters (which hold what a county sent)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"{type(exc.orig).__name__}: {_first_line(exc.orig)}"
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _where() -> str:
+    from sqlalchemy.engine import make_url
+
+    from pilotzones.settings import settings
+
+    url = settings().database_url_value()
+    return make_url(url).render_as_string(hide_password=True) if url else "the home's SQLite database"
 
 
 def migrate(url: str) -> None:

@@ -34,9 +34,11 @@ def test_smtp_without_a_host_leaves_the_notices_queued_and_says_so(home, monkeyp
         raise_if_unsent(report)
     assert "\n" not in str(refused.value) and "PILOTZONES_DELIVERY=smtp" in str(refused.value)
 
+    # The command refuses the configuration before it starts: one line naming what to set.
     cli = run_cli(home, "deliver", PILOTZONES_DELIVERY="smtp", PILOTZONES_DATABASE_URL=home.db_url)
-    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert cli.returncode == 2, cli.stdout + cli.stderr
     assert "PILOTZONES_SMTP_HOST" in cli.stderr and "Traceback" not in cli.stderr
+    assert len(cli.stderr.strip().splitlines()) == 1
     assert _eml(home) == [] and outbox_counts(home, 2023, STAGE)["sent"] == 0
 
     # The same outbox goes out once the mail server is configured.
