@@ -23,7 +23,7 @@ from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_rows
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
-from pilotzones.store.versions import programme_for
+from pilotzones.store.versions import from_year_of, programme_for
 
 STAGE = "evaluation"
 
@@ -80,10 +80,25 @@ def check_can_run(home: Home, year: int) -> None:
 def inputs_digest(home: Home, year: int) -> str:
     """A digest of everything the stage reads from the state for `year`."""
     with session(home.db_url) as s:
-        return _state_digest(s, year)
+        return _state_digest(s, year, version=_version_mark(home, year))
 
 
-def _state_digest(s, year: int, zones: list[str] | None = None, files: dict[str, int] | None = None) -> str:
+def _version_mark(home: Home, year: int) -> str | None:
+    """The rubric version in force for `year` when it is a later version (None for the base), so a
+    version added after a proposal was made makes that proposal out of date."""
+    if from_year_of(home, year) == home.programme.programme.start_year:
+        return None
+    rubric = programme_for(home, year).rubric.model_dump_json()
+    return f"{from_year_of(home, year)}:{hashlib.sha256(rubric.encode()).hexdigest()}"
+
+
+def _state_digest(
+    s,
+    year: int,
+    zones: list[str] | None = None,
+    files: dict[str, int] | None = None,
+    version: str | None = None,
+) -> str:
     """`zones` and `files` (every sender's latest on-time file), when the caller has just read them."""
     zones = ledger.pilots_for(s, year) if zones is None else zones
     if files is None:
@@ -91,6 +106,8 @@ def _state_digest(s, year: int, zones: list[str] | None = None, files: dict[str,
     # An exception granted changes the state the stage read, whether or not it changes a file.
     granted = [x.id for x in ledger.deadline_exceptions(s, year, STAGE)]
     state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
+    if version is not None:  # absent for the base version: digests made before versions existed stand
+        state.append(version)
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
 
 
@@ -109,7 +126,7 @@ def collect(home: Home, year: int) -> Collected:
         counted = [latest[z] for z in zones if z in latest]
         exceptions = deadlines.applied(s, year, STAGE, prog.tz, counted, prog.moment("evaluation_deadline", year))
         counts = ledger.file_counts(s, STAGE, year)
-        state = _state_digest(s, year, zones, {z: sub.id for z, sub in latest.items()})
+        state = _state_digest(s, year, zones, {z: sub.id for z, sub in latest.items()}, _version_mark(home, year))
     counts.update(zones=len(zones), counted=len(files), missing=len(zones) - len(files))
     trace = json.dumps({"exceptions": exceptions, "counts": counts}, sort_keys=True, ensure_ascii=False)
     return Collected(year, zones, files, values, late, trace, state)
@@ -234,8 +251,9 @@ def _store_scores(
 
 def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
+    version = _version_mark(home, year)
     with session(home.db_url) as s:
-        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year), approval)
+        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         p = EvaluationProposal.from_stored(d.proposal, d.id)

@@ -83,3 +83,10 @@ def test_a_version_is_refused_for_a_published_year_a_changed_rule_or_the_start_y
     r = run(home, "programme", "add", str(_revised(tmp_path, *MOVED)), "--from-year", "2022")
     assert r.exit_code == 2 and "2023年度或以后" in r.stderr
     assert not (home.path / "programmes").exists() or not list((home.path / "programmes").glob("*.toml"))
+
+
+def test_a_version_added_makes_its_years_inputs_new_so_an_older_proposal_cannot_be_approved(home, tmp_path):
+    before = {y: ev.inputs_digest(home, y) for y in (2022, 2023)}
+    assert run(home, "programme", "add", str(_revised(tmp_path, *MOVED)), "--from-year", "2023").exit_code == 0
+    assert ev.inputs_digest(home, 2022) == before[2022]
+    assert ev.inputs_digest(home, 2023) != before[2023]
