@@ -271,7 +271,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
             publish_evaluation(home=str(home.path), year=year)
         else:
             december_evaluation(home=str(home.path), year=year, approve=True)
-        click.echo(render_table(year_status(home, year)))
+        click.echo(render_table(year_status(home, year), home.programme.programme.words()))
         for report in report_paths(home, year):
             if report.exists():
                 click.echo(f"  report: {report.resolve()}")

@@ -431,8 +431,9 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
     """What the stages of a year decided."""
     from pilotzones.cli.status import render_table, year_status
 
-    st = year_status(_open_existing(ctx), year)
-    click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st))
+    home = _open_existing(ctx)
+    st = year_status(home, year)
+    click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st, home.programme.programme.words()))
 
 
 @cli.command()

@@ -117,8 +117,12 @@ def _state_cn(state: str) -> str:
         return _OUTCOME_CN.get(state, state)
 
 
-def render_table(st: dict) -> str:
-    """The same facts for a person at a terminal, in Chinese as the notices are."""
+def render_table(st: dict, words: dict[str, str] | None = None) -> str:
+    """The same facts for a person at a terminal, in Chinese as the notices are; `words` are the
+    programme's (`Info.words()`: its withdrawal), default the built-in programme's."""
+    from pilotzones.rules.programme import Info
+
+    words = words or Info.default_words()
     ev = st["evaluation"]
     out = [f"{st['year']}年度", f"  监测评价：{_state_cn(ev['state'])}"]
     if ev.get("approval"):
@@ -133,7 +137,7 @@ def render_table(st: dict) -> str:
                 f"    {r['rank']:>4}  {r['adcode']:<6}  {_pad(r['county'], 20)}{r['base']:>9g}{r['bonus']:>8g}"
                 f"{r['total']:>9g}  {_pad(card, 4)}  {'、'.join(r['flags'])}"
             )
-        out.append(f"    取消资格：{'、'.join(ev['disqualified']) or '无'}")
+        out.append(f"    {words['withdrawal']}：{'、'.join(ev['disqualified']) or '无'}")
         promoted = "、".join(f"{p['adcode']}（递补 {p['replaces']}）" for p in ev["promoted"])
         out.append(f"    递补：{promoted or '无'}")
         out.append(f"    空缺席位：{ev['vacant_seats']}")
