@@ -35,7 +35,8 @@ def check_can_run(home: Home, year: int) -> None:
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
             if d.year > year and d.state == DecisionState.PUBLISHED:
-                raise StageError(f"the {d.year} candidate selection is already published; {year} can no longer be run")
+                words = home.programme.programme.words()
+                raise StageError(f"{d.year}年度{words['candidate']}遴选已经发布，{year}年度不能再运行")
 
 
 def inputs_digest(home: Home, year: int) -> str:

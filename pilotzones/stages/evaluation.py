@@ -65,16 +65,16 @@ def check_can_run(home: Home, year: int) -> None:
     """Refuse a run that would rewrite history or skip an approval."""
     start = home.programme.programme.start_year
     if year < start:
-        raise StageError(f"the programme's first evaluation year is {start}; {year} cannot be evaluated")
+        raise StageError(f"本方案自{start}年度起实施（首个监测评价年度为{start}年），{year}年度不能运行监测评价")
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
             if d.year < year and d.state == DecisionState.AWAITING_APPROVAL:
                 raise StageError(
-                    f"the {d.year} evaluation is awaiting approval: approve it first "
-                    f"(pilotzones approve --year {d.year} --stage evaluation)"
+                    f"{d.year}年度监测评价方案待审批，请先审批"
+                    f"（pilotzones approve --year {d.year} --stage evaluation，或 decline）"
                 )
             if d.year > year and d.state == DecisionState.PUBLISHED:
-                raise StageError(f"the {d.year} evaluation is already published; {year} can no longer be run")
+                raise StageError(f"{d.year}年度监测评价已经发布，{year}年度不能再运行")
 
 
 def inputs_digest(home: Home, year: int) -> str:

@@ -134,5 +134,5 @@ def test_approval_refuses_a_proposal_made_before_a_new_file(home, tmp_path):
 def test_a_year_cannot_run_while_the_previous_awaits_approval(home, tmp_path):
     send(home, tmp_path, 2022, {z: 0.5 for z in PILOTS})
     december_evaluation(home=str(home.path), year=2022)
-    with pytest.raises(StageError, match="awaiting approval"):
+    with pytest.raises(StageError, match="2022年度监测评价方案待审批"):
         december_evaluation(home=str(home.path), year=2023)

@@ -143,7 +143,7 @@ def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):
     stale = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
     assert stale.returncode == 2 and "out of date" in stale.stderr
     later = run_cli(home, "evaluation", "run", "--year", "2023")
-    assert later.returncode == 2 and "awaiting approval" in later.stderr
+    assert later.returncode == 2 and "2022年度监测评价方案待审批" in later.stderr
     for p in (nothing, stale, later):
         assert "Traceback" not in p.stderr and "Flow run" not in p.stderr, p.stderr
     assert year_status(home, 2022)["evaluation"]["state"] == "awaiting_approval"
