@@ -23,9 +23,10 @@ def _markdown(p: CandidateSelection, state: str) -> str:
         "| rank | adcode | county | review score |",
         "|---:|---|---|---:|",
     ]
-    lines += [f"| {x.rank} | {x.adcode} | {x.county} | {x.review_score:g} |" for x in p.selected]
+    md = stage.md  # names and reasons come from files and operators: inert in markdown
+    lines += [f"| {x.rank} | {md(x.adcode)} | {md(x.county)} | {x.review_score:g} |" for x in p.selected]
     lines += ["", "| not counted | reason |", "|---|---|"]
-    lines += [f"| {x.adcode} | {x.reason} |" for x in p.rejected]
+    lines += [f"| {md(x.adcode)} | {md(x.reason)} |" for x in p.rejected]
     lines += ["", *stage.exception_lines(p.exceptions)]
     return "\n".join(lines)
 

@@ -22,11 +22,12 @@ def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
         "| rank | adcode | county | base | bonus | total | card | flags |",
         "|---:|---|---|---:|---:|---:|---|---|",
     ]
+    md = stage.md  # names come from the register and files: inert in markdown all the same
     for r in proposal.ranking:
         card = "亮黄牌" if r.yellow_card else ""
         lines.append(
-            f"| {r.rank} | {r.adcode} | {r.county} | {r.base:g} | {r.bonus:g} | "
-            f"{r.total:g} | {card} | {' '.join(r.flags)} |"
+            f"| {r.rank} | {md(r.adcode)} | {md(r.county)} | {r.base:g} | {r.bonus:g} | "
+            f"{r.total:g} | {card} | {md(' '.join(r.flags))} |"
         )
     lines += [
         "",

@@ -8,6 +8,7 @@ refusing a busy stage to pausing for the UI's approval, runs here the same for e
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from prefect import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
+from pilotzones.errors import shown
 from pilotzones.gcpause import freeze_once, paused
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import Proposal
@@ -272,12 +274,24 @@ def state_lines(state: str, given: dict | None) -> str:
     """The markdown artifact's closing lines: the decision's state and, once given, the verdict."""
     lines = ["", f"- 状态 (state): {DecisionState(state).cn} ({state})"]
     if given:
-        lines.append(f"- 审批 (approval): {proposals.verdict_line(given)}")
+        lines.append(f"- 审批 (approval): {md(proposals.verdict_line(given))}")
     return "\n".join(lines)
 
 
 def approval_suffix(given: dict | None) -> str:
-    return f"; {proposals.verdict_line(given)}" if given else ""
+    return f"; {md(proposals.verdict_line(given))}" if given else ""
+
+
+# Markdown's punctuation, escaped with a backslash; HTML's three, as entities.
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def md(value: object) -> str:
+    """Text from users (names, reasons, notes) inert in a markdown artifact: no link, no emphasis,
+    no HTML (`<script>` shows as written), no line break or control character (shown escaped)."""
+    text = _MD.sub(r"\\\1", shown(str(value)))
+    return "".join(_HTML.get(c, c) for c in text)
 
 
 def notify(stage: str, home: str, year: int, proposal: Proposal) -> dict:
@@ -296,7 +310,7 @@ def exception_lines(exceptions: list[dict]) -> list[str]:
             if x["kind"] == "extension"
             else f"late file {x['submission_id']} accepted"
         )
-        lines.append(f"- Deadline exception: {x['adcode']} {what} by {x['granted_by']} ({x['reason']})")
+        lines.append(f"- Deadline exception: {md(x['adcode'])} {what} by {md(x['granted_by'])} ({md(x['reason'])})")
     return lines
 
 

@@ -85,3 +85,28 @@ def prefect_server():
 def pytest_report_header(config):
     reason = _postgres_reachable()
     return "postgresql: " + ("available" if reason is None else f"SKIPPED ({reason})")
+
+
+@pytest.fixture(scope="session")
+def hostile_files(tmp_path_factory):
+    """Issue 12's hostile files, built on first use in a temporary folder (never in git), in
+    seconds: `hostile_files("csv")` a 1,000,000-row CSV (41 MB), "bomb" a 2 MB XLSX whose shared
+    string inflates to 2 GiB, "sheet_bomb" an XLSX whose sheet inflates to 1 GiB, "xlsx" a
+    1,000,000-row XLSX (18.6 MB)."""
+    from benchmarks import hostile_input as h
+
+    folder = tmp_path_factory.mktemp("hostile")
+    builders = {
+        "csv": h.million_row_csv,
+        "bomb": h.shared_string_bomb,
+        "sheet_bomb": h.sheet_bomb,
+        "xlsx": h.million_row_xlsx,
+    }
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            built[name] = builders[name](folder)
+        return built[name]
+
+    return get

@@ -536,6 +536,21 @@ def deliver(ctx: click.Context, year: int | None) -> None:
 
 
 @cli.command()
+@click.option("--repair", is_flag=True, help="Remove leftovers of interrupted writes; record unrecorded files.")
+@click.pass_context
+def check(ctx: click.Context, repair: bool) -> None:
+    """Check every archived file's SHA-256 against the record and list what a crash left (exit 1 while any)."""
+    from pilotzones.cli.check_view import render_check
+    from pilotzones.store.audit import check_home
+
+    home = _open(ctx)
+    found = check_home(home, repair=repair)
+    click.echo(render_check(found, home.programme.tz, repair))
+    if found.unrepaired:
+        sys.exit(EXIT_INTERNAL)
+
+
+@cli.command()
 @click.option("--port", type=int, default=4200, show_default=True, help="Port of the embedded Prefect server.")
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:

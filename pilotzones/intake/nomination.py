@@ -44,7 +44,24 @@ def check_nomination(
         "file_prefecture": f"{register.name(prefecture)}（{prefecture}）" if prefecture else "",
     }
     failures = gx.validate(frame, load_suite("nomination", programme, suites_dir), parameters)
-    return NominationCheck(prefecture, _rows(frame), ordered(row_errors(failures, frame, context)))
+    found = row_errors(failures, frame, context) + [(len(failures), e) for e in _name_errors(frame, register)]
+    return NominationCheck(prefecture, _rows(frame), ordered(found))
+
+
+def _name_errors(frame: pd.DataFrame, register: Register) -> list[RowError]:
+    """A nominee's county name must be its code's official name or a short form, as in evaluation
+    files. A code the register does not know is judged when the stage runs (not a county)."""
+    if "adcode6" not in frame or "county" not in frame:
+        return []
+    errors = []
+    for adcode, county, row in frame[["adcode6", "county", ROW]].itertuples(index=False, name=None):
+        name = normalize_text(county)
+        if not isinstance(adcode, str) or register.county(adcode) is None or register.names_match(adcode, name):
+            continue
+        shown = f"“{name}”" if name else "（空）"
+        message = f"县名{shown}与代码{adcode}不符：应为“{register.name(adcode)}”或其通用简称。"
+        errors.append(RowError(int(row), "county", "§3", message))
+    return errors
 
 
 def prepare(frame: pd.DataFrame, register: Register) -> pd.DataFrame:

@@ -74,7 +74,8 @@ class Home:
             if isinstance(source, bytes):
                 digest = hashlib.sha256(source).hexdigest()
                 rel = _archive_rel(digest, suffix)
-                if (self.path / rel).is_file():
+                kept = self.path / rel
+                if kept.is_file() and kept.stat().st_size == len(source):
                     return Staged(self.path, digest, len(source), rel, None)
                 tmp, _, size = self._copy_in([source])
             else:
@@ -167,14 +168,24 @@ def keep_recorded(home: Home, staged: list[Staged], record: Callable[[Session], 
     """
     try:
         with session(home.db_url) as s:
+            _drill("archive-staged")
             out = record(s)
             s.flush()
             for st in staged:
                 st.keep()
+            _drill("archive-kept")
         return out
     finally:
         for st in staged:
             st.discard()
+
+
+def _drill(point: str) -> None:
+    """PILOTZONES_FAULT=POINT:kill: the process dies here, as `kill -9` would (the drill of `check`)."""
+    if settings().fault == f"{point}:kill":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 HOME_LOCK = ".lock"

@@ -70,11 +70,28 @@ def test_an_xlsx_file_with_twelve_digit_codes_is_accepted():
     [
         nomination("110101", "东城区"),  # outside the region
         nomination("654025", "新源县"),  # another prefecture's county, and a pilot already
-        nomination("652901", "不对的县名"),  # a county name that does not fit
     ],
 )
 def test_eligibility_is_not_judged_at_intake(row):
     assert check([row]).accepted
+
+
+@pytest.mark.parametrize(
+    ("name", "fits"),
+    [
+        ("阿克苏市", True),  # the official name
+        ("阿克苏", True),  # the short form, as evaluation files may use it
+        ("不对的县名", False),  # a name that is not this code's
+        ("库车市", False),  # another county's official name
+        ("", False),  # no name at all
+    ],
+)
+def test_a_county_name_must_fit_its_code(name, fits):
+    result = check([nomination("652901", name)])
+    assert result.accepted == fits, [str(e) for e in result.errors]
+    if not fits:
+        (error,) = result.errors
+        assert error.row == 2 and error.key == "county" and "652901" in error.message and "阿克苏市" in error.message
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,440 @@
+"""Issue 12: hostile input and races, tried as an attacker would, through the real command.
+
+Files over a limit are rejected at once in bounded memory and kept; what is not a regular file is
+refused unread; counties submitting at once lose nothing; a crash leaves only what `check
+--repair` mends; configuration faults are one line and exit 2; secrets and control characters
+reach no terminal, log or table. The big files come from the `hostile_files` fixture (built in a
+temporary folder). On SQLite and PostgreSQL wherever the state database is involved.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pilotzones.rules.programme import BUILTIN
+from pilotzones.store import models as m
+from pilotzones.store.home import Home, init_home
+from pilotzones.store.session import session
+from tests.support import rows_for, write
+
+pytestmark = pytest.mark.integration
+
+EXE = Path(sys.executable).parent / "pilotzones"
+YEAR = "2023"
+AT = "2023-12-10T10:00:00"
+ZONE = "654025"
+
+
+def cli(home: Home | Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """The installed command, a process of its own, as a county or operator runs it."""
+    path = home.path if isinstance(home, Home) else home
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    full.update(PILOTZONES_HOME=str(path), GX_ANALYTICS_ENABLED="false", **env)
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, env=full, timeout=timeout)
+
+
+def measured(home: Home, *args: str) -> tuple[int, int, str]:
+    """Exit code, peak resident memory (bytes) and stderr of one `pilotzones` process."""
+    env = dict(os.environ, PILOTZONES_HOME=str(home.path), GX_ANALYTICS_ENABLED="false")
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen([str(EXE), *args], env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, err.read().decode()
+
+
+def submissions(home: Home) -> list[m.Submission]:
+    with session(home.db_url) as s:
+        return list(s.scalars(select(m.Submission).order_by(m.Submission.id)))
+
+
+def archived(home: Home) -> list[Path]:
+    """Files kept in the archive (not its lock, not a write in progress)."""
+    return sorted(
+        p for p in home.archive.rglob("*") if p.is_file() and p.name != ".writers.lock" and p.suffix != ".part"
+    )
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(2**20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def valid_file(home: Home, folder: Path, name: str = "xinyuan.csv") -> Path:
+    return write(rows_for(home, ZONE, int(YEAR)), folder / name)
+
+
+# -- 1. limits -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("csv", "limits.file_bytes"),  # 1,000,000 rows, 41 MB: not read at all
+        ("bomb", "limits.xlsx_inflated_bytes"),  # 2 MB inflating to 2 GiB: not opened
+        ("sheet_bomb", "limits.xlsx_inflated_bytes"),
+        ("xlsx", "limits.file_bytes"),  # 1,000,000 rows, 18.6 MB
+    ],
+)
+def test_a_file_over_a_limit_is_rejected_at_once_in_bounded_memory_and_kept(home, hostile_files, name, limit):
+    path = hostile_files(name)
+    code, peak, err = measured(home, "submit", str(path), "--year", YEAR, "--at", AT)
+    assert code == 3, err
+    assert peak < 512 * 2**20  # was 3.5 to 7.7 GB
+    listed = [line for line in err.splitlines() if line.startswith("  ")]
+    assert len(listed) == 1 and limit in listed[0] and "Traceback" not in err
+    (sub,) = submissions(home)
+    assert sub.status == "rejected" and len(sub.errors) == 1 and limit in sub.errors[0]["message"]
+    assert sub.size == path.stat().st_size and sub.sha256 == sha256(path)
+    assert sha256(home.path / sub.archive_path) == sub.sha256  # kept byte for byte, like every file
+
+
+def test_the_row_limit_stops_a_file_within_the_byte_limit_while_it_is_read(home, hostile_files, tmp_path):
+    from pilotzones.intake.submit import submit
+
+    raised = tmp_path / "raised.toml"
+    raised.write_text(BUILTIN.read_text("utf-8") + "\n[limits]\nfile_bytes = 100_000_000\n", "utf-8")
+    home = init_home(home.path, raised)
+    out = submit(home, hostile_files("csv"), year=int(YEAR), kind="evaluation")
+    assert not out.accepted and out.error_count == 1
+    assert "limits.rows" in out.errors[0].message and "已停止读取" in out.errors[0].message
+
+
+def test_the_errors_of_one_file_are_capped_on_stderr_in_the_database_and_in_the_notice(home, tmp_path):
+    rows = [
+        {"year": YEAR, "adcode": ZONE, "county": "新源县", "key": f"x{i}", "value": "1", "evidence": ""}
+        for i in range(1_500)
+    ]
+    path = write(rows, tmp_path / "many-errors.csv")
+    done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
+    assert done.returncode == 3, done.stderr
+    listed = [line for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert len(listed) == 201 and "仅列出前200处" in listed[-1]
+    total = int(done.stderr.split("共", 1)[1].split("处错误", 1)[0])
+    assert total >= 1_500
+    (sub,) = submissions(home)
+    assert len(sub.errors) == 201 and sub.errors[-1]["omitted"] == total - 200
+    with session(home.db_url) as s:
+        (notice,) = s.scalars(select(m.OutboxNotice).where(m.OutboxNotice.kind == "submission_rejected"))
+    assert f"存在{total}处问题" in notice.text and "仅列出前200处" in notice.text
+    assert len(notice.text) < 100_000 and len(notice.html) < 200_000
+
+
+# -- 2. what is not a regular file ---------------------------------------------------------------
+
+
+def test_a_pipe_or_a_device_is_refused_before_it_is_opened_and_records_nothing(home, tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would wait forever
+    for path, what in ((fifo, "named pipe"), (Path("/dev/zero"), "character device")):
+        done = cli(home, "submit", str(path), "--year", YEAR, timeout=60)
+        assert done.returncode == 2 and what in done.stderr and len(done.stderr.splitlines()) == 1
+    ok = valid_file(home, tmp_path)
+    done = cli(home, "submit", str(ok), str(fifo), "--year", YEAR, timeout=60)  # a batch: nothing of it
+    assert done.returncode == 2 and "named pipe" in done.stderr
+    assert submissions(home) == [] and archived(home) == []
+
+
+# -- 3. races ------------------------------------------------------------------------------------
+
+
+def _at_once(commands: list[tuple[Path, list[str]]], env: dict[str, str]) -> list[subprocess.CompletedProcess]:
+    """Start every command before waiting for any."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    base.update(env, GX_ANALYTICS_ENABLED="false")
+    procs = [
+        subprocess.Popen(
+            [str(EXE), *args],
+            env=dict(base, PILOTZONES_HOME=str(home)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for home, args in commands
+    ]
+    return [subprocess.CompletedProcess(p.args, p.wait(300), *p.communicate()) for p in procs]
+
+
+def test_identical_files_submitted_at_the_same_moment_are_all_recorded(home, tmp_path):
+    path = valid_file(home, tmp_path)
+    done = _at_once([(home.path, ["submit", str(path), "--year", YEAR, "--at", AT])] * 8, {})
+    assert [d.returncode for d in done] == [0] * 8, [d.stderr for d in done if d.returncode]
+    subs = submissions(home)
+    assert len(subs) == 8 and {s.sha256 for s in subs} == {sha256(path)}
+    assert archived(home) == [home.path / subs[0].archive_path]  # one copy, no leftovers
+
+
+def test_submits_into_a_home_that_does_not_exist_yet_all_succeed(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    scratch = init_home(tmp_path / "scratch")  # only to write a valid file
+    path = valid_file(scratch, tmp_path)
+    new = tmp_path / "new-home"
+    if db_url.startswith("postgresql"):  # a fresh database for the new home
+        monkeypatch.setenv("PILOTZONES_DATABASE_URL", _fresh_pg(db_url))
+    else:
+        monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"sqlite:///{new / 'pilotzones.db'}")
+    done = _at_once([(new, ["submit", str(path), "--year", YEAR, "--at", AT])] * 10, {})
+    assert [d.returncode for d in done] == [0] * 10, [d.stderr for d in done if d.returncode]
+    assert (new / "programme.toml").read_text("utf-8") == BUILTIN.read_text("utf-8")
+    assert len(submissions(Home(new))) == 10
+
+
+def _fresh_pg(db_url: str) -> str:
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"pz_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return db_url.rsplit("/", 1)[0] + "/" + name
+
+
+# -- 4. secrets ----------------------------------------------------------------------------------
+
+PASSWORD = "Pa$$/w0rd!"
+
+
+class _EchoingServer(socketserver.StreamRequestHandler):
+    """A mail server that quotes back, decoded and encoded, whatever password it refuses."""
+
+    def handle(self) -> None:
+        say = self.wfile.write
+        say(b"220 echo ESMTP\r\n")
+        while line := self.rfile.readline():
+            command = line.decode().strip()
+            word = command.upper()
+            if word.startswith(("EHLO", "HELO")):
+                say(b"250-echo\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif word.startswith("AUTH PLAIN"):
+                sent = command.split()[2]
+                say(f"535 5.7.8 refused {base64.b64decode(sent)!r} ({sent})\r\n".encode())
+            elif word.startswith("AUTH LOGIN"):
+                say(b"334 UGFzc3dvcmQ6\r\n")
+                sent = self.rfile.readline().decode().strip()
+                say(f"535 5.7.8 wrong password {base64.b64decode(sent).decode()} ({sent})\r\n".encode())
+            elif word.startswith("MAIL"):
+                say(f"554 5.7.1 account notices:{PASSWORD} is locked\r\n".encode())
+            elif word == "QUIT":
+                say(b"221 bye\r\n")
+                return
+            else:
+                say(b"250 OK\r\n")
+
+
+@contextmanager
+def echoing_server() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _EchoingServer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _mail_env(monkeypatch, port: int, user: str | None) -> None:
+    monkeypatch.setenv("PILOTZONES_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PILOTZONES_SMTP_PORT", str(port))
+    monkeypatch.setenv("PILOTZONES_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PILOTZONES_SMTP_ATTEMPTS", "1")
+    monkeypatch.setenv("PILOTZONES_MAIL_FROM", "notices@example.org")
+    if user:
+        monkeypatch.setenv("PILOTZONES_SMTP_USER", user)
+    else:
+        monkeypatch.delenv("PILOTZONES_SMTP_USER", raising=False)
+
+
+def _leaks(text: str | None) -> bool:
+    encoded = base64.b64encode(PASSWORD.encode()).decode()
+    return bool(text) and (PASSWORD in text or "w0rd" in text or encoded in text)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_password_the_mail_server_echoes_is_kept_printed_and_reported_nowhere(home, monkeypatch):
+    import asyncio
+
+    from pilotzones.flows.notices import evaluation_call
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    from pilotzones.notices import NoticesUnsent
+    from tests.integration.cli_runs import flow_runs
+
+    with echoing_server() as port:
+        _mail_env(monkeypatch, port, user="notices")  # the login is refused, the password quoted back
+        with pytest.raises(NoticesUnsent) as failed:
+            evaluation_call(home=str(home.path), year=int(YEAR))
+        assert "535" in str(failed.value) and not _leaks(str(failed.value))
+        with session(home.db_url) as s:
+            run = s.scalars(select(m.StageRun).order_by(m.StageRun.id.desc())).first()
+        assert run is not None and run.outcome == "failed" and "535" in run.message and not _leaks(run.message)
+        (flow_run,) = [r for r in flow_runs([run.flow_run_id])]
+        assert "535" in flow_run.state.message and not _leaks(flow_run.state.message)
+
+        async def logs() -> list[str]:
+            async with get_client() as client:
+                flt = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id]))
+                return [r.message for r in await client.read_logs(log_filter=flt)]
+
+        assert not any(_leaks(line) for line in asyncio.run(logs()))
+
+        _mail_env(monkeypatch, port, user=None)  # no login: each message is refused, quoting it
+        done = cli(home, "deliver")
+        assert done.returncode == 1 and "554" in done.stderr + done.stdout and not _leaks(done.stderr + done.stdout)
+        with session(home.db_url) as s:
+            answers = list(s.scalars(select(m.OutboxNotice.last_answer)))
+        assert answers and all(a and "554" in a and not _leaks(a) for a in answers)
+
+
+# -- 5. configuration faults ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://pz:secret@127.0.0.1:99999/state", "invalid port"),
+        ("postgresql+psycopg://pz:secret@127.0.0.1:port/state", "not a usable database URL"),
+        ("oracle+nosuchdriver://pz:secret@127.0.0.1/state", "not a usable database URL"),
+        ("postgresql+psycopg://pz:secret@127.0.0.1/state?sslmode=sometimes", "invalid sslmode"),
+    ],
+)
+def test_a_database_url_that_cannot_work_is_one_line_and_exit_2(tmp_path, monkeypatch, url, says):
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    home = init_home(tmp_path / "home")
+    done = cli(home, "status", "--year", YEAR, PILOTZONES_DATABASE_URL=url)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr and "secret" not in done.stderr
+
+
+def test_a_read_only_database_is_one_line_and_exit_2_and_keeps_nothing(home, tmp_path, db_url):
+    path = valid_file(home, tmp_path)
+    if db_url.startswith("sqlite"):
+        read_only = f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    else:  # as a hot standby answers
+        read_only = db_url + "?options=-c%20default_transaction_read_only%3Don"
+    done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_DATABASE_URL=read_only)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "cannot be written" in line and "[SQL" not in line and "parameters" not in line
+    assert submissions(home) == [] and archived(home) == [] and not list(home.archive.rglob("*.part"))
+
+
+def test_an_archive_that_cannot_be_written_is_one_line_and_exit_2_and_records_nothing(home, tmp_path):
+    path = valid_file(home, tmp_path)
+    digest = sha256(path)
+    (home.archive / digest[:2]).write_bytes(b"")  # a file where the archive needs a folder
+    done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
+    assert done.returncode == 2 and "cannot write to the archive" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert submissions(home) == [] and not list(home.archive.rglob("*.part"))
+    if os.geteuid() != 0:  # permissions mean nothing to root
+        (home.archive / digest[:2]).unlink()
+        home.archive.chmod(0o555)
+        try:
+            done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
+        finally:
+            home.archive.chmod(0o755)
+        assert done.returncode == 2 and "cannot write to the archive" in done.stderr
+
+
+def test_a_command_that_would_send_refuses_a_delivery_that_cannot(home):
+    for args in (["evaluation", "run", "--year", YEAR, "--approve"], ["deliver"]):
+        done = cli(home, *args, PILOTZONES_DELIVERY="smtp")
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert "PILOTZONES_SMTP_HOST" in line and "Traceback" not in done.stderr
+
+
+# -- 6. crashes ----------------------------------------------------------------------------------
+
+
+def test_a_submit_killed_midway_leaves_only_what_check_repairs(home, tmp_path):
+    path = valid_file(home, tmp_path)
+    staged = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_FAULT="archive-staged:kill")
+    assert staged.returncode == -9
+    (part,) = home.archive.rglob("*.part")
+    assert submissions(home) == [] and archived(home) == []
+    kept = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_FAULT="archive-kept:kill")
+    assert kept.returncode == -9
+    (orphan,) = archived(home)
+    assert submissions(home) == [] and sha256(orphan) == sha256(path)
+
+    found = cli(home, "check")
+    assert found.returncode == 1 and part.name in found.stdout and orphan.name in found.stdout
+    assert part.exists() and submissions(home) == []  # without --repair nothing changes
+
+    repaired = cli(home, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert not part.exists() and "已删除" in repaired.stdout
+    (sub,) = submissions(home)
+    assert (sub.kind, sub.status, sub.sender) == ("unrecorded", "unrecorded", None)
+    assert sub.archive_path == str(orphan.relative_to(home.path)) and sub.sha256 == sha256(path)
+    again = cli(home, "check")
+    assert again.returncode == 0 and f"编号 {sub.id}" in again.stdout and "重新报送" in again.stdout
+
+    assert cli(home, "submit", str(path), "--year", YEAR, "--at", AT).returncode == 0  # sent again
+    assert cli(home, "check").returncode == 0
+    orphan.write_bytes(b"tampered")
+    broken = cli(home, "check")
+    assert broken.returncode == 1 and "SHA-256 不符" in broken.stdout
+    orphan.unlink()
+    assert "缺失" in cli(home, "check").stdout
+
+
+# -- 7. text reaching terminals ------------------------------------------------------------------
+
+
+def test_control_characters_from_a_file_never_reach_the_terminal(home, tmp_path):
+    county = "新源县\x1b]0;PWNED\x07\u202e反转"
+    rows = rows_for(home, ZONE, int(YEAR))
+    rows[0] = dict(rows[0], county=county, key="1\r\n  第99行 [2] 伪造的错误")
+    path = write(rows, tmp_path / "x\x1b[2Jy.csv")
+    done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
+    assert done.returncode == 3
+    for raw in ("\x1b", "\x07", "\r", "\u202e"):
+        assert raw not in done.stderr
+    assert "\\x1b]0;PWNED\\x07" in done.stderr and "x\\x1b[2Jy.csv" in done.stderr
+    assert not any(line.startswith("  第99行") for line in done.stderr.splitlines())  # no forged line
+
+    reason = "网络故障\x1b[2J\r\n伪造"
+    extended = cli(home, "extend", "--year", YEAR, "--stage", "evaluation", "--adcode", ZONE,
+                   "--until", "2023-12-25T00:00:00", "--reason", reason, "--by", "op\x1b[31m")  # fmt: skip
+    assert extended.returncode == 0, extended.stderr
+    assert "\x1b" not in extended.stdout + extended.stderr and "\r" not in extended.stdout
+
+
+def test_a_file_that_names_no_sender_does_not_claim_a_notice_was_queued(home, tmp_path):
+    path = tmp_path / "no-sender.csv"
+    path.write_text("year,key,value\n2023,1,5\n", encoding="utf-8")
+    done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
+    assert done.returncode == 3 and "未发退回通知" in done.stderr and "已排队" not in done.stderr
+    with session(home.db_url) as s:
+        assert list(s.scalars(select(m.OutboxNotice))) == []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_scratch(tmp_path):
+    yield
+    shutil.rmtree(tmp_path / "scratch", ignore_errors=True)
