@@ -7,8 +7,9 @@ Builds, in a temporary folder, the files of issue 12 (never kept in git): a 1,00
 inflate to 1 GiB of rows) and a 1,000,000-row XLSX; then submits each to a fresh home with the
 real command line, a new process each run, and prints its exit code, wall seconds and peak memory
 (the child's maximum resident set), with what stayed of it: stderr, the stored error list.
-A last line submits the million-row CSV with `limits.file_bytes` raised, so that the row limit
-stops it while the CSV is read rather than before.
+The last lines submit the million-row files and the sheet bomb again with `limits.file_bytes` and
+`limits.xlsx_inflated_bytes` raised out of the way, so that the row limit stops each while it is
+read (the CSV record by record, the sheet an element at a time) rather than before.
 
 The builders are also the test suite's (tests/integration/test_hostile_input.py): each writes one
 file into a given folder and returns its path, in a second or less.
@@ -268,6 +269,20 @@ def _crc_combine(crc1: int, crc2: int, len2: int) -> int:
     return crc1 ^ crc2
 
 
+def with_limits(path: Path, **limits: int) -> Path:
+    """The built-in programme with these `[limits]` (its other limits as they are), written to `path`."""
+    import re
+
+    from pilotzones.rules.programme import BUILTIN
+
+    text = BUILTIN.read_text(encoding="utf-8")
+    for key, value in limits.items():
+        text, found = re.subn(rf"(?m)^{key} = [0-9_]+", f"{key} = {value}", text)
+        assert found == 1, key
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 # -- the benchmark -------------------------------------------------------------------------------
 
 EXE = Path(sys.executable).with_name("pilotzones")
@@ -318,16 +333,15 @@ def _run(work: Path, runs: int) -> int:
         start = time.perf_counter()
         built[label] = build(files)
         print(f"built {label}: {built[label].stat().st_size / MiB:.1f} MB in {time.perf_counter() - start:.1f} s")
-    raised = work / "raised.toml"  # the built-in programme with the byte limit out of the way
-    from pilotzones.rules.programme import BUILTIN
-
-    raised.write_text(BUILTIN.read_text(encoding="utf-8") + "\n[limits]\nfile_bytes = 100_000_000\n", "utf-8")
+    # The built-in programme with the size limits out of the way.
+    raised = with_limits(work / "raised.toml", file_bytes=100_000_000, xlsx_inflated_bytes=2_000_000_000)
     print(f"{os.cpu_count()} CPUs, SQLite home, {runs} runs each (a new process each run)")
     print(f"{'file':<42} {'exit':>4} {'runs (s)':<18} {'median':>7} {'peak RSS':>9} {'stderr':>8} {'stored':>8}")
     cases = [(label, path, None) for label, path in built.items()]
-    cases.append(("1,000,000-row CSV, file_bytes raised", built["1,000,000-row CSV"], raised))
-    for label, path, programme in cases:
-        home = work / f"home-{len(label)}-{programme is not None}"
+    for label in ("1,000,000-row CSV", "XLSX sheet bomb (1 GiB)", "1,000,000-row XLSX"):
+        cases.append((f"{label}, sizes raised", built[label], raised))
+    for n, (label, path, programme) in enumerate(cases):
+        home = work / f"home-{n}"
         shutil.rmtree(home, ignore_errors=True)
         os.environ.pop("PILOTZONES_DATABASE_URL", None)
         h = init_home(home, programme)

@@ -57,7 +57,9 @@ def shown_lines(text: str) -> str:
 
 # The stream-wide net (`terminal_safe`): our own line breaks and tabs pass, and colour sequences
 # (SGR, which can neither move the cursor nor retitle the window) from Prefect's console logs.
-_NET = re.compile("(\x1b\\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069])")
+_NET = re.compile(
+    "(\x1b\\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069])"
+)
 
 
 def terminal_safe(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from pilotzones.errors import shown
 from pilotzones.store.audit import HomeCheck
@@ -38,14 +38,17 @@ def render_check(c: HomeCheck, tz: tzinfo, repair: bool) -> str:
     else:
         lines.append(f"存档中未登记的文件 {len(c.orphans)} 份（处理中断所致）：")
         for o in c.orphans:
-            at = o.received.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
             new = c.newly_recorded.get(o.path)
             done = f"已登记为“收到未登记”，编号 {new}" if new else "未登记（pilotzones check --repair 登记）"
-            lines.append(f"  {shown(o.path)}（{o.size} 字节，存档于 {at}）：{done}")
+            lines.append(f"  {shown(o.path)}（{o.size} 字节，存档于 {_local(o.received, tz)}）：{done}")
     if c.unrecorded:
         lines.append(f"收到未登记、须由报送方重新报送的文件 {len(c.unrecorded)} 份：")
         for i, rel, at in c.unrecorded:
-            lines.append(f"  编号 {i} {shown(rel)}（存档于 {at.astimezone(tz).strftime('%Y-%m-%d %H:%M:%S')}）")
+            lines.append(f"  编号 {i} {shown(rel)}（存档于 {_local(at, tz)}）")
     if c.unrepaired and not repair and not damaged:
         lines.append("运行 pilotzones check --repair 清理临时文件、登记未登记的文件。")
     return "\n".join(lines)
+
+
+def _local(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
+from xml.etree.ElementTree import Element
 
 import pandas as pd
 
@@ -336,7 +337,7 @@ def _first_sheet(data: bytes, limits: Limits) -> Iterator[tuple[int, list[str]]]
         reader.archive.close()
 
 
-def _walk(source: object, cell_tag: str) -> Iterator[tuple[bool, object]]:
+def _walk(source: BinaryIO, cell_tag: str) -> Iterator[tuple[bool, Element]]:
     """(False, row) when a row starts, (True, element) when an element ends; what ended is
     then let go, except inside a cell (the cell's parser reads it), so memory holds one cell.
 
@@ -346,7 +347,7 @@ def _walk(source: object, cell_tag: str) -> Iterator[tuple[bool, object]]:
 
     from openpyxl.worksheet._reader import ROW_TAG
 
-    stack: list = []
+    stack: list[Element] = []
     cell_depth, inside = 0, 0
     for event, element in iterparse(source, events=("start", "end")):
         if event == "start":
@@ -372,11 +373,9 @@ def _walk(source: object, cell_tag: str) -> Iterator[tuple[bool, object]]:
             del stack[-1][-1]
 
 
-def _bare(row: object) -> object:
+def _bare(row: Element) -> Element:
     """A row element's attributes alone: openpyxl's `parse_row` reads its cells too, none yet here."""
-    from xml.etree.ElementTree import Element
-
-    return Element(row.tag, row.attrib)  # type: ignore[attr-defined]
+    return Element(row.tag, row.attrib)
 
 
 def _shared_strings(reader: object, limits: Limits) -> list[str]:
@@ -392,10 +391,10 @@ def _shared_strings(reader: object, limits: Limits) -> list[str]:
     strings: list[str] = []
     with reader.archive.open(part.PartName[1:]) as source:  # type: ignore[attr-defined]
         for _, element in _walk(source, si):
-            if element.tag != si:  # type: ignore[attr-defined]
+            if element.tag != si:
                 continue
             # openpyxl's Text.content: the plain text, then each rich-text run's (phonetic runs left out).
-            parts = [element.findtext(t)] + [run.findtext(t) for run in element.iterfind(r)]  # type: ignore[attr-defined]
+            parts = [element.findtext(t)] + [run.findtext(t) for run in element.iterfind(r)]
             strings.append("".join(p for p in parts if p).replace("x005F_", ""))
             if len(strings) > limits.cells:
                 raise OverLimit(_too_many_cells(limits, "共享字符串"))

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from benchmarks import evaluation_stage, submit_latency
+from benchmarks import evaluation_stage, hostile_input, submit_latency
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +52,17 @@ def test_the_submit_latency_benchmark_times_each_command(environment, capsys):
     out = capsys.readouterr().out
     for command in ("import great_expectations (floor)", "submit --dry-run", "submit", "status --year"):
         assert any(line.startswith(command + " ") for line in out.splitlines()), command
+
+
+@pytest.mark.timeout(300)
+def test_the_hostile_input_benchmark_measures_each_rejection(environment, capsys, tmp_path):
+    assert hostile_input.main(["--runs", "1", "--keep", str(tmp_path / "hostile")]) == 0
+    out = capsys.readouterr().out
+    for label in (
+        "1,000,000-row CSV",
+        "XLSX shared-string bomb (2 GiB)",
+        "XLSX sheet bomb (1 GiB)",
+        "1,000,000-row XLSX",
+    ):
+        assert any(line.startswith(label + " ") for line in out.splitlines()), label
+    assert "1,000,000-row CSV, sizes raised" in out and " MB " in out

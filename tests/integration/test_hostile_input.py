@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from benchmarks.hostile_input import with_limits
 from pilotzones.rules.programme import BUILTIN
 from pilotzones.store import models as m
 from pilotzones.store.home import Home, init_home
@@ -109,9 +110,7 @@ def test_a_file_over_a_limit_is_rejected_at_once_in_bounded_memory_and_kept(home
 def test_the_row_limit_stops_a_file_within_the_byte_limit_while_it_is_read(home, hostile_files, tmp_path):
     from pilotzones.intake.submit import submit
 
-    raised = tmp_path / "raised.toml"
-    raised.write_text(BUILTIN.read_text("utf-8") + "\n[limits]\nfile_bytes = 100_000_000\n", "utf-8")
-    home = init_home(home.path, raised)
+    home = init_home(home.path, with_limits(tmp_path / "raised.toml", file_bytes=100_000_000))
     out = submit(home, hostile_files("csv"), year=int(YEAR), kind="evaluation")
     assert not out.accepted and out.error_count == 1
     assert "limits.rows" in out.errors[0].message and "已停止读取" in out.errors[0].message
