@@ -27,7 +27,7 @@ def render_check(c: HomeCheck, tz: tzinfo, repair: bool) -> str:
         lines.append(f"未完成写入的临时文件 {len(c.leftovers)} 个：")
         for rel in c.leftovers:
             if rel in c.kept_busy:
-                done = "保留（有进程正在写入存档，且文件未满1小时）"
+                done = "保留（可能仍在写入：不满1小时，届时再删除）"
             elif rel in c.removed:
                 done = "已删除"
             else:

@@ -110,14 +110,17 @@ def _leftovers(home: Home) -> list[str]:
 
 
 def _remove_leftovers(home: Home, out: HomeCheck) -> None:
-    # With no writer holding the archive's lock, every `.part` file is a dead process's; otherwise
-    # only those too old to be a running writer's.
+    # With no writer holding the archive's lock, every `.part` file in the archive is a dead
+    # process's; otherwise only those too old to be a running writer's. The outbox's and the home's
+    # own writers (delivery, init) take no such lock: theirs are removed only once that old.
+    archive = str(home.archive.relative_to(home.path))
     with file_lock(home.archive / WRITERS_LOCK, wait=False) as alone:
         now = time.time()
         for rel in out.leftovers:
             path = home.path / rel
+            locked = alone and Path(rel).parts[0] == archive
             try:
-                if not alone and now - path.stat().st_mtime < BUSY_AGE:
+                if not locked and now - path.stat().st_mtime < BUSY_AGE:
                     out.kept_busy.append(rel)
                     continue
                 path.unlink()
