@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The `cli_home` fixture of the command-line tests.
+pytest_plugins = ["tests.cli_home"]
+
 # Before anything imports Prefect: its home (and any local database) lives in a temporary folder.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="pilotzones-prefect-"))
 os.environ["GX_ANALYTICS_ENABLED"] = "false"

@@ -9,28 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from pilotzones.cli.main import cli
 from pilotzones.store import models as m
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
+from tests.cli_home import run
 from tests.support import rows_for, write
 
 pytestmark = pytest.mark.integration
-
-
-def run(home: Path, *args: str):
-    return CliRunner().invoke(cli, ["--home", str(home), *args], obj={}, catch_exceptions=False)
-
-
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
-    h = tmp_path / "home"
-    assert run(h, "init").exit_code == 0
-    return h
 
 
 def test_accepted_file_exits_0_and_is_recorded_with_its_bytes(cli_home, tmp_path):

@@ -6,24 +6,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from pilotzones.cli.main import cli
 from pilotzones.intake.read import read_table
+from tests.cli_home import run
 
 pytestmark = pytest.mark.integration
-
-
-def run(home: Path, *args: str):
-    return CliRunner().invoke(cli, ["--home", str(home), *args], obj={}, catch_exceptions=False)
-
-
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
-    h = tmp_path / "home"
-    assert run(h, "init").exit_code == 0
-    return h
 
 
 def _fill(template: Path, out: Path, leave_out: tuple[str, ...] = ()) -> Path:

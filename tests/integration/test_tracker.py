@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pilotzones.cli.main import cli
 from pilotzones.store.home import Home
+from tests.cli_home import run
 from tests.support import rows_for, write
 
 pytestmark = pytest.mark.integration
-
-
-def run(home: Path, *args: str):
-    return CliRunner().invoke(cli, ["--home", str(home), *args], obj={}, catch_exceptions=False)
-
-
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
-    h = tmp_path / "home"
-    assert run(h, "init").exit_code == 0
-    return h
 
 
 def test_status_lists_every_file_per_pilot_and_who_has_none(cli_home, tmp_path):
