@@ -24,11 +24,9 @@ STAGE = "candidates"
 
 
 def published_result(home: Home, year: int) -> CandidateSelection | None:
-    with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE)
-        if d is None or d.state != DecisionState.PUBLISHED:
-            return None
-        return CandidateSelection.from_stored(d.proposal, d.id)
+    result = proposals.published(home, STAGE, year)
+    assert result is None or isinstance(result, CandidateSelection)
+    return result
 
 
 def check_can_run(home: Home, year: int) -> None:

@@ -54,11 +54,9 @@ class Collected:
 
 def published_result(home: Home, year: int) -> EvaluationProposal | None:
     """The proposal of a published evaluation of `year`, or None."""
-    with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE)
-        if d is None or d.state != DecisionState.PUBLISHED:
-            return None
-        return EvaluationProposal.from_stored(d.proposal, d.id)
+    result = proposals.published(home, STAGE, year)
+    assert result is None or isinstance(result, EvaluationProposal)
+    return result
 
 
 def check_can_run(home: Home, year: int) -> None:

@@ -201,6 +201,17 @@ def verdict_line(a: dict | None) -> str:
 # -- the same, for callers holding a home rather than a session ----------------------------------
 
 
+def published(home, stage: str, year: int) -> Proposal | None:
+    """The published proposal of `stage` for `year`, read into the stage's model, or None."""
+    from pilotzones.store.session import session
+
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stage)
+        if d is None or d.state != DecisionState.PUBLISHED:
+            return None
+        return stages.get(stage).proposal.from_stored(d.proposal, d.id)
+
+
 def decline_stage(
     home, stage: str, year: int, *, by: str, via: str, note: str | None, flow_run_id: str | None = None
 ) -> dict:
