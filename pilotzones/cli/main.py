@@ -467,16 +467,18 @@ def report(ctx: click.Context, year: int) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: the first version).")
+@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: this year).")
 @click.pass_context
 def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
     """The programme's rubric: categories, items, weights, scoring rules."""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
-    from pilotzones.store.versions import programme_for
+    from pilotzones.store.versions import from_year_of, programme_for
 
     home = _open_existing(ctx)
-    prog = home.programme if year is None else programme_for(home, year)
-    click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
+    year = home.programme.this_year() if year is None else year
+    prog = programme_for(home, year)
+    since = from_year_of(home, year)
+    click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog, since))
 
 
 @cli.group(cls=Group)

@@ -105,8 +105,7 @@ def call_facts(home: Home, year: int, kind: str) -> CallFacts:
 
 
 def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
-    base = Facts.of(home)
-    tz = base.prog.tz
+    tz = home.programme.tz
     with session(home.db_url) as s:
         sub = s.get(m.Submission, submission_id)
         if sub is None:
@@ -119,6 +118,7 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
             (dict(e) for e in sub.errors or []),
             key=lambda e: (e.get("row") is not None, e.get("row") or 0, str(e.get("key") or "")),
         )
+    base = Facts.of(home, year)  # the version in force for the file's year
     deadline = base.prog.moment(_DEADLINES[kind], year) if sender and kind in _DEADLINES else None
     if deadline is not None:
         with session(home.db_url) as s:
@@ -132,7 +132,7 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
 
 
 def candidate_facts(home: Home, year: int, proposal: CandidateSelection | dict) -> CandidateFacts:
-    base = Facts.of(home)
+    base = Facts.of(home, year)
     # A proposal as stored (JSON) is read into its model here, the one place notices take it in.
     return CandidateFacts(base.prog, base.reg, year, CandidateSelection.model_validate(proposal))
 

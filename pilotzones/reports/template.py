@@ -166,8 +166,9 @@ def write_templates(home, year: int, county: str | None = None, out: Path | None
     from pilotzones.rules.register import normalize_adcode, normalize_text
     from pilotzones.store import ledger
     from pilotzones.store.session import session
+    from pilotzones.store.versions import programme_for
 
-    prog, reg = home.programme, home.register
+    prog, reg = programme_for(home, year), home.register  # the items of the rubric in force for the year
     with session(home.db_url) as s:
         pilots = ledger.pilots_for(s, year)
     if county is not None:

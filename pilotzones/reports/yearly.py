@@ -152,8 +152,10 @@ def gather(home, year: int) -> YearReport | None:
     """The report of `year`'s evaluation as stored (None when it has not been run)."""
     from pilotzones.store import ledger
     from pilotzones.store.session import session
+    from pilotzones.store.versions import programme_for
 
-    prog, reg = home.programme, home.register
+    # The rubric in force for the year: a later revision leaves an earlier year's report as it was.
+    prog, reg = programme_for(home, year), home.register
     with session(home.db_url) as s:
         d = ledger.decision(s, year, "evaluation")
         if d is None:

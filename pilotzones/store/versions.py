@@ -20,7 +20,7 @@ from pilotzones.rules import programme as programme_mod
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
 from pilotzones.store import models as m
-from pilotzones.store.home import Home
+from pilotzones.store.home import PROGRAMME_FILE, Home
 from pilotzones.store.session import session
 
 FOLDER = "programmes"
@@ -47,6 +47,13 @@ def from_year_of(home: Home, year: int) -> int:
     """The first year of the version in force for `year` (the start year for the base)."""
     start = home.programme.programme.start_year
     return max([y for y in version_years(home) if y <= year], default=start)
+
+
+def version_file(home: Home, year: int) -> Path:
+    """The file of the version in force for `year`: what a file made from that version must not predate."""
+    since = from_year_of(home, year)
+    path = _folder(home) / f"{since}.toml"
+    return path if path.exists() else home.path / PROGRAMME_FILE
 
 
 def programme_for(home: Home, year: int) -> Programme:
