@@ -78,10 +78,10 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     return dict(stored, proposal=proposal)
 
 
-FLOW = stage.StageFlow.of(CANDIDATES, "candidate-selection", "publish-candidates", _decide, artifacts)
+FLOW = stage.StageFlow.of(CANDIDATES, _decide, artifacts)
 
 
-@flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
+@flow(name=FLOW.run_flow, flow_run_name=stage.run_name("candidates"))
 def candidate_selection(
     home: str,
     year: int | None = None,
@@ -95,7 +95,7 @@ def candidate_selection(
     return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
-@flow(name="publish-candidates", flow_run_name="publish-candidates-{year}")
+@flow(name=FLOW.publish_flow, flow_run_name=FLOW.publish_flow + "-{year}")
 def publish_candidates(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the selection a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     return stage.publish_recorded(FLOW, home, year, by, note)

@@ -1,4 +1,4 @@
-"""The December evaluation stage as Prefect flows: run (to approval) and publish."""
+"""The evaluation stage as Prefect flows: run (to approval) and publish."""
 
 from __future__ import annotations
 
@@ -100,11 +100,11 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     return stored
 
 
-FLOW = stage.StageFlow.of(EVALUATION, "december-evaluation", "publish-evaluation", _decide, artifacts)
+FLOW = stage.StageFlow.of(EVALUATION, _decide, artifacts)
 
 
-@flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
-def december_evaluation(
+@flow(name=FLOW.run_flow, flow_run_name=stage.run_name("evaluation"))
+def evaluation_stage(
     home: str,
     year: int | None = None,
     approve: bool = False,
@@ -117,7 +117,7 @@ def december_evaluation(
     return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
-@flow(name="publish-evaluation", flow_run_name="publish-evaluation-{year}")
+@flow(name=FLOW.publish_flow, flow_run_name=FLOW.publish_flow + "-{year}")
 def publish_evaluation(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the decisions a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     return stage.publish_recorded(FLOW, home, year, by, note)

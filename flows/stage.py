@@ -37,7 +37,7 @@ class StageFlow:
     """What one decision stage's flows are made of."""
 
     stage: Stage
-    run_flow: str  # the Prefect flow's name, e.g. december-evaluation
+    run_flow: str  # the Prefect flow's name, from the registry, e.g. evaluation-stage
     publish_flow: str  # e.g. publish-evaluation
     # Its own steps, collect to propose: (home, year, counts, forced_early) -> {"proposal": Proposal, ...};
     # forced_early (or None) is what a run before the deadline records in the proposal.
@@ -47,8 +47,8 @@ class StageFlow:
     tasks: StageTasks
 
     @classmethod
-    def of(cls, stage: Stage, run_flow: str, publish_flow: str, decide, artifacts) -> StageFlow:
-        return cls(stage, run_flow, publish_flow, decide, artifacts, stage_tasks(stage))
+    def of(cls, stage: Stage, decide, artifacts) -> StageFlow:
+        return cls(stage, stage.flow_name("run"), stage.flow_name("publish"), decide, artifacts, stage_tasks(stage))
 
 
 def run_id() -> str | None:

@@ -234,7 +234,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 def run_demo(home_path: Path, first: int, last: int) -> None:
     from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
-    from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+    from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
     from pilotzones.flows.notices import (
         deliver_outbox,
         evaluation_call,
@@ -266,11 +266,11 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         click.echo(f"== {year}: December evaluation")
         if year == last:
             # The last year shows the approval step: the run stops, then an operator approves.
-            december_evaluation(home=str(home.path), year=year, approve=False)
+            evaluation_stage(home=str(home.path), year=year, approve=False)
             click.echo(f"  awaiting approval; approving (pilotzones approve --year {year} --stage evaluation)")
             publish_evaluation(home=str(home.path), year=year)
         else:
-            december_evaluation(home=str(home.path), year=year, approve=True)
+            evaluation_stage(home=str(home.path), year=year, approve=True)
         click.echo(render_table(year_status(home, year), home.programme.programme.words()))
         for report in report_paths(home, year):
             if report.exists():

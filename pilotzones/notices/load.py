@@ -147,7 +147,7 @@ def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict)
             points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
     keys = {k for i in base.prog.rubric.bonus_items for k in i.keys()}
     counts = _bonus_counts(home, [r.submission_id for r in ranking if r.submission_id], keys)
-    # A county promoted in an earlier December may not be in the directory yet: until it is, the
+    # A county promoted in an earlier year's evaluation may not be in the directory yet: until it is, the
     # address its nomination gave is its address (as for the promoted counties of this year).
     directory = Directory(base.prog, base.reg)
     concerned = [r.adcode for r in ranking if not directory.recipient(r.adcode)]

@@ -52,10 +52,15 @@ class Stage:
     def rerun_command(self, year: int) -> str:
         return f"pilotzones {self.name} run --year {year}"
 
+    def flow_name(self, which: str = "run") -> str:
+        """The Prefect name of its run (or publish) flow: the function's, with hyphens. The one place
+        a flow's name comes from; no month or programme in it, as each programme has its own calendar."""
+        return (self.run_flow if which == "run" else self.publish_flow).partition(":")[2].replace("_", "-")
+
     @property
     def deployment(self) -> str:
-        """Its scheduled deployment's name: its run flow's function, as Prefect names the flow."""
-        return self.run_flow.partition(":")[2].replace("_", "-")
+        """Its scheduled deployment's name: its run flow's name."""
+        return self.flow_name("run")
 
     def flow(self, which: str = "run") -> Any:
         """The stage's Prefect flow, imported on demand (only the command-line entry calls this)."""
@@ -107,13 +112,13 @@ EVALUATION = register(
         en="evaluation",
         proposal=EvaluationProposal,
         steps="pilotzones.stages.evaluation",
-        run_flow="pilotzones.flows.evaluation:december_evaluation",
+        run_flow="pilotzones.flows.evaluation:evaluation_stage",
         publish_flow="pilotzones.flows.evaluation:publish_evaluation",
         submission_kind="evaluation",
         calendar="evaluation",
         deadline="evaluation_deadline",
         notices="evaluation_notices",
-        cli_help="The December evaluation stage.",
+        cli_help="The evaluation stage (on the programme's calendar date).",
         run_help="Validate, score, rank, card, disqualify and replace; stop for approval unless --approve.",
         approve_help="Publish the decisions at once.",
     )
@@ -132,7 +137,7 @@ CANDIDATES = register(
         calendar="candidate_selection",
         deadline="nomination_deadline",
         notices="candidate_notices",
-        cli_help="The 1 October candidate selection stage.",
+        cli_help="The candidate selection stage (on the programme's calendar date).",
         run_help="Check nominations, rank by review score, select the candidates.",
         approve_help="Publish the selection at once.",
     )

@@ -1,4 +1,4 @@
-"""The December evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
+"""The evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
 
 collect -> score -> rank and card -> disqualify and replace -> propose (awaiting approval) -> publish.
 Nothing changes the pilots, cards or candidates until `publish`, which applies a proposal once.

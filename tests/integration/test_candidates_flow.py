@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pilotzones.flows.candidates import candidate_selection
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 
 from pilotzones.cli.status import year_status
 from pilotzones.intake.submit import submit
@@ -43,7 +43,7 @@ def evaluate(home, tmp_path: Path, year: int, scales: dict[str, float]) -> dict:
     for z, scale in scales.items():
         f = write(full_marks(home, z, year, scale), tmp_path / f"ev-{year}-{z}.csv")
         assert submit(home, f, year=year, kind="evaluation", at=at).accepted
-    return december_evaluation(home=str(home.path), year=year, approve=True)
+    return evaluation_stage(home=str(home.path), year=year, approve=True)
 
 
 def test_deadline_second_is_on_time_and_five_seconds_later_is_late(home, tmp_path):

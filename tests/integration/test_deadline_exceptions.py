@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pilotzones.flows.candidates import candidate_selection
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 from sqlalchemy import select
 
 from pilotzones.cli.main import cli
@@ -70,7 +70,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     xinyuan = send_one(home, tmp_path, "654025", 0.5, late)
     send_one(home, tmp_path, "654002", 0.95, late)
 
-    before = december_evaluation(home=str(home.path), year=YEAR)
+    before = evaluation_stage(home=str(home.path), year=YEAR)
     rows = ranking(before)
     assert rows["654025"]["flags"] == ["未按时报送"] and rows["654002"]["flags"] == ["未按时报送"]
     digest = ev.inputs_digest(home, YEAR)
@@ -84,7 +84,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     assert "654025" in r.stdout and "awaits approval" in r.stdout
     assert ev.inputs_digest(home, YEAR) != digest  # the stage's state changed: cached steps are redone
 
-    after = december_evaluation(home=str(home.path), year=YEAR)
+    after = evaluation_stage(home=str(home.path), year=YEAR)
     rows = ranking(after)
     assert rows["654025"]["flags"] == [] and rows["654025"]["submission_id"] == xinyuan
     assert rows["654025"]["total"] > 0
@@ -103,7 +103,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     f = write(full_marks(home, "654025", YEAR, 0.6), tmp_path / "xinyuan-fix.csv")
     out = submit(home, f, year=YEAR, kind="evaluation", at=deadline(home) + timedelta(days=2))
     assert out.on_time and out.extended_until is not None
-    final = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    final = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     assert ranking(final)["654025"]["submission_id"] == out.submission_id
     assert final["proposal"]["exceptions"][0]["counted_submissions"] == [out.submission_id]
 
@@ -153,7 +153,7 @@ def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(ho
     # Another county's late file is not touched by the exception.
     other_late = send_one(home, tmp_path, "654002", 1.0, deadline(home) + timedelta(hours=1))
 
-    assert ranking(december_evaluation(home=str(home.path), year=YEAR))["654025"]["submission_id"] == first
+    assert ranking(evaluation_stage(home=str(home.path), year=YEAR))["654025"]["submission_id"] == first
     digest = ev.inputs_digest(home, YEAR)
 
     # Refusals, each a usage error with a clear message.
@@ -175,7 +175,7 @@ def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(ho
     r = run(home, "accept-late", "--submission", str(accepted), "--reason", "again")
     assert r.exit_code == 2 and "already accepted late" in r.stderr
 
-    result = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    result = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     rows = ranking(result)
     assert rows["654025"]["submission_id"] == accepted
     assert rows["654002"]["submission_id"] != other_late  # its on-time file counts, not the late one
@@ -213,7 +213,7 @@ def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
     assert run(home, *grant, "--adcode", "654025", "--reason", "误批").exit_code == 0
     assert run(home, "accept-late", "--submission", str(yining), "--reason", "邮件延误").exit_code == 0
     mistaken, kept = (x["id"] for x in status_json(home)["exceptions"])
-    assert ranking(december_evaluation(home=str(home.path), year=YEAR))["654025"]["submission_id"] == xinyuan
+    assert ranking(evaluation_stage(home=str(home.path), year=YEAR))["654025"]["submission_id"] == xinyuan
 
     r = run(home, "revoke-exception", "--id", str(mistaken), "--reason", "延期批错了县", "--by", "李四")
     assert r.exit_code == 0, r.output
@@ -222,7 +222,7 @@ def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
     r = run(home, "approve", "--year", str(YEAR), "--stage", "evaluation")
     assert r.exit_code == 2, r.output
 
-    result = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    result = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     rows = ranking(result)
     assert rows["654025"]["flags"] == ["未按时报送"] and rows["654025"]["total"] == 0
     assert rows["654002"]["submission_id"] == yining  # the other exception still counts

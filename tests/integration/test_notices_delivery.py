@@ -89,7 +89,7 @@ def send_evaluation(home: Home, year: int, scales: dict[str, float], extra: dict
 
 
 def evaluate(home: Home, year: int) -> dict:
-    """The December stage's steps, published (what the flow does, without Prefect)."""
+    """The evaluation stage's steps, published (what the flow does, without Prefect)."""
     c = evaluation.collect(home, year)
     scores = evaluation.score(home, c)
     ranked = evaluation.rank_and_card(home, scores)
