@@ -53,8 +53,8 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     files = collected.get("files") or {}
     counts.update(files, exceptions=len(collected.get("exceptions", [])))
     log.info(
-        "collect-nominations: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
-        "nominations=%d reviews=%d exceptions=%d",
+        "收集推荐：读取文件%d份（通过%d份，退回%d份，逾期%d份，因期限例外计入%d份）；"
+        "推荐%d项，评审得分%d项；期限例外%d项",
         files.get("read", 0),
         files.get("accepted", 0),
         files.get("rejected", 0),
@@ -69,7 +69,7 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
         proposal = proposal.model_copy(update={"forced_early": forced_early})
     stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
     log.info(
-        "%d nominations, %d selected, %d not counted",
+        "收到推荐%d项，入选%d项，不予计入%d项",
         proposal.nominations,
         len(proposal.selected),
         len(proposal.rejected),

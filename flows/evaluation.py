@@ -65,8 +65,8 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     exceptions = getattr(collected, "exceptions", None) or []
     counts.update(files, exceptions=len(exceptions))
     log.info(
-        "collect-submissions: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
-        "zones=%d counted=%d missing=%d late_zones=%d exceptions=%d",
+        "收集报送：读取文件%d份（通过%d份，退回%d份，逾期%d份，因期限例外计入%d份）；"
+        "参评%d个，计入文件%d个，未报送%d个（其中逾期报送%d个）；期限例外%d项",
         files.get("read", 0),
         files.get("accepted", 0),
         files.get("rejected", 0),
@@ -83,9 +83,11 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     swaps = t.disqualify_and_replace(home, year, ranked)
     stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""), forced_early)
     proposal: EvaluationProposal = stored["proposal"]
+    words = Home(Path(home)).programme.programme.words()
     log.info(
-        "%d carded, %d disqualified, %d promoted, %d vacant",
+        "亮黄牌%d个，%s%d个，替补入选%d个，空缺席位%d个",
         proposal.carded,
+        words["withdrawal"],
         len(proposal.disqualified),
         len(proposal.promoted),
         proposal.vacant_seats,

@@ -31,6 +31,9 @@ from pilotzones.store.deadlines import operator_name
 from pilotzones.store.home import Home
 from pilotzones.store.locks import StageBusy, stage_lock
 
+# The run log's line for a run that found its stage published (status shows it to operators).
+ALREADY_PUBLISHED = "此前已发布，本次未再执行任何变更"
+
 
 @dataclass(frozen=True)
 class StageFlow:
@@ -98,11 +101,12 @@ def _run_to_approval(
     stage = sf.stage.name
     try:
         with runlog.recorded(home, stage, year, sf.run_flow, run_id()) as rec:
-            with stage_lock(Home(Path(home)).db_url, stage, year):
+            h = Home(Path(home))
+            with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
                 result = _run(sf, home, year, approve, rec.counts, early_reason)
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
-                rec.message = "already published; nothing applied again"
+                rec.message = ALREADY_PUBLISHED
             if result["state"] == DecisionState.AWAITING_APPROVAL and wait:
                 return _await(sf, home, year, rec, result)
     except StageBusy as exc:
@@ -116,7 +120,8 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
     stage = sf.stage.name
     done = sf.tasks.check_stage(home, year)
     if done is not None:
-        get_run_logger().info("%s %s is already published; nothing to apply", sf.stage.en, year)
+        words = Home(Path(home)).programme.programme.words()
+        get_run_logger().info("%s年度%s此前已发布，本次不再执行任何变更", year, sf.stage.cn_in(words))
         counts.update(notify(stage, home, year, done))
         return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     # Here and not only in the command: a deployment run started by hand has no command in front of it.
@@ -173,7 +178,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         return None
 
     made = hashlib.sha256(f"{mine.get('digest')}:{mine.get('made')}".encode()).hexdigest()[:16]
-    waited = approval.wait_for_approval(stage, year, settled, made)
+    waited = approval.wait_for_approval(stage, year, settled, made, what)
     rec.message = None
     if waited.timed_out:
         log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)
@@ -228,7 +233,7 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
             result = publish(sf, home, year, rec.counts, given)
             rec.outcome = DecisionState.PUBLISHED
             if not result["applied"]:
-                rec.message = "already published; nothing applied again"
+                rec.message = ALREADY_PUBLISHED
             else:
                 rec.message = f"批准：{proposals.verdict_line(result['approval'])}"
             return result
@@ -240,7 +245,8 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
 def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
     stage = sf.stage.name
-    with stage_lock(Home(Path(home)).db_url, stage, year):
+    h = Home(Path(home))
+    with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
         result = sf.tasks.publish(home, year, given)
         done = sf.tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
@@ -260,9 +266,9 @@ def write_reports(stage: str, home: str, year: int) -> list[Path]:
         paths = write(Home(Path(home)), year, stage)
     except Exception as exc:  # a report is a copy of what is stored: its failure must not hold up the notices
         name = type(exc).__name__
-        log.warning("reports: not written (%s: %s); `pilotzones report --year %d` writes them", name, exc, year)
+        log.warning("报告未能生成（%s：%s）；可用 `pilotzones report --year %d` 重新生成", name, exc, year)
         return []
-    log.info("reports: %s", ", ".join(str(p) for p in paths))
+    log.info("报告：%s", "、".join(str(p) for p in paths))
     return paths
 
 

@@ -199,7 +199,7 @@ def test_a_run_refused_for_a_busy_lock_ends_as_a_named_refusal(home, tmp_path):
         with pytest.raises(StageBusy):
             evaluation_stage(home=str(home.path), year=YEAR)
     assert state.is_cancelled() and state.name == "Busy"
-    assert "in progress" in state.message and "\n" not in state.message
+    assert "正在进行" in state.message and "\n" not in state.message
     assert year_status(home, YEAR)["runs"]["evaluation"]["outcome"] == "busy"
 
 

@@ -137,7 +137,7 @@ def test_approval_refuses_a_selection_made_before_a_new_review_sheet(home, tmp_p
     first = candidate_selection(home=str(home.path), year=2023)
     assert [x["adcode"] for x in first["proposal"]["selected"]] == ["652901", "652922"]
     review(home, tmp_path, 2023, {"652901": 60, "652922": 70})
-    with pytest.raises(StageError, match="out of date"):
+    with pytest.raises(StageError, match="方案已过时"):
         publish_candidates(home=str(home.path), year=2023)
     assert year_status(home, 2023)["candidates"]["state"] == "awaiting_approval"
     candidate_selection(home=str(home.path), year=2023)

@@ -123,7 +123,7 @@ def test_approval_refuses_a_proposal_made_before_a_new_file(home, tmp_path):
     send(home, tmp_path, 2022, {z: 0.5 for z in PILOTS})
     evaluation_stage(home=str(home.path), year=2022)
     send(home, tmp_path, 2022, {"654002": 0.7}, at=on_time(home, 2022, 1))
-    with pytest.raises(StageError, match="out of date"):
+    with pytest.raises(StageError, match="方案已过时"):
         publish_evaluation(home=str(home.path), year=2022)
     assert year_status(home, 2022)["evaluation"]["state"] == "awaiting_approval"
     evaluation_stage(home=str(home.path), year=2022)

@@ -128,7 +128,7 @@ def test_two_runs_of_a_stage_at_once_one_proceeds_and_the_other_says_why(home, t
         assert marker.exists(), "the slow run never reached its step"
         busy = run_cli(home, "evaluation", "run", "--year", "2022")
         assert busy.returncode == 2
-        assert "another run of the evaluation stage for 2022 is in progress" in busy.stderr
+        assert "2022年度监测评价的另一运行正在进行" in busy.stderr
         # Another stage of the same year is not held up.
         assert run_cli(home, "candidates", "run", "--year", "2022").returncode == 0
     finally:

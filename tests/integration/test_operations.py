@@ -136,12 +136,12 @@ def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):
     from tests.integration.test_evaluation_flow import on_time
 
     nothing = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
-    assert nothing.returncode == 2 and "no evaluation of 2022 to approve" in nothing.stderr
+    assert nothing.returncode == 2 and "2022年度没有待审批的监测评价方案" in nothing.stderr
     send(home, tmp_path, 2022, SCALES)
     evaluation_stage(home=str(home.path), year=2022)
     send(home, tmp_path, 2022, {"654002": 0.3}, at=on_time(home, 2022, 1))
     stale = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
-    assert stale.returncode == 2 and "out of date" in stale.stderr
+    assert stale.returncode == 2 and "方案已过时" in stale.stderr
     later = run_cli(home, "evaluation", "run", "--year", "2023")
     assert later.returncode == 2 and "2022年度监测评价方案待审批" in later.stderr
     for p in (nothing, stale, later):

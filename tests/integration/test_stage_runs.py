@@ -57,7 +57,7 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
         evaluation_stage(home=str(home.path), year=YEAR)
     with session(home.db_url) as s:
         busy = s.scalars(select(m.StageRun).where(m.StageRun.outcome == "busy")).one()
-        assert "in progress" in busy.message
+        assert "正在进行" in busy.message
     assert runs(home)["evaluation"]["outcome"] == "awaiting_approval"
 
     publish_evaluation(home=str(home.path), year=YEAR)
@@ -74,7 +74,7 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
     st = year_status(home, YEAR)
     assert st["runs"]["candidates"]["outcome"] == "running" and st["runs"]["candidates"]["finished_at"] is None
     table = render_table(st)
-    assert "候补遴选：运行中（或已中断）（candidate-selection" in table
+    assert "候补试验区遴选：运行中（或已中断）（candidate-selection" in table
     assert "监测评价：已发布（publish-evaluation" in table
 
     out = CliRunner().invoke(cli, ["--home", str(home.path), "status", "--year", str(YEAR), "--json"], obj={})
