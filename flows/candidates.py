@@ -16,33 +16,35 @@ from pilotzones.stages import candidates as c
 from pilotzones.store.home import Home
 
 
-def _markdown(p: CandidateSelection, state: str) -> str:
+def _markdown(p: CandidateSelection, state: str, words: dict[str, str]) -> str:
     lines = [
-        f"# {p.year} candidate selection: {p.nominations} nominations ({state})",
+        f"# {p.year}年度{CANDIDATES.cn_in(words)}：收到推荐{p.nominations}项（{stage.state_cn(state)}）",
         "",
-        "| rank | adcode | county | review score |",
+        "| 名次 | 代码 | 县（市、区） | 评审得分 |",
         "|---:|---|---|---:|",
     ]
     md = stage.md  # names and reasons come from files and operators: inert in markdown
     lines += [f"| {x.rank} | {md(x.adcode)} | {md(x.county)} | {x.review_score:g} |" for x in p.selected]
-    lines += ["", "| not counted | reason |", "|---|---|"]
+    lines += ["", "| 不予计入 | 原因 |", "|---|---|"]
     lines += [f"| {md(x.adcode)} | {md(x.reason)} |" for x in p.rejected]
     lines += ["", *stage.exception_lines(p.exceptions)]
     return "\n".join(lines)
 
 
-def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None) -> None:
-    """The run's markdown summary and selection table; created again, same keys, once approved or declined."""
+def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None, words: dict[str, str]) -> None:
+    """The run's markdown summary and selection table; created again, same keys, once approved or declined.
+    `words`: the programme's, as the operators approving it read them."""
+    what = f"{year}年度{CANDIDATES.cn_in(words)}"
     create_markdown_artifact(
-        markdown=_markdown(p, state) + stage.state_lines(state, approval),
+        markdown=_markdown(p, state, words) + stage.state_lines(state, approval),
         key=f"candidates-{year}",
-        description=f"{year} candidate selection ({state})",
+        description=f"{what}（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
         table=[{k: getattr(x, k) for k in ("rank", "adcode", "county", "review_score")} for x in p.selected]
-        or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
+        or [{"rank": "", "adcode": "", "county": "无符合条件的推荐对象", "review_score": ""}],
         key=f"candidates-{year}-selected",
-        description=f"{year} selected candidates ({state})" + stage.approval_suffix(approval),
+        description=f"{what}入选名单（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )
 
 

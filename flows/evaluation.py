@@ -15,11 +15,11 @@ from pilotzones.stages import EVALUATION
 from pilotzones.store.home import Home
 
 
-def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
+def _ranking_markdown(proposal: EvaluationProposal, state: str, words: dict[str, str]) -> str:
     lines = [
-        f"# {proposal.year} evaluation: {proposal.evaluated} zones ({state})",
+        f"# {proposal.year}年度{EVALUATION.cn_in(words)}：参评{proposal.evaluated}个（{stage.state_cn(state)}）",
         "",
-        "| rank | adcode | county | base | bonus | total | card | flags |",
+        "| 名次 | 代码 | 县（市、区） | 基础分 | 加分 | 总分 | 黄牌 | 标注 |",
         "|---:|---|---|---:|---:|---:|---|---|",
     ]
     md = stage.md  # names come from the register and files: inert in markdown all the same
@@ -31,20 +31,24 @@ def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
         )
     lines += [
         "",
-        f"- Disqualified: {', '.join(proposal.disqualified) or 'none'}",
-        "- Promoted: " + (", ".join(f"{p.adcode} for {p.replaces}" for p in proposal.promoted) or "none"),
-        f"- Vacant seats: {proposal.vacant_seats}",
+        f"- {words['withdrawal']}：{'、'.join(proposal.disqualified) or '无'}",
+        "- 替补：" + ("、".join(f"{p.adcode}替补{p.replaces}" for p in proposal.promoted) or "无"),
+        f"- 空缺席位：{proposal.vacant_seats}",
     ]
     lines += stage.exception_lines(proposal.exceptions)
     return "\n".join(lines)
 
 
-def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dict | None) -> None:
-    """The run's markdown summary and ranking table; created again, same keys, once approved or declined."""
+def artifacts(
+    year: int, proposal: EvaluationProposal, state: str, approval: dict | None, words: dict[str, str]
+) -> None:
+    """The run's markdown summary and ranking table; created again, same keys, once approved or declined.
+    `words`: the programme's, as the operators approving it read them."""
+    what = f"{year}年度{EVALUATION.cn_in(words)}"
     create_markdown_artifact(
-        markdown=_ranking_markdown(proposal, state) + stage.state_lines(state, approval),
+        markdown=_ranking_markdown(proposal, state, words) + stage.state_lines(state, approval),
         key=f"evaluation-{year}",
-        description=f"{year} ranking and decisions ({state})",
+        description=f"{what}排名与决定（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
         table=[
@@ -53,7 +57,7 @@ def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dic
             for r in proposal.ranking
         ],
         key=f"evaluation-{year}-ranking",
-        description=f"{year} ranking ({state})" + stage.approval_suffix(approval),
+        description=f"{what}排名（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )
 
 
@@ -83,7 +87,7 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     swaps = t.disqualify_and_replace(home, year, ranked)
     stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""), forced_early)
     proposal: EvaluationProposal = stored["proposal"]
-    words = Home(Path(home)).programme.programme.words()
+    words = stage.words_of(home)
     log.info(
         "亮黄牌%d个，%s%d个，替补入选%d个，空缺席位%d个",
         proposal.carded,

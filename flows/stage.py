@@ -45,8 +45,8 @@ class StageFlow:
     # Its own steps, collect to propose: (home, year, counts, forced_early) -> {"proposal": Proposal, ...};
     # forced_early (or None) is what a run before the deadline records in the proposal.
     decide: Callable[[str, int, dict, dict | None], dict]
-    # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
-    artifacts: Callable[[int, Any, str, dict | None], None]
+    # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None, words).
+    artifacts: Callable[[int, Any, str, dict | None, dict[str, str]], None]
     tasks: StageTasks
 
     @classmethod
@@ -138,7 +138,7 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
         applied = sf.tasks.publish(home, year, cli_approval())["applied"]
         state = DecisionState.PUBLISHED
         given = approval_of(stage, home, year)
-    sf.artifacts(year, proposal, state, given)
+    sf.artifacts(year, proposal, state, given, words_of(home))
     if now:
         if applied:
             write_reports(stage, home, year)
@@ -197,7 +197,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         rec.outcome, rec.message = waited.elsewhere, f"已在别处{done}：{line}"
         result.update(state=waited.elsewhere, applied=False, approval=given)
         if waited.elsewhere == DecisionState.DECLINED:
-            artifacts(year, result["proposal"], DecisionState.DECLINED, given)
+            artifacts(year, result["proposal"], DecisionState.DECLINED, given, words_of(home))
             return Completed(name="Declined", message=rec.message, data=result)
         return result
     answer = waited.answer
@@ -208,7 +208,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         log.info("%s的方案被拒绝：%s。重新运行本阶段可再次提出方案。", what, line)
         rec.outcome, rec.message = DecisionState.DECLINED, f"拒绝：{line}"
         result.update(state=DecisionState.DECLINED, applied=False, approval=recorded)
-        artifacts(year, result["proposal"], DecisionState.DECLINED, recorded)
+        artifacts(year, result["proposal"], DecisionState.DECLINED, recorded, words_of(home))
         return Completed(name="Declined", message=rec.message, data=result)
     published = publish(sf, home, year, rec.counts, given)
     result.update(state=DecisionState.PUBLISHED, applied=published["applied"], approval=published["approval"])
@@ -251,7 +251,7 @@ def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> d
         done = sf.tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
         if result["applied"]:
-            sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
+            sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"], words_of(home))
             write_reports(stage, home, year)
         counts.update(notify(stage, home, year, done))
         return result
@@ -274,6 +274,15 @@ def write_reports(stage: str, home: str, year: int) -> list[Path]:
 
 def approval_of(stage: str, home: str, year: int) -> dict | None:
     return proposals.verdict(Home(Path(home)), stage, year)[1]
+
+
+def words_of(home: str) -> dict[str, str]:
+    """The home programme's words (`Info.words()`), for what operators read on a run's page."""
+    return Home(Path(home)).programme.programme.words()
+
+
+def state_cn(state: str) -> str:
+    return DecisionState(state).cn
 
 
 def state_lines(state: str, given: dict | None) -> str:
@@ -312,11 +321,11 @@ def exception_lines(exceptions: list[dict]) -> list[str]:
     lines = []
     for x in exceptions:
         what = (
-            f"deadline extended to {x['until']}"
+            f"报送截止时间延长至 {x['until']}"
             if x["kind"] == "extension"
-            else f"late file {x['submission_id']} accepted"
+            else f"逾期报送的文件 {x['submission_id']} 予以接受"
         )
-        lines.append(f"- Deadline exception: {md(x['adcode'])} {what} by {md(x['granted_by'])} ({md(x['reason'])})")
+        lines.append(f"- 期限例外：{md(x['adcode'])} {what}，{md(x['granted_by'])} 准予（理由：{md(x['reason'])}）")
     return lines
 
 

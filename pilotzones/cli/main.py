@@ -464,7 +464,7 @@ def report(ctx: click.Context, year: int) -> None:
     paths = write_reports(home, year)
     if not paths:
         cand = stages.cn("candidates", home.programme.programme.words())
-        raise click.UsageError(f"{year}年度尚未运行{stages.cn('evaluation')}或{cand}，没有可生成的报告")
+        raise click.UsageError(f"{year}年度尚未运行{_stage_cn(home, 'evaluation')}或{cand}，没有可生成的报告")
     for p in paths:
         click.echo(str(p))
 

@@ -40,8 +40,10 @@ def _revised(tmp_path, *swaps: tuple[str, str]):
     return f
 
 
-# Item 1 down from 80 to 70, item 2 up from 20 to 30: category 1 still adds up to 150.
+# Item 1 down from 80 to 70, item 2 up from 20 to 30: category 1 still adds up to 150. The revised
+# rubric is issued as a document of its own, which messages from its years cite.
 MOVED = (
+    ('监测评价细则(试行)"', '监测评价细则(2023年修订)"'),
     ("weight = 80", "weight = 70"),
     ('id = 2\nname = "制定试验区实施方案"\nweight = 20', 'id = 2\nname = "制定试验区实施方案"\nweight = 30'),
 )
@@ -56,6 +58,8 @@ def test_a_revised_rubric_applies_from_its_year_and_earlier_years_keep_theirs(ho
         programme_for(home, 2023).rubric.item(2).weight == 30 and programme_for(home, 2030).rubric.item(1).weight == 70
     )
     assert '"weight": 30' in run(home, "rubric", "--json", "--year", "2024").stdout
+    assert programme_for(home, 2023).programme.document.endswith("(2023年修订)")
+    assert programme_for(home, 2022).programme.document.endswith("(试行)")
 
     # Intake checks each year against its own rubric: 25 points for item 2 fit 2023, not 2022.
     for year, accepted in ((2022, False), (2023, True)):
@@ -89,6 +93,10 @@ def test_a_version_is_refused_for_a_published_year_a_changed_rule_or_the_start_y
     assert r.exit_code == 2 and "rules" in r.stderr
     r = run(home, "programme", "add", str(_revised(tmp_path, *MOVED)), "--from-year", "2022")
     assert r.exit_code == 2 and "2023年度或以后" in r.stderr
+    # The programme's words are the programme's, not a revision's: changing them is refused, named.
+    r = run(home, "programme", "add", str(_revised(tmp_path, ('zone_name = "试验区"', 'zone_name = "示范区"'))),
+            "--from-year", "2024")  # fmt: skip
+    assert r.exit_code == 2 and "programme.zone_name" in r.stderr
     assert not (home.path / "programmes").exists() or not list((home.path / "programmes").glob("*.toml"))
 
 
