@@ -21,7 +21,6 @@ from pilotzones.rules.proposal_models import CandidateSelection, EvaluationPropo
 class Stage:
     name: str  # the CLI word (`pilotzones NAME run`, `--stage NAME`) and the database's stage column
     cn_template: str  # how notices and messages name it, in a programme's words ({candidate}: Info.words())
-    en: str  # how English messages name it
     proposal: type[Proposal]
     steps: str  # the module of its steps
     run_flow: str  # "module:function" of the flow that runs it to approval
@@ -109,7 +108,6 @@ EVALUATION = register(
     Stage(
         name="evaluation",
         cn_template="监测评价",
-        en="evaluation",
         proposal=EvaluationProposal,
         steps="pilotzones.stages.evaluation",
         run_flow="pilotzones.flows.evaluation:evaluation_stage",
@@ -128,7 +126,6 @@ CANDIDATES = register(
     Stage(
         name="candidates",
         cn_template="{candidate}遴选",
-        en="candidate selection",
         proposal=CandidateSelection,
         steps="pilotzones.stages.candidates",
         run_flow="pilotzones.flows.candidates:candidate_selection",
