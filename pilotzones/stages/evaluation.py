@@ -1,4 +1,4 @@
-"""The December evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
+"""The evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
 
 collect -> score -> rank and card -> disqualify and replace -> propose (awaiting approval) -> publish.
 Nothing changes the pilots, cards or candidates until `publish`, which applies a proposal once.
@@ -250,8 +250,9 @@ def _store_scores(
 def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
     version = _version_mark(home, year)
+    words = home.programme.programme.words()
     with session(home.db_url) as s:
-        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval)
+        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval, words)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         p = EvaluationProposal.from_stored(d.proposal, d.id)
