@@ -66,6 +66,10 @@ def year_status(home: Home, year: int) -> dict:
 
     # Beyond the contract's keys: the year's notices by delivery state (queued ones are unsent).
     notices = outbox_counts(home, year)
+    from pilotzones.stages.between import year_json
+
+    # Beyond the contract's keys (issue 14): rectification cases, expert visits, exchange meetings.
+    between = year_json(home, year)
     return {
         "year": year,
         "evaluation": evaluation,
@@ -75,6 +79,7 @@ def year_status(home: Home, year: int) -> dict:
         "exceptions": exceptions,
         "runs": runs,
         "submissions": submissions,
+        **between,
     }
 
 
@@ -99,6 +104,9 @@ _STAGE_CN = {
     "nomination_reminder": "推荐提醒",
     "evaluation_call": "数据报送通知",
     "evaluation_reminder": "数据报送提醒",
+    "rectification_reminder": "整改报告提醒",
+    "rectification_overdue": "整改逾期名单",
+    "visit_shortfall": "专家调研次数检查",
 }
 _OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
 _NOTICE_CN = {
@@ -174,7 +182,32 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
             line += f"；截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
     out += render_submissions(st.get("submissions", {}))
+    out += render_between(st)
     return "\n".join(out)
+
+
+def render_between(st: dict) -> list[str]:
+    """Rectification cases, visits per pilot against the minimum, and the year's meetings."""
+    out: list[str] = []
+    rect = st.get("rectification")
+    if rect and rect["cases"]:
+        out.append(f"  黄牌整改：{len(rect['cases'])}项，未结案{rect['open']}，逾期{rect['overdue']}")
+        for c in rect["cases"]:
+            late = "，已逾期" if c["overdue"] else ""
+            out.append(
+                f"    #{c['id']} {c['adcode']} {c['card_year']}年度黄牌 期限{c['deadline'][:10]}：{c['state_cn']}{late}"
+            )
+    v = st.get("visits")
+    if v and v["zones"]:
+        short = [z for z in v["zones"] if z["short"]]
+        line = "、".join(f"{z['adcode']}（{z['visits']}次）" for z in short) or "无"
+        out.append(f"  专家调研：每年不少于{v['minimum']}次；未达到的：{line}")
+    mt = st.get("meetings")
+    if mt:
+        out.append(f"  交流会议：应开{mt['required']}次，已登记{mt['held']}次")
+        for x in mt["meetings"]:
+            out.append(f"    #{x['id']} {x['date']} {x['place']}（{x['kind']}）参会{len(x['attended'])}个")
+    return out
 
 
 _STATE_CN = {"counted": "已报送", "rejected_only": "仅有退回的文件", "late_only": "仅有逾期文件", "nothing": "尚未报送"}

@@ -18,7 +18,12 @@ from pilotzones.notices.render import add_months
 from pilotzones.rules.clauses import in_words
 
 # What a file of each kind is called in a notice; {nomination_material} in the programme's words.
-SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "{nomination_material}", "review": "评审得分表"}
+SUBMISSION_KINDS = {
+    "evaluation": "监测评价数据",
+    "nomination": "{nomination_material}",
+    "review": "评审得分表",
+    "rectification": "黄牌整改报告",
+}
 
 
 def check_call_kind(kind: str) -> None:
