@@ -1,0 +1,158 @@
+"""Between evaluations (issue 14), end to end on a real database and a real SMTP server: a carded
+zone's rectification case through a rejected and an accepted report, a return and the verdict;
+the reminder and the overdue list on their programme dates, each notice sent once; a
+disqualification closing a case; visits against the minimum and meetings, through the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pilotzones.intake.submit import submit
+from pilotzones.notices import deliver
+from pilotzones.rules.rectification import Verdict
+from pilotzones.stages import between
+from pilotzones.store import cases
+from pilotzones.store.home import Home
+from pilotzones.store.session import session
+from tests.cli_home import run
+from tests.integration.test_notices_delivery import PILOTS, by_kind_about, evaluate, rows, send_evaluation, smtp_env
+from tests.smtp_server import smtp_server
+
+pytestmark = pytest.mark.integration
+
+# 2022: 伊宁市 (654002) and 洛浦县 (653224) are carded; 2023: 洛浦县 again (disqualified).
+SCALES_2022 = dict(zip(PILOTS, [0.9, 0.3, 0.8, 0.7, 0.6, 0.2], strict=True))
+SCALES_2023 = dict(zip(PILOTS, [0.9, 0.8, 0.3, 0.7, 0.6, 0.2], strict=True))
+
+
+def report_file(home: Home, path: Path, adcode: str, year: int, lines: list[tuple[str, str, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["年度", "行政区划代码", "县（市、区）", "指标", "发现问题", "整改措施", "佐证材料"])
+        for line in lines:
+            w.writerow([year, adcode, home.register.name(adcode), *line])
+    return path
+
+
+def case_states(home: Home) -> dict[tuple[str, int], str]:
+    with session(home.db_url) as s:
+        return {(c.adcode, c.card_year): c.state for c in cases.cases(s)}
+
+
+def test_a_carded_zone_rectifies_another_is_overdue_and_every_notice_goes_once(home, monkeypatch, tmp_path):
+    tz = home.programme.tz
+    send_evaluation(home, 2022, SCALES_2022)
+    proposal = evaluate(home, 2022)
+    assert {(r["adcode"], r["state"]) for r in proposal["rectification"]} == {("654002", "opens"), ("653224", "opens")}
+    assert case_states(home) == {("654002", 2022): "open", ("653224", 2022): "open"}
+    with session(home.db_url) as s:
+        due = {c.adcode: cases.view(c, datetime.now(tz), tz).deadline for c in cases.cases(s)}
+    assert due["654002"] == datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz)
+
+    # 伊宁市: a report with an empty measure is rejected (notice), then one is accepted and returned,
+    # then another accepted and the case closed.
+    at = datetime(2023, 3, 1, 10, tzinfo=tz)
+    bad = report_file(home, tmp_path / "r1.csv", "654002", 2022, [("1", "未定期研究", "", "")])
+    out = submit(home, bad, year=2022, kind="rectification", at=at)
+    assert not out.accepted and out.notice_queued and "整改措施" in str(out.errors[0])
+    (rejection,) = rows(home, kind="submission_rejected")
+    assert "黄牌整改报告" in rejection.subject and "2023年6月30日23时59分59秒前" in rejection.text
+    good = report_file(home, tmp_path / "r2.csv", "654002", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
+    assert submit(home, good, year=2022, kind="rectification", at=at + timedelta(days=1)).accepted
+    case_id = next(r["id"] for r in cases_json(home, 2022) if r["adcode"] == "654002")
+    assert case_states(home)[("654002", 2022)] == "reported"
+    with pytest.raises(Exception, match="理由"):
+        between.judge_case(home, case_id, Verdict.RETURNED, by="op", reason=" ")
+    between.judge_case(home, case_id, Verdict.RETURNED, by="op", reason="佐证材料不足")
+    assert submit(home, good, year=2022, kind="rectification", at=at + timedelta(days=30)).accepted
+    between.judge_case(home, case_id, Verdict.ACCEPTED, by="op", reason=None)
+    assert case_states(home)[("654002", 2022)] == "accepted"
+    # A closed case takes no further report.
+    again = submit(home, good, year=2022, kind="rectification", at=at + timedelta(days=40))
+    assert not again.accepted and "已结案" in str(again.errors[0])
+
+    # The reminder (a month before the deadline) goes to 洛浦县 only; after the deadline it goes to nobody.
+    reminder_at = home.programme.moment("rectification_reminder", 2023)
+    assert reminder_at == datetime(2023, 5, 30, 9, tzinfo=tz)
+    built = between.notices_of(home, "rectification_reminder", 2023, reminder_at)
+    assert [(n.kind, n.about) for n in built] == [("rectification_reminder", "653224")]
+    assert between.notices_of(home, "rectification_reminder", 2023, datetime(2023, 7, 1, tzinfo=tz)) == []
+    # The overdue list: nothing at the deadline's last second, 洛浦县 from the next one on.
+    assert between.notices_of(home, "rectification_overdue", 2023, datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz)) == []
+    overdue_at = home.programme.moment("rectification_overdue", 2023)
+    (listed,) = between.notices_of(home, "rectification_overdue", 2023, overdue_at)
+    assert listed.recipient == home.programme.programme.region_code
+    assert [c["adcode"] for c in listed.data["overdue"]] == ["653224"]
+
+    with smtp_server() as (server, port):
+        smtp_env(monkeypatch, port)
+        for _ in range(2):  # a step run twice queues and sends nothing twice
+            between.run_step(home, "rectification_reminder", 2023, reminder_at)
+            between.run_step(home, "rectification_overdue", 2023, overdue_at)
+            report = deliver(home)
+            assert report.queued == report.failed == 0
+        got = by_kind_about(server)
+        kinds = [r.message["X-Notice-Kind"] for r in server.received]
+        assert kinds.count("rectification_reminder") == 1 and kinds.count("rectification_overdue") == 1
+        msg, received = got[("rectification_reminder", "653224")]
+        assert "wjw.653200@example.org" in received.rcpt_tos  # its prefecture copied
+        msg, received = got[("rectification_overdue", "650000")]
+        assert received.rcpt_tos == ["jcws.650000@example.org"]
+        assert "洛浦县" in msg.get_body(("plain",)).get_content()
+
+    # 2023: 洛浦县 carded again and disqualified: its open case closes, and no case opens for it.
+    send_evaluation(home, 2023, SCALES_2023)
+    proposal = evaluate(home, 2023)
+    assert "653224" in proposal["disqualified"]
+    shown = {(r["adcode"], r["card_year"]): r for r in proposal["rectification"]}
+    assert shown[("653224", 2022)]["overdue"] and shown[("653224", 2022)]["closes_as"] == "disqualified"
+    assert shown[("654002", 2022)]["state"] == "accepted"
+    states = case_states(home)
+    assert states[("653224", 2022)] == "disqualified" and ("653224", 2023) not in states
+    assert states[("654321", 2023)] == "open"
+
+
+def cases_json(home: Home, year: int) -> list[dict]:
+    return between.year_json(home, year)["rectification"]["cases"]
+
+
+def test_visits_against_the_minimum_and_meetings_through_the_command_line(cli_home):
+    h = cli_home
+    ok = run(h, "visit", "add", "--county", "新源县", "--date", "2023-04-10", "--who", "北疆组", "--found", "台账不全")
+    assert ok.exit_code == 0, ok.output
+    for _ in range(2):  # the same visit recorded twice is recorded once
+        r = run(h, "visit", "add", "--county", "654025", "--date", "2023-09-01", "--who", "北疆组")
+        assert r.exit_code == 0, r.output
+    assert "此前已登记" in r.output
+    bad = run(h, "visit", "add", "--county", "654025", "--date", "2023-13-01", "--who", "x")
+    assert bad.exit_code == 2 and "不是日期" in bad.output
+    r = run(h, "visit", "check", "--year", "2023", "--at", "2023-11-01T09:00:00")
+    assert r.exit_code == 0 and "新排队通知5份" in r.output, r.output
+    r = run(h, "visit", "check", "--year", "2023", "--at", "2023-11-01T09:00:00")
+    assert "新排队通知0份" in r.output
+    r = run(h, "meeting", "add", "--date", "2023-06-15", "--place", "伊宁市", "--kind", "field_visit")
+    assert r.exit_code == 0 and "新排队邀请通知6份" in r.output, r.output
+    r = run(h, "meeting", "attend", "--meeting", "1", "--zones", "654025,伊宁市")
+    assert r.exit_code == 0, r.output
+    st = json.loads(run(h, "status", "--year", "2023", "--json").output)
+    assert {"evaluation", "candidates", "pilots", "notices"} <= set(st)
+    visits = {z["adcode"]: z for z in st["visits"]["zones"]}
+    assert visits["654025"] == {"adcode": "654025", "visits": 2, "minimum": 2, "short": 0}
+    assert visits["654002"]["short"] == 2
+    assert st["meetings"]["required"] == 2 and st["meetings"]["held"] == 1
+    assert st["meetings"]["attendance"]["654002"] == 1 and st["meetings"]["attendance"]["653224"] == 0
+    assert st["rectification"]["cases"] == [] and st["rectification"]["deadline_months"] == 6
+    home = Home(h)
+    short = rows(home, kind="visit_shortfall")
+    assert {n.about for n in short} == set(PILOTS) - {"654025"}
+    group_of = {n.about: (n.recipient, n.cc) for n in short}
+    assert group_of["653224"] == ("experts-2", ["leader-2"]) and group_of["654002"] == ("experts-1", ["leader-1"])
+    invited = rows(home, kind="meeting_invitation")
+    assert {(n.about, tuple(n.cc)) for n in invited} >= {("654025", ("654000",)), ("653224", ("653200",))}
+    table = run(h, "status", "--year", "2023").output
+    assert "专家调研：每年不少于2次" in table and "交流会议：应开2次，已登记1次" in table
