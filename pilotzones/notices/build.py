@@ -497,6 +497,17 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 "exceptions": _exceptions(ctx, proposal.exceptions, name),
                 "approval": facts.approval,
                 "rectify_by": rectify_by,
+                # Each carded zone's rectification case and its state (issue 14).
+                "rectification": [
+                    dict(
+                        c,
+                        county=name(c["adcode"]),
+                        deadline=datetime.fromisoformat(c["deadline"]),
+                        state_cn="本年度亮黄牌，已立案整改" if c["state"] == "opens" else c["state_cn"],
+                        closes_as=c.get("closes_as"),
+                    )
+                    for c in proposal.rectification
+                ],
             },
         )
     )

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from pilotzones import clock
 from pilotzones.rules.rectification import Verdict
 from pilotzones.rules.visits import MeetingKind
-from pilotzones.store import cases, ledger, visits
+from pilotzones.store import cases, visits
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
 
@@ -111,55 +110,7 @@ def _known_county(home: Home, adcode: str) -> None:
 
 
 def year_json(home: Home, year: int, at: datetime | None = None) -> dict[str, dict]:
-    """`status --json`'s `rectification`, `visits` and `meetings` of `year`."""
-    from pilotzones.rules.visits import per_zone
+    """`status --json`'s `rectification`, `visits` and `meetings` of `year` (the yearly report's too)."""
+    from pilotzones.reports.between import year_between
 
-    prog = home.programme
-    tz = prog.tz
-    at = at or clock.now()
-    with session(home.db_url) as s:
-        rect = cases.year_json(s, year, tz, at)
-        zones = ledger.pilots_for(s, year)
-        counts = visits.counts(s, year)
-        visit_rows = [
-            {
-                "id": v.id,
-                "adcode": v.adcode,
-                "date": v.visited_on.isoformat(),
-                "who": v.who,
-                "found": v.found,
-                "follow_up": v.follow_up,
-                "case_id": v.case_id,
-            }
-            for v in visits.visits(s, year)
-        ]
-        held = visits.meetings(s, year)
-    minimum = prog.guidance.visits_per_year
-    meetings: list[dict[str, Any]] = [
-        {
-            "id": mt.id,
-            "date": mt.held_on.isoformat(),
-            "place": mt.place,
-            "kind": mt.kind,
-            "attended": who,
-        }
-        for mt, who in held
-    ]
-    attendance = {z: sum(z in x["attended"] for x in meetings) for z in zones}
-    rect["deadline_months"] = prog.rules.rectification_months
-    rect["overdue_effect"] = prog.rules.rectification_overdue_effect
-    return {
-        "rectification": rect,
-        "visits": {
-            "minimum": minimum,
-            "zones": per_zone(zones, counts, minimum),
-            "recorded": visit_rows,
-            "check": prog.moment("visit_check", year).isoformat(),
-        },
-        "meetings": {
-            "required": prog.guidance.meetings_per_year,
-            "held": len(meetings),
-            "meetings": meetings,
-            "attendance": attendance,
-        },
-    }
+    return year_between(home, year, at or clock.now())

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from pilotzones.intake.submit import submit
-from pilotzones.notices import deliver
+from pilotzones.notices import deliver, evaluation_notices
+from pilotzones.notices.render import render
+from pilotzones.reports.yearly import write_year_report
 from pilotzones.rules.rectification import Verdict
 from pilotzones.stages import between
 from pilotzones.store import cases
@@ -115,6 +117,15 @@ def test_a_carded_zone_rectifies_another_is_overdue_and_every_notice_goes_once(h
     states = case_states(home)
     assert states[("653224", 2022)] == "disqualified" and ("653224", 2023) not in states
     assert states[("654321", 2023)] == "open"
+    # The summary notice and the yearly report show each carded zone's case and its state.
+    (summary,) = [n for n in evaluation_notices(home, 2023, proposal) if n.kind == "evaluation_summary"]
+    text = render(summary.kind, {**summary.data, "doc_number": "x"}).text
+    section = text.split("黄牌整改情况")[1]
+    assert "洛浦县（653224）：2022年度亮黄牌，整改期限2023年6月30日" in section and "因取消试验区资格结案" in section
+    assert "伊宁市（654002）：2022年度亮黄牌" in section and "整改完成（已验收）" in section
+    assert "布尔津县（654321）：2023年度亮黄牌，整改期限2024年6月30日，本年度亮黄牌，已立案整改" in section
+    html = write_year_report(home, 2023)[1].read_text(encoding="utf-8")
+    assert "六、黄牌整改、专家调研与交流会议" in html and "因取消资格而结案" in html
 
 
 def cases_json(home: Home, year: int) -> list[dict]:
