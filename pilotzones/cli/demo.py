@@ -232,6 +232,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 
 
 def run_demo(home_path: Path, first: int, last: int) -> None:
+    from pilotzones.cli import demo_between
     from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
     from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
@@ -251,6 +252,9 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         inbox.mkdir(parents=True)
         if year == last and last > first:
             _revise_rubric(home, year, inbox)
+        # Between evaluations (issue 14): last December's cards, visits, a meeting.
+        demo_between.spring(home, year, inbox)
+        deliver_outbox(home=str(home.path), year=year)
         click.echo(f"\n== {year}: nomination call (1 Sep) and reminder (23 Sep)")
         nomination_call(home=str(home.path), year=year)
         nomination_reminder(home=str(home.path), year=year)
@@ -258,6 +262,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         _candidate_files(home, year, inbox)
         click.echo(f"== {year}: candidate selection (1 Oct)")
         candidate_selection(home=str(home.path), year=year, approve=True)
+        demo_between.autumn(home, year)
         click.echo(f"== {year}: evaluation call (1 Dec)")
         evaluation_call(home=str(home.path), year=year)
         click.echo(f"== {year}: evaluation data")
@@ -271,7 +276,9 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
             publish_evaluation(home=str(home.path), year=year)
         else:
             december_evaluation(home=str(home.path), year=year, approve=True)
-        click.echo(render_table(year_status(home, year), home.programme.programme.words()))
+        # As the year ends: the cases its cards opened are not overdue yet.
+        at = home.programme.moment("evaluation", year)
+        click.echo(render_table(year_status(home, year, at), home.programme.programme.words()))
         for report in report_paths(home, year):
             if report.exists():
                 click.echo(f"  report: {report.resolve()}")

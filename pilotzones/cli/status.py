@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
@@ -14,7 +15,8 @@ from pilotzones.store.tracker import tracker
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 
 
-def year_status(home: Home, year: int) -> dict:
+def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
+    """`at`: the moment rectification cases are judged overdue (default now)."""
     with session(home.db_url) as s:
         ev = ledger.decision(s, year, "evaluation")
         cand = ledger.decision(s, year, "candidates")
@@ -69,7 +71,7 @@ def year_status(home: Home, year: int) -> dict:
     from pilotzones.stages.between import year_json
 
     # Beyond the contract's keys (issue 14): rectification cases, expert visits, exchange meetings.
-    between = year_json(home, year)
+    between = year_json(home, year, at)
     return {
         "year": year,
         "evaluation": evaluation,
