@@ -54,8 +54,8 @@ def form_name(year: int, adcode: str, county: str) -> str:
     return f"{year}年度黄牌整改报告表_{adcode}_{county}.xlsx"
 
 
-def write_forms(home, year: int, out: Path | None = None) -> list[Path]:
-    """The form of every zone whose case of `year`'s card is not closed; return the paths."""
+def write_forms(home, year: int, out: Path | None = None, adcode: str | None = None) -> list[Path]:
+    """The form of every zone (or of `adcode`) whose case of `year`'s card is not closed; the paths."""
     from pilotzones.rules.rectification import CaseState
     from pilotzones.store import cases, ledger
     from pilotzones.store.session import session
@@ -63,7 +63,11 @@ def write_forms(home, year: int, out: Path | None = None) -> list[Path]:
 
     prog, reg = programme_for(home, year), home.register
     with session(home.db_url) as s:
-        open_cases = [c for c in cases.cases(s, card_years=[year]) if not CaseState(c.state).closed]
+        open_cases = [
+            c
+            for c in cases.cases(s, card_years=[year], adcodes=None if adcode is None else [adcode])
+            if not CaseState(c.state).closed
+        ]
         points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year)}
     folder = out or home.reports / str(year) / "rectification"
     paths = []

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from pilotzones.intake.submit import submit
 from pilotzones.notices import deliver, evaluation_notices
+from pilotzones.notices.attachments import attachments_for
 from pilotzones.notices.render import render
 from pilotzones.reports.yearly import write_year_report
 from pilotzones.rules.rectification import Verdict
@@ -55,6 +57,16 @@ def test_a_carded_zone_rectifies_another_is_overdue_and_every_notice_goes_once(h
     with session(home.db_url) as s:
         due = {c.adcode: cases.view(c, datetime.now(tz), tz).deadline for c in cases.cases(s)}
     assert due["654002"] == datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz)
+    # The yellow card carries the zone's report form, its lost items prefilled; the form as sent back
+    # (its measures left empty) is read like every file and rejected naming them.
+    ((name, data),) = attachments_for(home, "yellow_card", 2022, "654002")
+    form = tmp_path / name
+    form.write_bytes(data)
+    sheet = load_workbook(form).active
+    header = [c.value for c in sheet[3]]
+    assert header[:5] == ["年度", "行政区划代码", "县（市、区）", "指标", "指标名称"] and sheet.max_row > 10
+    unfilled = submit(home, form, year=2022, kind="rectification", at=datetime(2023, 1, 5, tzinfo=tz))
+    assert not unfilled.accepted and {e.key for e in unfilled.errors} == {"found", "done"}
 
     # 伊宁市: a report with an empty measure is rejected (notice), then one is accepted and returned,
     # then another accepted and the case closed.
@@ -62,7 +74,7 @@ def test_a_carded_zone_rectifies_another_is_overdue_and_every_notice_goes_once(h
     bad = report_file(home, tmp_path / "r1.csv", "654002", 2022, [("1", "未定期研究", "", "")])
     out = submit(home, bad, year=2022, kind="rectification", at=at)
     assert not out.accepted and out.notice_queued and "整改措施" in str(out.errors[0])
-    (rejection,) = rows(home, kind="submission_rejected")
+    rejection = rows(home, kind="submission_rejected")[-1]
     assert "黄牌整改报告" in rejection.subject and "2023年6月30日23时59分59秒前" in rejection.text
     good = report_file(home, tmp_path / "r2.csv", "654002", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
     assert submit(home, good, year=2022, kind="rectification", at=at + timedelta(days=1)).accepted
