@@ -106,6 +106,11 @@ def _state_digest(
     state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
     if version is not None:  # absent for the base version: digests made before versions existed stand
         state.append(version)
+    # The rectification cases the proposal shows (issue 14): a verdict given before approval makes the
+    # proposal out of date. Absent while there are none, so digests made before cases existed stand.
+    rectification = cases.states(s, zones)
+    if rectification:
+        state.append(rectification)
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
 
 

@@ -108,6 +108,11 @@ def cases(
     return list(s.scalars(q))
 
 
+def states(s: Session, adcodes: list[str]) -> list[tuple[int, str]]:
+    """(case id, state) of every case of these zones: what an evaluation proposal shows of them."""
+    return [(c.id, c.state) for c in cases(s, adcodes=adcodes)]
+
+
 def due_in(s: Session, year: int, tz: tzinfo) -> list[m.RectificationCase]:
     """Cases whose deadline falls in `year` (programme time): what that year's reminder and overdue
     list are about."""

@@ -57,7 +57,8 @@ def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
     if made_from and made_from != state:
         raise StageError(
             f"the {d.stage} proposal of {d.year} is out of date: its inputs changed after it was made "
-            f"(a new file or a deadline exception). Run `{rerun}` to rebuild it, review it, then approve."
+            f"(a new file, a deadline exception, a rectification case moved). "
+            f"Run `{rerun}` to rebuild it, review it, then approve."
         )
 
 

@@ -179,3 +179,33 @@ def test_visits_against_the_minimum_and_meetings_through_the_command_line(cli_ho
     assert {(n.about, tuple(n.cc)) for n in invited} >= {("654025", ("654000",)), ("653224", ("653200",))}
     table = run(h, "status", "--year", "2023").output
     assert "专家调研：每年不少于2次" in table and "交流会议：应开2次，已登记1次" in table
+
+
+def propose(home: Home, year: int) -> None:
+    from pilotzones.stages import evaluation
+
+    c = evaluation.collect(home, year)
+    scores = evaluation.score(home, c)
+    ranked = evaluation.rank_and_card(home, scores)
+    swaps = evaluation.disqualify_and_replace(home, year, ranked)
+    evaluation.propose(home, c, scores, evaluation.build_proposal(home, c, scores, ranked, swaps), None)
+
+
+def test_a_case_moved_after_the_proposal_makes_it_out_of_date(home, tmp_path):
+    """The December proposal shows each case's state: a report received before approval refuses the
+    approval until the stage runs again, and the new proposal shows the case reported."""
+    from pilotzones.errors import PilotzonesError
+    from pilotzones.stages import evaluation
+
+    send_evaluation(home, 2022, SCALES_2022)
+    evaluate(home, 2022)
+    send_evaluation(home, 2023, SCALES_2023)
+    propose(home, 2023)
+    good = report_file(home, tmp_path / "r.csv", "654002", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
+    assert submit(home, good, year=2022, kind="rectification", at=datetime(2023, 3, 1, tzinfo=home.programme.tz))
+    with pytest.raises(PilotzonesError, match="evaluation run --year 2023"):
+        evaluation.publish(home, 2023)
+    propose(home, 2023)
+    evaluation.publish(home, 2023)
+    shown = {r["adcode"]: r for r in evaluation.published_result(home, 2023).rectification if r["card_year"] == 2022}
+    assert shown["654002"]["state"] == "reported" and not shown["654002"]["overdue"]
