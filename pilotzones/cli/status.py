@@ -190,6 +190,8 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
 
 def render_between(st: dict) -> list[str]:
     """Rectification cases, visits per pilot against the minimum, and the year's meetings."""
+    from pilotzones.rules.visits import MeetingKind
+
     out: list[str] = []
     rect = st.get("rectification")
     if rect and rect["cases"]:
@@ -208,7 +210,8 @@ def render_between(st: dict) -> list[str]:
     if mt:
         out.append(f"  交流会议：应开{mt['required']}次，已登记{mt['held']}次")
         for x in mt["meetings"]:
-            out.append(f"    #{x['id']} {x['date']} {x['place']}（{x['kind']}）参会{len(x['attended'])}个")
+            kind = MeetingKind(x["kind"]).cn
+            out.append(f"    #{x['id']} {x['date']} {x['place']}（{kind}）参会{len(x['attended'])}个")
     return out
 
 

@@ -359,6 +359,8 @@ def _items_section(r: YearReport) -> str:
 
 def _between_section(r: YearReport) -> str:
     """Rectification cases, each pilot's visits against the minimum, meetings and attendance."""
+    from pilotzones.rules.visits import MeetingKind
+
     b = r.between
     if not b:
         return ""
@@ -393,7 +395,12 @@ def _between_section(r: YearReport) -> str:
             _table(
                 ["日期", "地点", "形式", "参会"],
                 [
-                    [x["date"], x["place"], x["kind"], "、".join(names.get(a, a) for a in x["attended"]) or "—"]
+                    [
+                        x["date"],
+                        x["place"],
+                        MeetingKind(x["kind"]).cn,
+                        "、".join(names.get(a, a) for a in x["attended"]) or "—",
+                    ]
                     for x in meetings["meetings"]
                 ],
             ),

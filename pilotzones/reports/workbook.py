@@ -271,6 +271,8 @@ def _a4(ws) -> None:
 
 def _between(wb, r: YearReport, head, title) -> None:
     """Rectification cases, visits against the minimum, meetings and attendance (issue 14)."""
+    from pilotzones.rules.visits import MeetingKind
+
     b = r.between
     if not b:
         return
@@ -312,7 +314,7 @@ def _between(wb, r: YearReport, head, title) -> None:
     section(
         f"交流会议（每年{mt['required']}次，已登记{mt['held']}次）",
         ["日期", "地点", "形式", "参会"],
-        [[x["date"], x["place"], x["kind"], "、".join(x["attended"])] for x in mt["meetings"]],
+        [[x["date"], x["place"], MeetingKind(x["kind"]).cn, "、".join(x["attended"])] for x in mt["meetings"]],
     )
     section(
         "参会情况",
