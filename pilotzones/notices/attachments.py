@@ -26,6 +26,15 @@ def attachments_for(home: Home, kind: str, year: int, about: str) -> list[tuple[
 
         # None for a zone the card disqualifies: it has no case to report on.
         return [(p.name, p.read_bytes()) for p in write_forms(home, year, adcode=about)]
+    if kind == "rectification_reminder":
+        from pilotzones.reports.rectification import write_forms
+        from pilotzones.store import cases
+        from pilotzones.store.session import session
+
+        # The reminder's year is its deadline's: the form of each card whose case falls due then.
+        with session(home.db_url) as s:
+            card_years = sorted({c.card_year for c in cases.due_in(s, year, home.programme.tz) if c.adcode == about})
+        return [(p.name, p.read_bytes()) for y in card_years for p in write_forms(home, y, adcode=about)]
     if kind == "evaluation_summary":
         from pilotzones.reports import report_paths
 

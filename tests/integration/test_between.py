@@ -115,6 +115,8 @@ def test_a_carded_zone_rectifies_another_is_overdue_and_every_notice_goes_once(h
         assert kinds.count("rectification_reminder") == 1 and kinds.count("rectification_overdue") == 1
         msg, received = got[("rectification_reminder", "653224")]
         assert "wjw.653200@example.org" in received.rcpt_tos  # its prefecture copied
+        # It carries the zone's report form, as the yellow card did.
+        assert [a.get_filename() for a in msg.iter_attachments()] == ["2022年度黄牌整改报告表_653224_洛浦县.xlsx"]
         msg, received = got[("rectification_overdue", "650000")]
         assert received.rcpt_tos == ["jcws.650000@example.org"]
         assert "洛浦县" in msg.get_body(("plain",)).get_content()
