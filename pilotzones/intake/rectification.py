@@ -2,7 +2,9 @@
 what was done and the evidence; the items it lost points on come prefilled in its template.
 
 Columns: year (the card's evaluation year), adcode, county, key (an item number, or blank for a
-problem beyond the rubric), found, done, evidence. Every error is listed; one error rejects the file.
+problem beyond the rubric), found, done, evidence. A row with neither found nor done is a prefilled
+item the report leaves alone; a row with one needs the other. Every error is listed; one error
+rejects the file.
 """
 
 from __future__ import annotations
@@ -62,9 +64,11 @@ def check_rectification(
             errors.append(RowError(row, "adcode", "R11", f"一份整改报告只能报送一个单位：本文件首行为{sender}。"))
             continue
         key = normalize_text(record.get("key", "")) if "key" in record else ""
+        found, done = (normalize_text(record.get(c, "")) for c in ("found", "done"))
+        if not found and not done:
+            continue  # a prefilled item the report does not address
         if key and key not in items:
             errors.append(RowError(row, "key", "§3", f"指标“{key}”不是评价细则中的指标序号。"))
-        found, done = (normalize_text(record.get(c, "")) for c in ("found", "done"))
         if not found:
             errors.append(RowError(row, "found", "§3", "“发现问题”为空：请写明存在的问题。"))
         if not done:
@@ -79,6 +83,9 @@ def check_rectification(
                 "extra": {"found": found, "done": done, "row": row},
             }
         )
+    if not rows and not errors:
+        message = "没有填写任何整改内容：请至少在一行写明“发现问题”和“整改措施”。"
+        errors.append(RowError(None, None, "§3", message))
     if sender is not None:
         state = case_state(sender)
         if state is None:
