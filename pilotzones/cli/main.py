@@ -163,7 +163,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["evaluation", "nomination", "review", "rectification"]),
+    type=click.Choice(["evaluation", "nomination", "review", "rectification", "visits"]),
     default="evaluation",
     show_default=True,
 )

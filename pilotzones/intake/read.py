@@ -477,6 +477,11 @@ ALIASES = {
         ("存在问题", "found"),
         ("整改措施", "done"),
         ("整改情况", "done"),
+        # A visit sheet (专家调研登记表).
+        ("调研日期", "visit_date"),
+        ("调研人员", "who"),
+        ("后续事项", "follow_up"),
+        ("整改事项", "case"),
     )
 }
 KNOWN_COLUMNS = frozenset(ALIASES.values())

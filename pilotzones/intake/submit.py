@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pilotzones.intake.read import Received
     from pilotzones.rules.programme import Limits
 
-KINDS = ("evaluation", "nomination", "review", "rectification")
+KINDS = ("evaluation", "nomination", "review", "rectification", "visits")
 _DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
 
@@ -84,6 +84,8 @@ def _check(home: Home, file: Received, kind: str, year: int):
             return nc.prefecture, rows, nc.errors
         if kind == "rectification":
             return _check_rectification(home, data, filename, year)
+        if kind == "visits":
+            return _check_visits(home, data, filename, year)
         from pilotzones.intake.review import check_review
 
         rc = check_review(data, filename, year=year, programme=prog, register=reg)
@@ -108,6 +110,19 @@ def _check_rectification(home: Home, data: bytes, filename: str, year: int):
     prog = programme_for(home, year)
     rc = check_rectification(data, filename, year=year, programme=prog, register=home.register, case_state=case_state)
     return rc.sender, rc.rows, rc.errors
+
+
+def _check_visits(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.visits import check_visits
+    from pilotzones.store import models as m
+
+    def case_of(case_id: int) -> str | None:
+        with session(home.db_url) as s:
+            c = s.get(m.RectificationCase, case_id)
+            return None if c is None else c.adcode
+
+    vc = check_visits(data, filename, year=year, programme=home.programme, register=home.register, case_of=case_of)
+    return None, vc.rows, vc.errors
 
 
 def evaluation_values(check: EvaluationCheck) -> list[dict]:
@@ -143,8 +158,8 @@ def published_stage(home: Home, kind: str, year: int) -> str | None:
     """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
     from pilotzones.rules.decisions import DecisionState
 
-    if kind == "rectification":
-        return None  # a report answers its case, whatever the stages of its year decided
+    if kind in ("rectification", "visits"):
+        return None  # a report answers its case, a visit sheet is a record: no stage counts them
     stage = "evaluation" if kind == "evaluation" else "candidates"
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
@@ -239,6 +254,10 @@ def submit(
                 from pilotzones.store import cases
 
                 cases.report_received(s, sub)  # in the transaction that records the report
+            if kind == "visits" and not errors:
+                from pilotzones.store import visits
+
+                visits.add_sheet(s, values, by=f"#{sub.id}")  # a visit on record already is kept once
             return sub.id
 
         outcome.submission_id = keep_recorded(home, [staged], recorded)

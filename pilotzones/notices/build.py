@@ -23,6 +23,7 @@ SUBMISSION_KINDS = {
     "nomination": "{nomination_material}",
     "review": "评审得分表",
     "rectification": "黄牌整改报告",
+    "visits": "专家调研登记表",
 }
 
 

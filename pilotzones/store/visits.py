@@ -52,6 +52,27 @@ def add_visit(
     return row, True
 
 
+def add_sheet(s: Session, rows, *, by: str) -> int:
+    """The visits of an accepted visit sheet (intake.visits rows); returns how many were new."""
+    from datetime import date as day
+
+    new = 0
+    for r in rows:
+        x = r["extra"]
+        _, added = add_visit(
+            s,
+            adcode=r["adcode"],
+            visited_on=day.fromisoformat(r["value"]),
+            who=x["who"],
+            found=x["found"],
+            follow_up=x["follow_up"],
+            case_id=x["case"],
+            by=by,
+        )
+        new += added
+    return new
+
+
 def visits(s: Session, year: int) -> list[m.ExpertVisit]:
     t = m.ExpertVisit
     return list(s.scalars(select(t).where(t.year == year).order_by(t.visited_on, t.adcode, t.id)))

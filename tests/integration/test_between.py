@@ -211,3 +211,26 @@ def test_a_case_moved_after_the_proposal_makes_it_out_of_date(home, tmp_path):
     evaluation.publish(home, 2023)
     shown = {r["adcode"]: r for r in evaluation.published_result(home, 2023).rectification if r["card_year"] == 2022}
     assert shown["654002"]["state"] == "reported" and not shown["654002"]["overdue"]
+
+
+def test_a_visit_sheet_is_checked_archived_and_recorded_once(cli_home, tmp_path):
+    h = cli_home
+    sheet = tmp_path / "visits.csv"
+    sheet.write_text(
+        "调研日期,行政区划代码,县（市、区）,调研人员,发现问题,后续事项\n"
+        "2023-04-10,654002,伊宁市,北疆组,台账不全,完善台账\n"
+        "2023/09/01,654002,伊宁市,北疆组,,\n"
+        "2023-09-01,653224,洛浦县,南疆组,,\n",
+        encoding="utf-8",
+    )
+    for _ in range(2):  # the same sheet twice: kept twice as received, each visit recorded once
+        r = run(h, "submit", str(sheet), "--year", "2023", "--kind", "visits")
+        assert r.exit_code == 0, r.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("调研日期,行政区划代码,调研人员\n2022-12-01,654002,北疆组\n2023-02-30,654025,x\n", encoding="utf-8")
+    r = run(h, "submit", str(bad), "--year", "2023", "--kind", "visits")
+    assert r.exit_code == 3 and "不在2023年" in r.stderr and "2023-02-30" in r.stderr
+    st = json.loads(run(h, "status", "--year", "2023", "--json").output)
+    counts = {z["adcode"]: z["visits"] for z in st["visits"]["zones"]}
+    assert (counts["654002"], counts["653224"], counts["654025"]) == (2, 1, 0)
+    assert len(st["visits"]["recorded"]) == 3
