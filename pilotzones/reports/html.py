@@ -294,7 +294,9 @@ def _history_section(r: YearReport) -> str:
     head = "".join(f"<th>{y}年<br>名次/总分</th>" for y in years)
     top = max([h.total for h in r.history] + [1.0])
     rows = []
-    order = [z.adcode for z in r.ranking] + sorted(a for a in by_zone if a not in {z.adcode for z in r.ranking})
+    ranked = [z.adcode for z in r.ranking]
+    ranked_set = set(ranked)
+    order = ranked + sorted(a for a in by_zone if a not in ranked_set)
     for a in order:
         own = by_zone.get(a, {})
         cells = []
