@@ -235,6 +235,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 
 
 def run_demo(home_path: Path, first: int, last: int) -> None:
+    from pilotzones.cli import demo_between
     from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
     from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
@@ -263,6 +264,9 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         inbox.mkdir(parents=True)
         if year == last and last > first:
             revised[year] = _revise_rubric(home, year, inbox)
+        # Between evaluations (issue 14): last December's cards, visits, a meeting.
+        demo_between.spring(home, year, inbox)
+        deliver_outbox(home=str(home.path), year=year)
         click.echo(f"\n== {year}：推荐通知（{on('nomination_call', year)}）与提醒（{on('nomination_reminder', year)}）")
         nomination_call(home=str(home.path), year=year)
         nomination_reminder(home=str(home.path), year=year)
@@ -270,6 +274,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         _candidate_files(home, year, inbox)
         click.echo(f"== {year}：{cand_cn}（{on('candidate_selection', year)}）")
         candidate_selection(home=str(home.path), year=year, approve=True)
+        demo_between.autumn(home, year)
         click.echo(f"== {year}：监测评价数据报送通知（{on('evaluation_call', year)}）")
         evaluation_call(home=str(home.path), year=year)
         click.echo(f"== {year}：监测评价数据报送")
@@ -283,7 +288,9 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
             publish_evaluation(home=str(home.path), year=year)
         else:
             evaluation_stage(home=str(home.path), year=year, approve=True)
-        click.echo(render_table(year_status(home, year), words))
+        # As the year ends: the cases its cards opened are not overdue yet.
+        at = home.programme.moment("evaluation", year)
+        click.echo(render_table(year_status(home, year, at), words))
         for report in report_paths(home, year):
             if report.exists():
                 click.echo(f"  报告：{report.resolve()}")

@@ -163,7 +163,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["evaluation", "nomination", "review"]),
+    type=click.Choice(["evaluation", "nomination", "review", "rectification", "visits"]),
     default="evaluation",
     show_default=True,
 )
@@ -590,6 +590,17 @@ def deploy(ctx: click.Context, pool: str) -> None:
     home = _open(ctx)
     names = deploy_to_pool(home, pool)
     click.echo(f"已在工作池 {pool} 登记 {len(names)} 个部署：{'、'.join(names)}。")
+
+
+def _between_commands() -> None:
+    """`rectification`, `visit` and `meeting` (issue 14), defined in their own module."""
+    from pilotzones.cli.between import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_between_commands()
 
 
 class _TerminalSafe(io.TextIOWrapper):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
@@ -14,7 +15,8 @@ from pilotzones.store.tracker import tracker
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 
 
-def year_status(home: Home, year: int) -> dict:
+def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
+    """`at`: the moment rectification cases are judged overdue (default now)."""
     with session(home.db_url) as s:
         ev = ledger.decision(s, year, "evaluation")
         cand = ledger.decision(s, year, "candidates")
@@ -66,6 +68,10 @@ def year_status(home: Home, year: int) -> dict:
 
     # Beyond the contract's keys: the year's notices by delivery state (queued ones are unsent).
     notices = outbox_counts(home, year)
+    from pilotzones.stages.between import year_json
+
+    # Beyond the contract's keys (issue 14): rectification cases, expert visits, exchange meetings.
+    between = year_json(home, year, at)
     return {
         "year": year,
         "evaluation": evaluation,
@@ -75,6 +81,7 @@ def year_status(home: Home, year: int) -> dict:
         "exceptions": exceptions,
         "runs": runs,
         "submissions": submissions,
+        **between,
     }
 
 
@@ -99,6 +106,9 @@ _ROUND_CN = {
     "evaluation_call": "数据报送通知",
     "evaluation_reminder": "数据报送提醒",
     "deliver_notices": "通知发送",
+    "rectification_reminder": "整改报告提醒",
+    "rectification_overdue": "整改逾期名单",
+    "visit_shortfall": "专家调研次数检查",
 }
 _OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
 _NOTICE_CN = {
@@ -179,7 +189,35 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
             line += f"；截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
     out += render_submissions(st.get("submissions", {}))
+    out += render_between(st)
     return "\n".join(out)
+
+
+def render_between(st: dict) -> list[str]:
+    """Rectification cases, visits per pilot against the minimum, and the year's meetings."""
+    from pilotzones.rules.visits import MeetingKind
+
+    out: list[str] = []
+    rect = st.get("rectification")
+    if rect and rect["cases"]:
+        out.append(f"  黄牌整改：{len(rect['cases'])}项，未结案{rect['open']}，逾期{rect['overdue']}")
+        for c in rect["cases"]:
+            late = "，已逾期" if c["overdue"] else ""
+            out.append(
+                f"    #{c['id']} {c['adcode']} {c['card_year']}年度黄牌 期限{c['deadline'][:10]}：{c['state_cn']}{late}"
+            )
+    v = st.get("visits")
+    if v and v["zones"]:
+        short = [z for z in v["zones"] if z["short"]]
+        line = "、".join(f"{z['adcode']}（{z['visits']}次）" for z in short) or "无"
+        out.append(f"  专家调研：每年不少于{v['minimum']}次；未达到的：{line}")
+    mt = st.get("meetings")
+    if mt:
+        out.append(f"  交流会议：应开{mt['required']}次，已登记{mt['held']}次")
+        for x in mt["meetings"]:
+            kind = MeetingKind(x["kind"]).cn
+            out.append(f"    #{x['id']} {x['date']} {x['place']}（{kind}）参会{len(x['attended'])}个")
+    return out
 
 
 _STATE_CN = {"counted": "已报送", "rejected_only": "仅有退回的文件", "late_only": "仅有逾期文件", "nothing": "尚未报送"}

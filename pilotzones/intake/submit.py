@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pilotzones.intake.read import Received
     from pilotzones.rules.programme import Limits
 
-KINDS = ("evaluation", "nomination", "review")
+KINDS = ("evaluation", "nomination", "review", "rectification", "visits")
 _DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
 
@@ -82,6 +82,10 @@ def _check(home: Home, file: Received, kind: str, year: int):
                 for r in nc.rows
             ]
             return nc.prefecture, rows, nc.errors
+        if kind == "rectification":
+            return _check_rectification(home, data, filename, year)
+        if kind == "visits":
+            return _check_visits(home, data, filename, year)
         from pilotzones.intake.review import check_review
 
         rc = check_review(data, filename, year=year, programme=prog, register=reg)
@@ -92,6 +96,33 @@ def _check(home: Home, file: Received, kind: str, year: int):
         return None, rows, rc.errors
     except FileUnreadable as exc:
         return None, [], unreadable(exc)
+
+
+def _check_rectification(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.rectification import check_rectification
+    from pilotzones.store import cases
+
+    def case_state(adcode: str) -> str | None:
+        with session(home.db_url) as s:
+            c = cases.case_of(s, adcode, year)
+            return None if c is None else c.state
+
+    prog = programme_for(home, year)
+    rc = check_rectification(data, filename, year=year, programme=prog, register=home.register, case_state=case_state)
+    return rc.sender, rc.rows, rc.errors
+
+
+def _check_visits(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.visits import check_visits
+    from pilotzones.store import models as m
+
+    def case_of(case_id: int) -> str | None:
+        with session(home.db_url) as s:
+            c = s.get(m.RectificationCase, case_id)
+            return None if c is None else c.adcode
+
+    vc = check_visits(data, filename, year=year, programme=home.programme, register=home.register, case_of=case_of)
+    return None, vc.rows, vc.errors
 
 
 def evaluation_values(check: EvaluationCheck) -> list[dict]:
@@ -127,6 +158,8 @@ def published_stage(home: Home, kind: str, year: int) -> str | None:
     """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
     from pilotzones.rules.decisions import DecisionState
 
+    if kind in ("rectification", "visits"):
+        return None  # a report answers its case, a visit sheet is a record: no stage counts them
     stage = "evaluation" if kind == "evaluation" else "candidates"
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
@@ -214,9 +247,20 @@ def submit(
             home, received_file, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
         )
         values = rows if not errors else ()
-        outcome.submission_id = keep_recorded(
-            home, [staged], lambda s: ledger.record_submission(s, values=values, **record).id
-        )
+
+        def recorded(s) -> int:
+            sub = ledger.record_submission(s, values=values, **record)
+            if kind == "rectification" and not errors:
+                from pilotzones.store import cases
+
+                cases.report_received(s, sub)  # in the transaction that records the report
+            if kind == "visits" and not errors:
+                from pilotzones.store import visits
+
+                visits.add_sheet(s, values, by=f"#{sub.id}")  # a visit on record already is kept once
+            return sub.id
+
+        outcome.submission_id = keep_recorded(home, [staged], recorded)
     if errors:
         outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
     return outcome

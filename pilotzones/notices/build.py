@@ -18,7 +18,13 @@ from pilotzones.notices.render import add_months
 from pilotzones.rules.clauses import in_words
 
 # What a file of each kind is called in a notice; {nomination_material} in the programme's words.
-SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "{nomination_material}", "review": "评审得分表"}
+SUBMISSION_KINDS = {
+    "evaluation": "监测评价数据",
+    "nomination": "{nomination_material}",
+    "review": "评审得分表",
+    "rectification": "黄牌整改报告",
+    "visits": "专家调研登记表",
+}
 
 
 def check_call_kind(kind: str) -> None:
@@ -492,6 +498,17 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 "exceptions": _exceptions(ctx, proposal.exceptions, name),
                 "approval": facts.approval,
                 "rectify_by": rectify_by,
+                # Each carded zone's rectification case and its state (issue 14).
+                "rectification": [
+                    dict(
+                        c,
+                        county=name(c["adcode"]),
+                        deadline=datetime.fromisoformat(c["deadline"]),
+                        state_cn="本年度亮黄牌，已立案整改" if c["state"] == "opens" else c["state_cn"],
+                        closes_as=c.get("closes_as"),
+                    )
+                    for c in proposal.rectification
+                ],
             },
         )
     )

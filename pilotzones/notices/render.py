@@ -7,7 +7,6 @@ fills its blocks. HTML is autoescaped, so text that came from a county renders a
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -17,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pilotzones.rules.rectification import add_months  # noqa: F401  (notices date a card's deadline with the rule's function)
 from pilotzones.settings import settings
 
 # templates/ ships as the package `pilotzones.templates` (the checkout's folder in an editable
@@ -55,13 +55,6 @@ def points(value: float | int | None) -> str:
         return "—"
     text = f"{float(value):.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def add_months(d: date, months: int) -> date:
-    """`d` plus whole months, on the last day of the month when it is shorter (8-31 + 1 -> 9-30)."""
-    index = d.month - 1 + months
-    year, month = d.year + index // 12, index % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 _DICT_METHODS = frozenset(dir(dict))

@@ -71,6 +71,8 @@ class YearReport:
     history_years: list[int] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     value_items: set[int] = field(default_factory=set)  # items whose value sent is not their points
+    # Rectification cases, visits and meetings of the year (reports.between.year_between; issue 14).
+    between: dict = field(default_factory=dict)
 
     @property
     def ranking(self) -> list[RankedZone]:
@@ -207,6 +209,11 @@ def gather(home, year: int) -> YearReport | None:
             change = changes.get(r.adcode, "")
             report.history.append(HistoryRow(y, r.adcode, r.county, r.rank, r.total, r.yellow_card, change))
     report.names = {a: reg.name(a) for a in {h.adcode for h in report.history} | set(proposal.disqualified)}
+    from pilotzones import clock
+    from pilotzones.reports.between import year_between
+
+    report.between = year_between(home, year, clock.now())
+    report.names.update({c["adcode"]: reg.name(c["adcode"]) for c in report.between["rectification"]["cases"]})
     return report
 
 

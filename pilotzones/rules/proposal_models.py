@@ -81,6 +81,9 @@ class EvaluationProposal(Proposal):
     # What R9 drew from and the card years behind R8: the decision's trace, empty when not traced.
     candidates_in_force: list[dict[str, Any]] = []
     card_history: dict[str, list[int]] = {}
+    # Each evaluated zone's rectification case from an earlier card and the cases this year's cards
+    # open (rules.rectification.at_evaluation); empty when there are none.
+    rectification: list[dict[str, Any]] = []
 
     @property
     def carded(self) -> int:

@@ -18,7 +18,7 @@ from pilotzones.errors import StageError
 from pilotzones.rules import ranking, sanctions, scoring
 from pilotzones.rules.decisions import DecisionState, move
 from pilotzones.rules.proposal_models import EvaluationProposal
-from pilotzones.store import deadlines, ledger, proposals
+from pilotzones.store import cases, deadlines, ledger, proposals
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_rows
 from pilotzones.store.home import Home
@@ -106,6 +106,11 @@ def _state_digest(
     state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
     if version is not None:  # absent for the base version: digests made before versions existed stand
         state.append(version)
+    # The rectification cases the proposal shows (issue 14): a verdict given before approval makes the
+    # proposal out of date. Absent while there are none, so digests made before cases existed stand.
+    rectification = cases.states(s, zones)
+    if rectification:
+        state.append(rectification)
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
 
 
@@ -154,7 +159,11 @@ def disqualify_and_replace(home: Home, year: int, ranked: pd.DataFrame) -> dict:
     # ranked is best first: walk it backwards so the lower-ranked zone is replaced first.
     worst_first = [z for z in reversed(list(ranked["adcode"])) if z in out]
     swaps = sanctions.replace(worst_first, [c["adcode"] for c in pool])
+    with session(home.db_url) as s:
+        # Each carded zone's rectification case as it stands, and the cases this card opens.
+        rectification = cases.at_evaluation(s, home.programme, year, carded, worst_first, list(ranked["adcode"]))
     return {
+        "rectification": rectification,
         "disqualified": worst_first,
         "promoted": [{"adcode": p.adcode, "replaces": p.replaces} for p in swaps.promoted],
         "vacant": list(swaps.vacant),
@@ -202,6 +211,7 @@ def build_proposal(
         exceptions=collected.exceptions,
         candidates_in_force=swaps["candidates_in_force"],
         card_history=swaps["card_history"],
+        rectification=swaps.get("rectification", []),
     )
 
 
@@ -272,6 +282,10 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
                 reason=f"{year}年替补{pr.replaces}",
             )
             ledger.mark_promoted(s, pr.adcode, year)
+        carded = [r.adcode for r in p.ranking if r.yellow_card]
+        cases.on_evaluation_published(
+            s, home.programme, year=year, decision_id=d.id, carded=carded, disqualified=list(p.disqualified)
+        )
         move(d, DecisionState.PUBLISHED)
         d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}

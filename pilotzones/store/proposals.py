@@ -57,7 +57,8 @@ def ensure_current(d: m.Decision, state: str, rerun: str, words: dict[str, str] 
     if made_from and made_from != state:
         raise StageError(
             f"{d.year}年度{stage_cn(d.stage, words)}方案已过时：提出方案后，其依据的情况有了变化"
-            f"（新报送的文件、期限例外或评价细则的新版本）。请运行 `{rerun}` 重新提出方案，审阅后再批准。"
+            "（新报送的文件、期限例外、评价细则的新版本或整改事项的变化）。"
+            f"请运行 `{rerun}` 重新提出方案，审阅后再批准。"
         )
 
 

@@ -191,6 +191,32 @@ def _notices(prog: programme.Programme) -> list:
     )
     points = {a: {1: (r.total, ""), 2: (0.0, "未填报")} for a, r in zip(zones, ranking, strict=True)}
     out += build.evaluation_notices(load.EvaluationFacts(prog, reg, year, ev, points, {}, {}, None))
+    return out + _between_notices(prog, reg, year, zones)
+
+
+def _between_notices(prog: programme.Programme, reg, year: int, zones: list[str]) -> list:
+    """Issue 14's kinds: the rectification reminder and overdue list, the visit shortfall, the invitation."""
+    from datetime import date
+
+    from pilotzones.notices import between, between_facts
+    from pilotzones.rules.rectification import CaseState
+
+    due = datetime(year, 2, 20, 23, 59, 59, tzinfo=prog.tz)
+    case = {"id": 1, "adcode": zones[2], "card_year": year - 1, "deadline": due, "return_reason": None}
+    before, after = datetime(year, 1, 20, 9, tzinfo=prog.tz), datetime(year, 2, 21, 9, tzinfo=prog.tz)
+    owing = dict(case, state=CaseState.OPEN, overdue=False)
+    late = dict(case, state=CaseState.RETURNED, overdue=True, return_reason="佐证材料不足")
+    out = between.rectification_reminders(between_facts.RectificationFacts(prog, reg, year, before, [owing]))
+    out += between.rectification_overdue(between_facts.RectificationFacts(prog, reg, year, after, [late]))
+    out += between.visit_shortfalls(between_facts.VisitFacts(prog, reg, year, after, zones, {}))
+    meeting = {
+        "id": 1,
+        "held_on": date(year, 6, 1),
+        "place": "成都",
+        "kind": "exchange",
+        "recorded_on": date(year, 5, 1),
+    }
+    out += between.meeting_invitations(between_facts.MeetingFacts(prog, reg, year, meeting, zones, ["510107"], {}))
     return out
 
 
