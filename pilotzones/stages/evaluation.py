@@ -66,7 +66,7 @@ def check_can_run(home: Home, year: int) -> None:
         raise StageError(f"本方案自{start}年度起实施（首个监测评价年度为{start}年），{year}年度不能运行监测评价")
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
-            if d.year < year and d.state == DecisionState.AWAITING_APPROVAL:
+            if d.year < year and DecisionState(d.state).pending:
                 raise StageError(
                     f"{d.year}年度监测评价方案待审批，请先审批"
                     f"（pilotzones approve --year {d.year} --stage evaluation，或 decline）"

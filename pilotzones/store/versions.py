@@ -25,7 +25,7 @@ from pilotzones.store.session import session
 
 FOLDER = "programmes"
 # What a version may not change: who the programme is, who its pilots are and how it decides.
-_FIXED = ("pilots", "rules", "calendar", "limits")
+_FIXED = ("pilots", "rules", "calendar", "limits", "publicity")
 _FIXED_INFO = ("id", "region_code", "region_name", "start_year", "timezone")
 
 _cache: dict[tuple[str, int], tuple[int, Programme]] = {}
