@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pilotzones.intake.read import Received
     from pilotzones.rules.programme import Limits
 
-KINDS = ("evaluation", "nomination", "review")
+KINDS = ("evaluation", "nomination", "review", "objection")
 _DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
 
@@ -40,6 +40,7 @@ class Outcome:
     # The stage that would count it, when that stage of its year is already published: kept, not counted.
     published_stage: str | None = None
     notice_queued: bool = False  # a rejection notice went to the outbox (the file named its sender)
+    objection_id: int | None = None  # an accepted objection file: its objection on the record
 
     @property
     def error_count(self) -> int:
@@ -82,6 +83,17 @@ def _check(home: Home, file: Received, kind: str, year: int):
                 for r in nc.rows
             ]
             return nc.prefecture, rows, nc.errors
+        if kind == "objection":
+            from pilotzones.intake.objection import check_objection
+
+            with session(home.db_url) as s:
+                pilots = frozenset(ledger.pilots_for(s, year))
+            oc = check_objection(data, filename, year=year, programme=prog, register=reg, pilots=pilots)
+            rows = [
+                {"adcode": oc.adcode, "key": i["key"], "value": i["value"] or "", "evidence": i["evidence"], "extra": i}
+                for i in oc.items
+            ]
+            return oc.adcode, rows, oc.errors
         from pilotzones.intake.review import check_review
 
         rc = check_review(data, filename, year=year, programme=prog, register=reg)
@@ -127,7 +139,7 @@ def published_stage(home: Home, kind: str, year: int) -> str | None:
     """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
     from pilotzones.rules.decisions import DecisionState
 
-    stage = "evaluation" if kind == "evaluation" else "candidates"
+    stage = "evaluation" if kind in ("evaluation", "objection") else "candidates"
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
         return stage if d is not None and d.state == DecisionState.PUBLISHED else None
@@ -202,6 +214,12 @@ def submit(
         with session(home.db_url) as s:
             extended = ledger.extended_deadline(s, kind, year, sender)
     on_time, extended_until = judge_receipt(received, deadline, extended)
+    heard = None
+    if kind == "objection":  # 公示: heard inside the evaluation's publicity window, late otherwise
+        from pilotzones.intake.objection import received_state
+
+        heard = received_state(home, year, received)
+        on_time = heard.value != "late"
     outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
     outcome.extended_until = extended_until
     outcome.published_stage = published_stage(home, kind, year)
@@ -214,11 +232,24 @@ def submit(
             home, received_file, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
         )
         values = rows if not errors else ()
-        outcome.submission_id = keep_recorded(
-            home, [staged], lambda s: ledger.record_submission(s, values=values, **record).id
-        )
+
+        def recorded(s) -> int:
+            sub = ledger.record_submission(s, values=values, **record)
+            if heard is not None and not errors:
+                from pilotzones.intake.objection import record_objection
+
+                outcome.objection_id = record_objection(s, sub, rows, heard)
+            return sub.id
+
+        outcome.submission_id = keep_recorded(home, [staged], recorded)
     if errors:
         outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
+    elif heard is not None and outcome.objection_id is not None and not on_time:
+        # A late objection is recorded and not heard: its sender is told so.
+        from pilotzones.notices import queue
+        from pilotzones.notices.publicity import answer_notice
+
+        outcome.notice_queued = bool(queue(home, [answer_notice(home, outcome.objection_id)]))
     return outcome
 
 

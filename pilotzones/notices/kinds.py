@@ -18,6 +18,7 @@ CANDIDATES = "candidates"
 EVALUATION_DATA = "evaluation_data"
 EVALUATION = "evaluation"
 SUBMISSION = "submission"
+PUBLICITY = "publicity"  # 公示: the drafts of a stage in publicity and the answers to objections
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -34,6 +35,9 @@ KINDS: dict[str, Kind] = {
         Kind("disqualification", EVALUATION, True),
         Kind("promotion", EVALUATION, True),
         Kind("evaluation_summary", EVALUATION, False),
+        Kind("evaluation_draft", PUBLICITY, True),
+        Kind("evaluation_draft_summary", PUBLICITY, False),
+        Kind("objection_answer", PUBLICITY, True),
     )
 }
 

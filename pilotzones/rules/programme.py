@@ -526,6 +526,10 @@ class Limits(_Model):
     listed_errors: int = Field(default=200, ge=1)
 
 
+# The stages whose draft decisions can be publicized (their draft notices exist): the evaluation.
+PUBLICIZED_STAGES = ("evaluation",)
+
+
 class Publicity(_Model):
     """公示 (README: Rules, Publicity): how long a stage's draft decisions are public before they are
     final, in calendar or working days (working days skip Saturdays, Sundays and `holidays`)."""
@@ -540,11 +544,10 @@ class Publicity(_Model):
     @field_validator("publicity_days")
     @classmethod
     def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
-        from pilotzones import stages
-
         for name, days in v.items():
-            if name not in stages.names():
-                raise ValueError(f"{name!r} is not a stage; one of {', '.join(stages.names())}")
+            if name not in PUBLICIZED_STAGES:
+                known = ", ".join(PUBLICIZED_STAGES)
+                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
             if not 0 <= days <= 60:
                 raise ValueError(f"{name}: {days} days is not between 0 and 60")
         return v

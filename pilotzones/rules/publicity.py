@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from pilotzones.rules.programme import Publicity
+from pilotzones.rules.programme import Publicity, Rubric
 
 # The last second of the window's last day: an objection at 23:59:59 is heard, one at 00:00:00 is late.
 CLOSING = time(23, 59, 59)
@@ -92,3 +93,42 @@ def received_state(moment: datetime, opened: datetime | None, closes_at: datetim
 def cards_moved(before: Mapping[str, bool], after: Mapping[str, bool]) -> list[str]:
     """The zones whose provisional card a rebuilt draft changed (carded, or no longer), by adcode."""
     return sorted(z for z in set(before) | set(after) if before.get(z, False) != after.get(z, False))
+
+
+def check_value(rubric: Rubric, key: str, value: object, decimals: int) -> tuple[str | None, str | None]:
+    """(the value as canonical text, None) or (None, why it is refused): the checks a submitted value
+    of `key` passes (R3 for points: 0 to the weight, at most `decimals` places; counts: whole, not
+    negative), applied to a value an objection claims or an operator corrects."""
+    kinds = rubric.key_kinds()
+    if key not in kinds:
+        return None, f"指标{key}不是本年度评价细则的报送项"
+    text = str(value).strip().translate(_FULL_WIDTH)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or "e" in text.lower():
+        return None, f"{key}的数值{text!r}不是数字"
+    kind, weight = kinds[key]
+    exponent = number.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    if kind == "points":
+        if number < 0 or (weight is not None and number > weight):
+            return None, f"{key}的分值{text}超出范围：应在0到{weight}之间"
+        if places > decimals:
+            return None, f"{key}的分值{text}的小数位数过多：最多{decimals}位小数"
+    elif number < 0 or number != number.to_integral():
+        return None, f"{key}的计数{text}应为非负整数"
+    return ("0" if number == 0 else format(number.normalize(), "f")), None
+
+
+def check_pairs(rubric: Rubric, values: Mapping[str, str]) -> list[str]:
+    """The numerator counts that exceed their denominator in `values` (a file's values, amended)."""
+    out = []
+    for num, den in rubric.pairs().items():
+        if num in values and den in values and Decimal(values[num]) > Decimal(values[den]):
+            out.append(f"{num}的数值{values[num]}大于{den}的数值{values[den]}：占比的分子不能大于分母")
+    return out
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")

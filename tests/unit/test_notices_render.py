@@ -94,7 +94,15 @@ def test_message_id_depends_on_the_identity_only():
 def test_stage_and_cc_follow_the_kinds_table():
     """§5: zone notices of the evaluation copy the prefecture; the others do not."""
     cc = {k for k, v in KINDS.items() if v.cc_prefecture}
-    assert cc == {"evaluation_call", "evaluation_result", "yellow_card", "disqualification", "promotion"}
+    assert cc == {
+        "evaluation_call",
+        "evaluation_result",
+        "yellow_card",
+        "disqualification",
+        "promotion",
+        "evaluation_draft",
+        "objection_answer",
+    }
     n = Notice(year=2023, kind="yellow_card", about="654025", recipient="654025", issued=date(2023, 12, 31), data={})
     assert n.identity == (2023, "evaluation", "yellow_card", "654025", "654025", "")
 

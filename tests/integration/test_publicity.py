@@ -1,0 +1,161 @@
+"""公示 through the command line: the draft in public, objections heard (one late, one upheld that
+moves the card line, one dismissed), approval refused while anything is open, each notice once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from pilotzones import clock
+from pilotzones.rules import programme as programme_mod
+from pilotzones.store import models as m
+from pilotzones.store.home import Home, init_home
+from pilotzones.store.session import session
+from tests.cli_home import run
+from tests.integration.cli_runs import PILOTS
+from tests.support import full_marks, write
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_server")]
+
+TZ = ZoneInfo("Asia/Shanghai")
+YEAR = 2022
+# 阜康市 (652302 is not a pilot): 654321 is carded at 0.57 and objects to item 1 (45.5 -> 80), which
+# lifts it above 652926 (0.6); 653224 objects late; 654002 objects and is dismissed.
+SCALES = dict(zip(PILOTS, [0.9, 0.8, 0.57, 0.7, 0.6, 0.2], strict=True))
+PUBLICITY = '\n[publicity]\npublicity_days = { evaluation = 5 }\nday_kind = "working"\nholidays = [2023-01-02]\n'
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@pytest.fixture
+def pub_home(tmp_path, db_url, monkeypatch) -> Home:
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    prog = tmp_path / "programme.toml"
+    prog.write_text(programme_mod.BUILTIN.read_text(encoding="utf-8") + PUBLICITY, encoding="utf-8")
+    return init_home(tmp_path / "home", prog)
+
+
+def objection_file(tmp_path, name: str, adcode: str, rows: list[tuple[str, str, str]]):
+    lines = ["year,adcode,key,value,claim,evidence"] + [f"{YEAR},{adcode},{k},{v},{c},附件1" for k, v, c in rows]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def outbox(home: Home) -> list[tuple[str, str, str]]:
+    with session(home.db_url) as s:
+        rows = s.execute(select(m.OutboxNotice.kind, m.OutboxNotice.about, m.OutboxNotice.ref)).all()
+    return sorted((k, a, r) for k, a, r in rows)
+
+
+def values_of(s, submission_id: int) -> dict[str, str]:
+    rows = s.scalars(select(m.SubmissionValue).where(m.SubmissionValue.submission_id == submission_id))
+    return {v.key: v.value for v in rows}
+
+
+def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
+    home, h = pub_home, pub_home.path
+    for z, scale in SCALES.items():
+        f = write(full_marks(home, z, YEAR, scale), tmp_path / f"{z}.csv")
+        assert run(h, "submit", str(f), "--year", str(YEAR), "--at", "2022-12-10T10:00").exit_code == 0
+    assert run(h, "evaluation", "run", "--year", str(YEAR)).exit_code == 0
+    # A programme with a publicity period: no final approval before publicity.
+    r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
+    assert r.exit_code == 2 and "须先公示" in r.stderr
+
+    # Friday 30 Dec 2022, five working days, 2 Jan a holiday: Tue 3 .. Mon 9 Jan, 23:59:59.
+    r = run(h, "evaluation", "run", "--year", str(YEAR), "--publicize", "--at", "2022-12-30T09:00:00")
+    assert r.exit_code == 0, r.output
+    assert "2023-01-09T23:59:59+08:00" in r.stdout
+    drafts = [x for x in outbox(home) if x[0].startswith("evaluation_draft")]
+    assert len(drafts) == 7 and {x[2] for x in drafts} == {"r1"}
+    again = run(h, "evaluation", "run", "--year", str(YEAR), "--publicize", "--at", "2022-12-30T09:00:00")
+    assert again.exit_code == 0 and "此前已进入公示" in again.stdout
+    assert len(outbox(home)) == len(drafts)  # nothing queued twice
+
+    status = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)
+    assert status["evaluation"]["state"] == "in_publicity"
+    assert status["evaluation"]["publicity"]["window"]["closes_at"] == "2023-01-09T23:59:59+08:00"
+    carded_before = {x["adcode"] for x in status["evaluation"]["ranking"] if x["yellow_card"]}
+    assert carded_before == {"654321", "653224"}
+
+    # The last second of the window is heard; the next is late, recorded and told so.
+    upheld = objection_file(tmp_path, "o1.csv", "654321", [("1", "80", "第1项已落实，得分应为满分")])
+    r = run(h, "submit", str(upheld), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-09T23:59:59")
+    assert r.exit_code == 0 and "异议已受理（异议编号 1" in r.stdout, r.output
+    late = objection_file(tmp_path, "o2.csv", "653224", [("2", "20", "漏报")])
+    r = run(h, "submit", str(late), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-10T00:00:00")
+    assert r.exit_code == 0 and "逾期" in r.stderr
+    dismissed = objection_file(tmp_path, "o3.csv", "654002", [("3", "", "评分标准理解有误")])
+    r = run(h, "submit", str(dismissed), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-05T10:00:00")
+    assert r.exit_code == 0
+    bad = objection_file(tmp_path, "o4.csv", "654002", [("1", "81", "")])
+    r = run(h, "submit", str(bad), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-05T10:00:00")
+    assert r.exit_code == 3 and "超出范围" in r.stderr and "理由为空" in r.stderr
+
+    # Approval refused while the window is open, then while an objection is unanswered.
+    monkeypatch.setattr(clock, "now", lambda: at("2023-01-09T23:59:59"))
+    r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
+    assert r.exit_code == 2 and "公示期未满" in r.stderr
+    monkeypatch.setattr(clock, "now", lambda: at("2023-01-10T09:00:00"))
+    r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
+    assert r.exit_code == 2 and "2件异议未答复" in r.stderr
+    r = run(h, "objection", "answer", "--id", "2", "--dismiss", "--reason", "x")
+    assert r.exit_code == 2 and "逾期" in r.stderr
+
+    with session(home.db_url) as s:
+        counted = s.scalars(
+            select(m.Submission).where(m.Submission.sender == "654321", m.Submission.kind == "evaluation")
+        ).one()
+        before_values = values_of(s, counted.id)
+    archived = (home.path / counted.archive_path).read_bytes()
+
+    # A correction that fails the checks is refused and changes nothing.
+    r = run(h, "objection", "answer", "--id", "1", "--uphold", "--value", "1=90")
+    assert r.exit_code == 2 and "超出范围" in r.stderr
+    r = run(h, "objection", "answer", "--id", "1", "--uphold", "--reason", "佐证材料属实")
+    assert r.exit_code == 0, r.output
+    assert "黄牌线调整涉及" in r.stdout and "654321" in r.stdout and "652926" in r.stdout
+    r = run(h, "objection", "answer", "--id", "3", "--dismiss", "--reason", "按细则第3项评分无误")
+    assert r.exit_code == 0
+    r = run(h, "objection", "answer", "--id", "3", "--dismiss", "--reason", "again")
+    assert r.exit_code == 2 and "已于" in r.stderr
+
+    # The amendment sits over the file: its bytes and recorded values are untouched.
+    assert hashlib.sha256(archived).hexdigest() == counted.sha256
+    assert (home.path / counted.archive_path).read_bytes() == archived
+    with session(home.db_url) as s:
+        after_values = values_of(s, counted.id)
+        amendment = s.scalars(select(m.Amendment)).one()
+    assert after_values == before_values and before_values["1"] == "45.5"
+    assert (amendment.key, amendment.old_value, amendment.new_value) == ("1", "45.5", "80")
+
+    status = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)
+    carded_after = {x["adcode"] for x in status["evaluation"]["ranking"] if x["yellow_card"]}
+    assert carded_after == {"652926", "653224"}
+    states = {o["id"]: o["state"] for o in status["evaluation"]["publicity"]["objections"]}
+    assert states == {1: "upheld", 2: "late", 3: "dismissed"}
+
+    r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
+    assert r.exit_code == 0, r.output
+    status = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)
+    assert status["evaluation"]["state"] == "published"
+    with session(home.db_url) as s:
+        cards = set(s.scalars(select(m.Card.adcode).where(m.Card.year == YEAR)))
+        kinds = dict(s.execute(select(m.OutboxNotice.kind, func.count()).group_by(m.OutboxNotice.kind)).tuples().all())
+        summary = s.scalars(select(m.OutboxNotice).where(m.OutboxNotice.kind == "evaluation_summary")).one()
+    assert cards == {"652926", "653224"}
+    # Drafts: six zones and the commission (r1); the two zones the line moved and the commission (r2).
+    assert kinds["evaluation_draft"] == 6 + 2 and kinds["evaluation_draft_summary"] == 2
+    assert kinds["objection_answer"] == 3  # upheld, dismissed, late: one each
+    assert "异议" in summary.text and "按细则第3项评分无误" in summary.text
+    assert "公示" in summary.text
+    sent = [x for x in outbox(home)]
+    assert len(sent) == len(set(sent))
