@@ -42,7 +42,17 @@ def render_evaluation(p: EvaluationProposal, name: Callable[[str], str]) -> str:
         out.append(f"  空缺席位：{p.vacant_seats}（" + "、".join(names.get(a, a) for a in p.vacant) + "，无候补可替）")
     if p.exceptions:
         out.append(f"  适用的期限例外：{len(p.exceptions)}项（见 status）")
+    out += _publicity_lines(p.publicity)
     return "\n".join(out)
+
+
+def _publicity_lines(publicity: dict | None) -> list[str]:
+    """公示, once published after it: the window and each objection's outcome."""
+    if not publicity:
+        return []
+    from pilotzones.cli.status import _publicity_lines as lines
+
+    return ["  公示及异议处理：", *(line[2:] for line in lines(publicity))]
 
 
 def render_candidates(p: CandidateSelection, name: Callable[[str], str]) -> str:

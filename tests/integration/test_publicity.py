@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -145,6 +146,10 @@ def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
 
     r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
     assert r.exit_code == 0, r.output
+    assert "公示及异议处理" in r.stdout and "异议 #3" in r.stdout
+    report = next(Path(x.removeprefix("报告：")) for x in r.stdout.splitlines() if x.endswith(".html"))
+    html = report.read_text(encoding="utf-8")
+    assert "公示及异议处理" in html and "按细则第3项评分无误" in html and "1：45.5→80" in html
     status = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)
     assert status["evaluation"]["state"] == "published"
     with session(home.db_url) as s:
