@@ -123,10 +123,10 @@ def refuse_final(home: Home, s, d, now: datetime | None = None) -> None:
         )
 
 
-def check_final(home: Home, year: int) -> None:
-    """`refuse_final` for a command, before it starts Prefect."""
+def check_final(home: Home, year: int, stage: str = STAGE) -> None:
+    """`refuse_final` of the stage's decision of `year`, outside a publication (a form's answer)."""
     with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE)
+        d = ledger.decision(s, year, stage)
         if d is not None:
             refuse_final(home, s, d)
 

@@ -164,3 +164,79 @@ def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
     assert "公示" in summary.text
     sent = [x for x in outbox(home)]
     assert len(sent) == len(set(sent))
+
+
+def _paused_runs(home: Home, known: set) -> list:
+    from tests.integration.test_approvals import runs_of
+
+    return [r for r in runs_of(home) if r.id not in known and r.state and r.state.is_paused()]
+
+
+def _wait_paused(run_id, seen: set, after: int) -> None:
+    """Until the run has paused `after` times (each pause has a key of its own, kept in `seen`)."""
+    import time
+
+    from tests.integration.cli_runs import flow_runs
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        (fr,) = flow_runs([run_id])
+        keys = fr.state.state_details.pause_key if fr.state and fr.state.is_paused() else None
+        if keys and keys not in seen:
+            seen.add(keys)
+        if len(seen) >= after:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the run did not pause again")
+
+
+def test_the_ui_run_pauses_through_publicity(pub_home, tmp_path, monkeypatch):
+    """The form's `publicize` puts the proposal in publicity and the run pauses again; an approval
+    inside the window is held (the run pauses once more); after the window it publishes."""
+    import threading
+
+    from pilotzones.flows.evaluation import december_evaluation
+    from prefect.flow_runs import resume_flow_run
+
+    home = pub_home
+    monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "1")
+    monkeypatch.setattr(clock, "now", lambda: at("2022-12-30T09:00:00"))
+    seen: set = set()
+    for z, scale in SCALES.items():
+        f = write(full_marks(home, z, YEAR, scale), tmp_path / f"{z}.csv")
+        assert run(home.path, "submit", str(f), "--year", str(YEAR), "--at", "2022-12-10T10:00").exit_code == 0
+    out: dict = {}
+    from tests.integration.test_approvals import runs_of
+
+    known = {r.id for r in runs_of(home)}
+    worker = threading.Thread(
+        target=lambda: out.update(december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True)),
+        daemon=True,
+    )
+    worker.start()
+    import time
+
+    deadline = time.monotonic() + 120
+    while not _paused_runs(home, known) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    (paused,) = _paused_runs(home, known)
+    _wait_paused(paused.id, seen, 1)
+    resume_flow_run(paused.id, run_input={"decision": "publicize", "by": "张主任", "note": ""})
+    _wait_paused(paused.id, seen, 2)
+    st = json.loads(run(home.path, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]
+    assert st["state"] == "in_publicity" and st["publicity"]["window"]["via"] == "ui"
+    assert st["publicity"]["window"]["closes_at"] == "2023-01-09T23:59:59+08:00"
+    assert sum(1 for x in outbox(home) if x[0] == "evaluation_draft") == 6
+
+    monkeypatch.setattr(clock, "now", lambda: at("2023-01-05T09:00:00"))
+    resume_flow_run(paused.id, run_input={"decision": "approve", "by": "张主任", "note": ""})
+    _wait_paused(paused.id, seen, 3)  # held: the window is open
+    assert json.loads(run(home.path, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]["state"] == (
+        "in_publicity"
+    )
+    monkeypatch.setattr(clock, "now", lambda: at("2023-01-10T00:00:00"))
+    resume_flow_run(paused.id, run_input={"decision": "approve", "by": "张主任", "note": "公示无异议"})
+    worker.join(timeout=120)
+    assert not worker.is_alive() and out["state"] == "published"
+    st = json.loads(run(home.path, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]
+    assert st["approval"]["by"] == "张主任" and st["publicity"]["objections"] == []
