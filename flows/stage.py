@@ -240,7 +240,9 @@ def _publicize_or_hold(sf: StageFlow, h: Home, year: int, rec: runlog.Run, resul
         except StageError as exc:
             log.warning("不能公示：%s", exc)
             return f"refused:{answer.by}:{exc}"
-        n.deliver_notices(str(h.path), year, stage)
+        from pilotzones.notices.kinds import PUBLICITY
+
+        n.deliver_notices(str(h.path), year, PUBLICITY)
         log.info(
             "%s年度进入公示：公示期至%s（%s）；公示期满、异议答复后在本运行审批。", year, out["closes_at"], answer.by
         )

@@ -88,7 +88,7 @@ def draft_notices(
                 "disqualified": [{"adcode": z, "county": ctx.reg.name(z)} for z in proposal.disqualified],
                 "promoted": [{"adcode": p.adcode, "county": p.county} for p in proposal.promoted],
                 "window": window,
-                "moved": sorted(only) if only is not None else [],
+                "moved": [f"{ctx.reg.name(a)}（{a}）" for a in sorted(only)] if only is not None else [],
                 "upheld": upheld or [],
             },
         )
