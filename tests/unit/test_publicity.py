@@ -14,6 +14,8 @@ from pilotzones.rules.programme import Publicity
 from pilotzones.rules.publicity import (
     ObjectionState,
     cards_moved,
+    check_pairs,
+    check_value,
     closes,
     in_window,
     received_state,
@@ -147,3 +149,38 @@ def test_publicity_is_pending_not_settled():
     s = DecisionState.IN_PUBLICITY
     assert s.pending and not s.settled and s.cn == "公示中"
     assert set(TRANSITIONS) == set(DecisionState)
+
+
+# -- the checks an objection's claimed value and an operator's correction pass -------------------
+
+RUBRIC = programme_mod.load().rubric
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "canonical", "error"),
+    [
+        ("1", "80", "80", None),  # item 1: assessed, weight 80
+        ("1", " ８０ ", "80", None),  # full-width digits and blanks, as typed
+        ("1", "79.50", "79.5", None),
+        ("1", "80.5", None, "超出范围"),
+        ("1", "-1", None, "超出范围"),
+        ("1", "10.125", None, "小数位数过多"),
+        ("1", "1e1", None, "不是数字"),
+        ("1", "abc", None, "不是数字"),
+        ("29.village_doctors", "12", "12", None),  # a count
+        ("29.village_doctors", "1.5", None, "非负整数"),
+        ("29.village_doctors", "-3", None, "非负整数"),
+        ("99", "1", None, "不是本年度评价细则的报送项"),
+    ],
+)
+def test_check_value(key, value, canonical, error):
+    got, why = check_value(RUBRIC, key, value, 2)
+    assert got == canonical
+    assert (why is None) if error is None else (error in why)
+
+
+def test_check_pairs_over_amended_values():
+    values = {"29.village_doctors": "10", "29.village_doctors_licensed": "10"}
+    assert check_pairs(RUBRIC, values) == []
+    problems = check_pairs(RUBRIC, {**values, "29.village_doctors_licensed": "11"})
+    assert len(problems) == 1 and "分子不能大于分母" in problems[0]
