@@ -78,9 +78,11 @@ def publicize(home: Home, year: int, *, by: str, via: str = "cli", at: datetime 
             proposal = EvaluationProposal.from_stored(d.proposal, d.id)
             opened_at, closes_at, drafts = ledger.utc(w.opened_at), ledger.utc(w.closes_at), w.drafts
         queued = 0
-        if drafts == 1:  # later drafts went out with the rebuilds that made them
-            notices = draft_notices(evaluation_facts(home, year, proposal), opened=opened_at, closes=closes_at)
-            queued = queue(home, notices)
+        # Queued by identity: again on a proposal in publicity with its first drafts (a crash between
+        # the two), nothing new; drafts of later revisions went out with the rebuilds that made them.
+        if new or drafts == 1:
+            facts = evaluation_facts(home, year, proposal)
+            queued = queue(home, draft_notices(facts, opened=opened_at, closes=closes_at, revision=drafts))
     return {
         "year": year,
         "state": DecisionState.IN_PUBLICITY,

@@ -37,20 +37,17 @@ def open_window(
     by: str,
     via: str,
 ) -> m.PublicityWindow:
-    row = m.PublicityWindow(
-        decision_id=d.id,
-        stage=d.stage,
-        year=d.year,
-        # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
-        opened_at=opened_at.astimezone(UTC),
-        closes_at=closes_at.astimezone(UTC),
-        days=days,
-        day_kind=day_kind,
-        opened_by=by[:64],
-        via=via,
-        drafts=1,
-    )
-    s.add(row)
+    """The decision's window, opened now. A proposal declined in publicity and proposed again opens
+    it again: the same row, its drafts counted on (the new drafts are new notices)."""
+    row = s.scalars(select(m.PublicityWindow).where(m.PublicityWindow.decision_id == d.id)).first()
+    if row is None:
+        row = m.PublicityWindow(decision_id=d.id, stage=d.stage, year=d.year, drafts=1)
+        s.add(row)
+    else:
+        row.drafts += 1
+    # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
+    row.opened_at, row.closes_at = opened_at.astimezone(UTC), closes_at.astimezone(UTC)
+    row.days, row.day_kind, row.opened_by, row.via = days, day_kind, by[:64], via
     s.flush()
     return row
 

@@ -240,3 +240,20 @@ def test_the_ui_run_pauses_through_publicity(pub_home, tmp_path, monkeypatch):
     assert not worker.is_alive() and out["state"] == "published"
     st = json.loads(run(home.path, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]
     assert st["approval"]["by"] == "张主任" and st["publicity"]["objections"] == []
+
+
+def test_declined_in_publicity_then_proposed_and_publicized_again(pub_home, tmp_path):
+    home, h = pub_home, pub_home.path
+    for z, scale in SCALES.items():
+        f = write(full_marks(home, z, YEAR, scale), tmp_path / f"{z}.csv")
+        assert run(h, "submit", str(f), "--year", str(YEAR), "--at", "2022-12-10T10:00").exit_code == 0
+    assert run(h, "evaluation", "run", "--year", str(YEAR), "--publicize", "--at", "2022-12-30T09:00").exit_code == 0
+    r = run(h, "decline", "--year", str(YEAR), "--stage", "evaluation", "--note", "数据需复核")
+    assert r.exit_code == 0, r.output
+    r = run(h, "evaluation", "run", "--year", str(YEAR), "--publicize", "--at", "2023-01-03T09:00")
+    assert r.exit_code == 0, r.output
+    assert "2023-01-10T23:59:59+08:00" in r.stdout  # Tue 3 Jan: Wed 4 .. Tue 10
+    drafts = [x for x in outbox(home) if x[0] == "evaluation_draft"]
+    assert sorted({x[2] for x in drafts}) == ["r1", "r2"] and len(drafts) == 12
+    st = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]
+    assert st["state"] == "in_publicity" and st["publicity"]["window"]["drafts"] == 2
