@@ -163,7 +163,9 @@ def _publicity_year(home: Home, year: int, inbox: Path) -> None:
     ranking = proposal.ranking
     carded = [r for r in ranking if r.yellow_card]
     safe_lowest = min(r.total for r in ranking if not r.yellow_card)
-    nearest, weakest = carded[0], carded[-1]
+    # The objector has a counted file to correct; the weakest carded zone objects too and is dismissed.
+    nearest = next(r for r in carded if r.submission_id is not None)
+    weakest = carded[-1] if carded[-1] is not nearest else carded[0]
     # Its full marks on the items it lost most on, until it would pass the lowest zone not carded (in
     # the default years, four items move its card to the next zone).
     prog = programme_for(home, year)
