@@ -8,6 +8,7 @@ refusing a busy stage to pausing for the UI's approval, runs here the same for e
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,15 +179,16 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         return None
 
     made = hashlib.sha256(f"{mine.get('digest')}:{mine.get('made')}".encode()).hexdigest()[:16]
-    while True:
+    for turn in itertools.count(1):
         waited = approval.wait_for_approval(stage, year, settled, made)
         if waited.answer is None or waited.answer.decision == "decline":
             break
-        # 公示 asked for, or an approval the publicity period still holds: answered, and the run pauses again.
+        # 公示 asked for, or an approval the publicity period still holds: answered, and the run
+        # pauses again, under a pause key of its own (a retried run reuses only the answers it got).
         held = _publicize_or_hold(sf, h, year, rec, result, waited.answer)
         if held is None:
             break
-        made = hashlib.sha256(f"{made}:{held}".encode()).hexdigest()[:16]
+        made = hashlib.sha256(f"{made}:{turn}:{held}".encode()).hexdigest()[:16]
     rec.message = None
     if waited.timed_out:
         log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)
