@@ -257,3 +257,30 @@ def test_declined_in_publicity_then_proposed_and_publicized_again(pub_home, tmp_
     assert sorted({x[2] for x in drafts}) == ["r1", "r2"] and len(drafts) == 12
     st = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]
     assert st["state"] == "in_publicity" and st["publicity"]["window"]["drafts"] == 2
+
+
+def test_an_upheld_objection_reopens_the_window_when_the_programme_says_so(tmp_path, db_url, monkeypatch):
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    prog = tmp_path / "programme.toml"
+    text = programme_mod.BUILTIN.read_text(encoding="utf-8") + PUBLICITY + "reopen_on_upheld = true\n"
+    prog.write_text(text, encoding="utf-8")
+    home = init_home(tmp_path / "home", prog)
+    h = home.path
+    for z, scale in SCALES.items():
+        f = write(full_marks(home, z, YEAR, scale), tmp_path / f"{z}.csv")
+        assert run(h, "submit", str(f), "--year", str(YEAR), "--at", "2022-12-10T10:00").exit_code == 0
+    assert run(h, "evaluation", "run", "--year", str(YEAR), "--publicize", "--at", "2022-12-30T09:00").exit_code == 0
+    o = objection_file(tmp_path, "o1.csv", "654321", [("1", "80", "第1项已落实")])
+    assert (
+        run(h, "submit", str(o), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-04T10:00").exit_code == 0
+    )
+    monkeypatch.setattr(clock, "now", lambda: at("2023-01-05T15:00:00"))  # Thursday
+    r = run(h, "objection", "answer", "--id", "1", "--uphold", "--reason", "属实")
+    assert r.exit_code == 0 and "黄牌线调整涉及" in r.stdout, r.output
+    w = json.loads(run(h, "status", "--year", str(YEAR), "--json").stdout)["evaluation"]["publicity"]["window"]
+    # Five working days again from Thursday 5 Jan: Fri 6, Mon 9 .. Thu 12.
+    assert (w["opened_at"], w["closes_at"], w["drafts"]) == (
+        "2022-12-30T09:00:00+08:00",
+        "2023-01-12T23:59:59+08:00",
+        2,
+    )
