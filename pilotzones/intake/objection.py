@@ -1,7 +1,8 @@
 """Check an objection file (公示): one zone contests items of its draft result.
 
 Columns: year, adcode, county (optional), key (the item contested, as in the evaluation file),
-value (the value the zone claims; may be blank), claim (why), evidence (what shows it; may be blank).
+value (the value the zone claims; may be blank), claim (why), evidence (what shows it; may be blank),
+prefecture (optional: when the zone's prefecture objects for it, its code or name on every row).
 Every row names the same zone, a pilot evaluated in the year; every key is one of the year's
 rubric; a claimed value passes the checks a submitted value passes; every row gives its claim.
 """
@@ -23,9 +24,10 @@ REQUIRED = ("year", "adcode", "key", "claim")
 
 @dataclass
 class ObjectionCheck:
-    adcode: str | None
+    adcode: str | None  # the zone objecting (or objected for)
     items: list[dict] = field(default_factory=list)  # {key, value, claim, evidence, row}
     errors: list[RowError] = field(default_factory=list)
+    sender: str | None = None  # the zone, or its prefecture when the prefecture sent the file
 
 
 def check_objection(
@@ -44,8 +46,15 @@ def check_objection(
     errors: list[RowError] = []
     items: list[dict] = []
     zones: set[str] = set()
+    senders: set[str | None] = set()
+    words = programme.programme.words()
     for rec in frame.to_dict("records"):
         row = int(rec[ROW])
+        given = _cell(rec, "prefecture")
+        pref = register.prefecture_code(given) if given else None
+        senders.add(pref if given else None)
+        if given and pref is None:
+            errors.append(RowError(row, "prefecture", "§3", f"{words['prefecture']}{given!r}无法识别"))
         if year_text(rec.get("year")) != str(year):
             errors.append(RowError(row, "year", "§3", f"年度{rec.get('year')!r}应为{year}"))
         adcode = normalize_adcode(rec.get("adcode"))
@@ -53,6 +62,9 @@ def check_objection(
             errors.append(RowError(row, "adcode", "§3", f"行政区划代码{rec.get('adcode')!r}不是本区域的县级行政区划"))
         else:
             zones.add(adcode)
+            if pref is not None and pref != programme.prefecture_of(adcode):
+                where = f"{register.name(adcode)}所在的{words['prefecture']}"
+                errors.append(RowError(row, "prefecture", "§3", f"{register.name(pref)}不是{where}"))
             if adcode not in pilots:
                 errors.append(
                     RowError(row, "adcode", "R2", f"{register.name(adcode)}不是{year}年度参加监测评价的试验区")
@@ -86,7 +98,11 @@ def check_objection(
         )
     if len(zones) > 1:
         errors.append(RowError(None, "adcode", "§3", f"一份异议材料只能涉及一个试验区，本文件涉及{len(zones)}个"))
-    return ObjectionCheck(next(iter(zones)) if len(zones) == 1 else None, items, errors)
+    if len(senders) > 1:
+        errors.append(RowError(None, "prefecture", "§3", f"{words['prefecture']}列应每行相同（或都不填）"))
+    zone = next(iter(zones)) if len(zones) == 1 else None
+    pref = next(iter(senders)) if len(senders) == 1 else None
+    return ObjectionCheck(zone, items, errors, sender=pref or zone)
 
 
 def _cell(rec: dict, column: str) -> str:
@@ -119,7 +135,8 @@ def record_objection(s, sub, rows: list[dict], state: ObjectionState) -> int:
         submission_id=sub.id,
         stage="evaluation",
         year=sub.year,
-        adcode=sub.sender,
+        adcode=rows[0]["adcode"],
+        sender=sub.sender,
         items=items,
         received_at=sub.received_at,
         state=state,

@@ -93,7 +93,7 @@ def _check(home: Home, file: Received, kind: str, year: int):
                 {"adcode": oc.adcode, "key": i["key"], "value": i["value"] or "", "evidence": i["evidence"], "extra": i}
                 for i in oc.items
             ]
-            return oc.adcode, rows, oc.errors
+            return oc.sender, rows, oc.errors
         from pilotzones.intake.review import check_review
 
         rc = check_review(data, filename, year=year, programme=prog, register=reg)

@@ -8,6 +8,7 @@ rebuild that moves the card line sends the next revision to the zones it moved, 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -107,11 +108,12 @@ def objection_answer_notice(facts: Facts, year: int, objection: dict) -> Notice:
     answered = objection.get("answered_at")
     issued = (datetime.fromisoformat(answered).astimezone(tz) if answered else received).date()
     closes = objection.get("closes_at")
-    return ctx.notice(
+    sender = objection.get("sender") or z
+    notice = ctx.notice(
         "objection_answer",
         year,
         about=z,
-        recipient=z,
+        recipient=sender,
         issued=issued,
         ref=str(objection["id"]),
         title=f"关于{name}对{year}年度{ctx.info.zone_name}监测评价结果（公示稿）所提异议的答复",
@@ -120,8 +122,12 @@ def objection_answer_notice(facts: Facts, year: int, objection: dict) -> Notice:
             "o": objection,
             "received": received,
             "closes": datetime.fromisoformat(closes).astimezone(tz) if closes else None,
+            "by_prefecture": sender != z,
         },
     )
+    if sender in notice.cc:  # the prefecture objected for its zone: it is the addressee, not a copy
+        notice = replace(notice, cc=(), data={**notice.data, "cc_names": []})
+    return notice
 
 
 def answer_notice(home: Home, objection_id: int) -> Notice:

@@ -287,7 +287,8 @@ class Objection(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
     stage: Mapped[str] = mapped_column(String(16))
     year: Mapped[int] = mapped_column(Integer)
-    adcode: Mapped[str] = mapped_column(String(6))
+    adcode: Mapped[str] = mapped_column(String(6))  # the zone objecting, or objected for
+    sender: Mapped[str] = mapped_column(String(12))  # the zone, or its prefecture: the answer goes there
     items: Mapped[list] = mapped_column(JSON)  # [{key, value (claimed, or null), claim, evidence, row}]
     claim: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)

@@ -43,8 +43,10 @@ def pub_home(tmp_path, db_url, monkeypatch) -> Home:
     return init_home(tmp_path / "home", prog)
 
 
-def objection_file(tmp_path, name: str, adcode: str, rows: list[tuple[str, str, str]]):
-    lines = ["year,adcode,key,value,claim,evidence"] + [f"{YEAR},{adcode},{k},{v},{c},附件1" for k, v, c in rows]
+def objection_file(tmp_path, name: str, adcode: str, rows: list[tuple[str, str, str]], prefecture: str = ""):
+    """An objection file; with `prefecture`, the zone's prefecture objects for it."""
+    lines = ["year,adcode,key,value,claim,evidence,prefecture"]
+    lines += [f"{YEAR},{adcode},{k},{v},{c},附件1,{prefecture}" for k, v, c in rows]
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -94,7 +96,7 @@ def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
     late = objection_file(tmp_path, "o2.csv", "653224", [("2", "20", "漏报")])
     r = run(h, "submit", str(late), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-10T00:00:00")
     assert r.exit_code == 0 and "逾期" in r.stderr
-    dismissed = objection_file(tmp_path, "o3.csv", "654002", [("3", "", "评分标准理解有误")])
+    dismissed = objection_file(tmp_path, "o3.csv", "654002", [("3", "", "评分标准理解有误")], prefecture="伊犁州")
     r = run(h, "submit", str(dismissed), "--year", str(YEAR), "--kind", "objection", "--at", "2023-01-05T10:00:00")
     assert r.exit_code == 0
     bad = objection_file(tmp_path, "o4.csv", "654002", [("1", "81", "")])
@@ -160,6 +162,15 @@ def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
     # Drafts: six zones and the commission (r1); the two zones the line moved and the commission (r2).
     assert kinds["evaluation_draft"] == 6 + 2 and kinds["evaluation_draft_summary"] == 2
     assert kinds["objection_answer"] == 3  # upheld, dismissed, late: one each
+    with session(home.db_url) as s:
+        answers = s.execute(
+            select(m.OutboxNotice.about, m.OutboxNotice.recipient, m.OutboxNotice.cc).where(
+                m.OutboxNotice.kind == "objection_answer"
+            )
+        ).all()
+    # 伊犁州 objected for 伊宁市: the answer is addressed to it, not copied to it.
+    assert ("654002", "654000", []) in [tuple(a) for a in answers]
+    assert ("654321", "654321", ["654300"]) in [tuple(a) for a in answers]
     assert "异议" in summary.text and "按细则第3项评分无误" in summary.text
     assert "公示" in summary.text
     sent = [x for x in outbox(home)]

@@ -56,3 +56,12 @@ def test_one_zone_per_file_and_the_columns_it_needs():
     assert out.adcode is None and any("只能涉及一个" in str(e) for e in out.errors)
     out = check([{k: v for k, v in ROW.items() if k != "claim"}], [c for c in COLUMNS if c != "claim"])
     assert any("缺少列：claim" in str(e) for e in out.errors)
+
+
+def test_a_prefecture_may_object_for_its_zone():
+    out = check([dict(ROW, prefecture="伊犁州")], [*COLUMNS, "prefecture"])
+    assert not out.errors, [str(e) for e in out.errors]
+    assert (out.adcode, out.sender) == ("654025", "654000")
+    out = check([dict(ROW, prefecture="阿克苏地区")], [*COLUMNS, "prefecture"])
+    assert any("不是新源县所在的" in str(e) for e in out.errors)
+    assert check([ROW]).sender == "654025"

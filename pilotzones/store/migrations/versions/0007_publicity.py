@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("adcode", sa.String(length=6), nullable=False),
+        sa.Column("sender", sa.String(length=12), nullable=False),
         sa.Column("items", sa.JSON(), nullable=False),
         sa.Column("claim", sa.Text(), nullable=False),
         sa.Column("evidence", sa.Text(), nullable=True),
