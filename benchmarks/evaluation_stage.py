@@ -6,7 +6,7 @@
 Builds a national programme (the built-in programme's text with region 000000 全国 and the first N
 county-level codes of the register as its pilots), writes one valid CSV per zone (demo.sample_rows),
 and times the stage step by step: the ingest (`submit_many`: read, one GX run, archive, record, with
-the time of each part), then the real Prefect flow `december_evaluation(approve=True)`, run once on an
+the time of each part), then the real Prefect flow `evaluation_stage(approve=True)`, run once on an
 embedded (ephemeral) Prefect server, with each of its step functions (collect, score, rank_and_card,
 disqualify_and_replace, build_proposal + propose, publish, notices) timed as it runs: the flow's wall
 time less the sum of its steps is Prefect's overhead. `--no-flow` calls the same step functions
@@ -311,7 +311,7 @@ def step_functions(home: Any, year: int) -> None:
 
 def flow_run(report: Report, home: Any, year: int) -> None:
     """The real Prefect flow once, publishing, each step function timed inside it; the server starts first."""
-    from pilotzones.flows.evaluation import december_evaluation
+    from pilotzones.flows.evaluation import evaluation_stage
     from prefect import flow
 
     from pilotzones.stages import evaluation as ev
@@ -326,9 +326,9 @@ def flow_run(report: Report, home: Any, year: int) -> None:
     targets = [*step_targets(), (ev, "inputs_digest", CACHE_KEYS)]
     start = time.perf_counter()
     with spans(report, targets, "stage"):
-        result = december_evaluation(home=str(home.path), year=year, approve=True)
+        result = evaluation_stage(home=str(home.path), year=year, approve=True)
         wall = time.perf_counter() - start
-    report.add(f"flow december_evaluation({year}, approve=True): wall", wall, "flow")
+    report.add(f"flow evaluation_stage({year}, approve=True): wall", wall, "flow")
     if result["state"] != "published":
         raise RuntimeError(f"the flow ended {result['state']}")
 

@@ -66,14 +66,17 @@ def is_paused(flow_run_id: str) -> bool:
     return bool(fr.state and fr.state.is_paused())
 
 
-def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None], proposal: str = "") -> Waited:
+def wait_for_approval(
+    stage: str, year: int, settled: Callable[[], str | None], proposal: str = "", what: str = ""
+) -> Waited:
     """Pause this run until an operator resumes it, the stage is settled elsewhere, or the timeout.
 
     `settled()` reads the decision's state in the database each poll and returns it once it is no
     longer awaiting approval. The wait (PILOTZONES_APPROVAL_TIMEOUT seconds, default 14 days) holds
     no lock, so `pilotzones approve` or `decline` from a shell still works while the run waits.
     `proposal` identifies the proposal awaiting approval: a retried run that reaches the pause again
-    reuses the answer it was given only for the same proposal, never for a rebuilt one.
+    reuses the answer it was given only for the same proposal, never for a rebuilt one. `what`
+    names the stage and year in the programme's words for the log.
     """
     timeout, poll = _settings()
     log = get_run_logger()
@@ -88,16 +91,15 @@ def wait_for_approval(stage: str, year: int, settled: Callable[[], str | None], 
         try:
             state = propose_state_sync(client, proposed, flow_run_id=run_id)
         except Abort as exc:
-            raise RuntimeError(f"this run cannot pause for approval: {exc}") from exc
+            raise RuntimeError(f"本运行无法暂停等待审批：{exc}") from exc
         if state.is_running():  # this pause was answered before (the same run id, retried)
             return Waited(answer=Approval.load(keyset))  # type: ignore[arg-type]  # Prefect: sync in a sync flow
         if not state.is_paused():
-            raise RuntimeError(f"this run cannot pause for approval: the server answered {state.type.value}")
+            raise RuntimeError(f"本运行无法暂停等待审批：Prefect 服务器答复 {state.type.value}")
         Approval.save(keyset)
         log.info(
-            "%s %s 等待审批：在 Prefect 界面恢复（Resume）本运行并填写审批表，或在命令行 pilotzones approve/decline",
-            stage,
-            year,
+            "%s方案等待审批：在 Prefect 界面恢复（Resume）本运行并填写审批表，或在命令行 pilotzones approve/decline",
+            what or f"{year}年度{stage}",
         )
         started = time.monotonic()
         while True:

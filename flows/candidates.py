@@ -16,33 +16,35 @@ from pilotzones.stages import candidates as c
 from pilotzones.store.home import Home
 
 
-def _markdown(p: CandidateSelection, state: str) -> str:
+def _markdown(p: CandidateSelection, state: str, words: dict[str, str]) -> str:
     lines = [
-        f"# {p.year} candidate selection: {p.nominations} nominations ({state})",
+        f"# {p.year}年度{CANDIDATES.cn_in(words)}：收到推荐{p.nominations}项（{stage.state_cn(state)}）",
         "",
-        "| rank | adcode | county | review score |",
+        "| 名次 | 代码 | 县（市、区） | 评审得分 |",
         "|---:|---|---|---:|",
     ]
     md = stage.md  # names and reasons come from files and operators: inert in markdown
     lines += [f"| {x.rank} | {md(x.adcode)} | {md(x.county)} | {x.review_score:g} |" for x in p.selected]
-    lines += ["", "| not counted | reason |", "|---|---|"]
+    lines += ["", "| 不予计入 | 原因 |", "|---|---|"]
     lines += [f"| {md(x.adcode)} | {md(x.reason)} |" for x in p.rejected]
     lines += ["", *stage.exception_lines(p.exceptions)]
     return "\n".join(lines)
 
 
-def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None) -> None:
-    """The run's markdown summary and selection table; created again, same keys, once approved or declined."""
+def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None, words: dict[str, str]) -> None:
+    """The run's markdown summary and selection table; created again, same keys, once approved or declined.
+    `words`: the programme's, as the operators approving it read them."""
+    what = f"{year}年度{CANDIDATES.cn_in(words)}"
     create_markdown_artifact(
-        markdown=_markdown(p, state) + stage.state_lines(state, approval),
+        markdown=_markdown(p, state, words) + stage.state_lines(state, approval),
         key=f"candidates-{year}",
-        description=f"{year} candidate selection ({state})",
+        description=f"{what}（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
         table=[{k: getattr(x, k) for k in ("rank", "adcode", "county", "review_score")} for x in p.selected]
-        or [{"rank": "", "adcode": "", "county": "no eligible nominee", "review_score": ""}],
+        or [{"rank": "", "adcode": "", "county": "无符合条件的推荐对象", "review_score": ""}],
         key=f"candidates-{year}-selected",
-        description=f"{year} selected candidates ({state})" + stage.approval_suffix(approval),
+        description=f"{what}入选名单（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )
 
 
@@ -53,8 +55,8 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     files = collected.get("files") or {}
     counts.update(files, exceptions=len(collected.get("exceptions", [])))
     log.info(
-        "collect-nominations: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
-        "nominations=%d reviews=%d exceptions=%d",
+        "收集推荐：读取文件%d份（通过%d份，退回%d份，逾期%d份，因期限例外计入%d份）；"
+        "推荐%d项，评审得分%d项；期限例外%d项",
         files.get("read", 0),
         files.get("accepted", 0),
         files.get("rejected", 0),
@@ -69,7 +71,7 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
         proposal = proposal.model_copy(update={"forced_early": forced_early})
     stored = t.propose(home, year, proposal, str(flow_run.get_id() or ""), c.state_of(collected))
     log.info(
-        "%d nominations, %d selected, %d not counted",
+        "收到推荐%d项，入选%d项，不予计入%d项",
         proposal.nominations,
         len(proposal.selected),
         len(proposal.rejected),
@@ -78,10 +80,10 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     return dict(stored, proposal=proposal)
 
 
-FLOW = stage.StageFlow.of(CANDIDATES, "candidate-selection", "publish-candidates", _decide, artifacts)
+FLOW = stage.StageFlow.of(CANDIDATES, _decide, artifacts)
 
 
-@flow(name="candidate-selection", flow_run_name=stage.run_name("candidates"))
+@flow(name=FLOW.run_flow, flow_run_name=stage.run_name("candidates"))
 def candidate_selection(
     home: str,
     year: int | None = None,
@@ -95,7 +97,7 @@ def candidate_selection(
     return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
-@flow(name="publish-candidates", flow_run_name="publish-candidates-{year}")
+@flow(name=FLOW.publish_flow, flow_run_name=FLOW.publish_flow + "-{year}")
 def publish_candidates(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the selection a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     return stage.publish_recorded(FLOW, home, year, by, note)

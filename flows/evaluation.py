@@ -1,4 +1,4 @@
-"""The December evaluation stage as Prefect flows: run (to approval) and publish."""
+"""The evaluation stage as Prefect flows: run (to approval) and publish."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from pilotzones.stages import EVALUATION
 from pilotzones.store.home import Home
 
 
-def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
+def _ranking_markdown(proposal: EvaluationProposal, state: str, words: dict[str, str]) -> str:
     lines = [
-        f"# {proposal.year} evaluation: {proposal.evaluated} zones ({state})",
+        f"# {proposal.year}年度{EVALUATION.cn_in(words)}：参评{proposal.evaluated}个（{stage.state_cn(state)}）",
         "",
-        "| rank | adcode | county | base | bonus | total | card | flags |",
+        "| 名次 | 代码 | 县（市、区） | 基础分 | 加分 | 总分 | 黄牌 | 标注 |",
         "|---:|---|---|---:|---:|---:|---|---|",
     ]
     md = stage.md  # names come from the register and files: inert in markdown all the same
@@ -31,20 +31,24 @@ def _ranking_markdown(proposal: EvaluationProposal, state: str) -> str:
         )
     lines += [
         "",
-        f"- Disqualified: {', '.join(proposal.disqualified) or 'none'}",
-        "- Promoted: " + (", ".join(f"{p.adcode} for {p.replaces}" for p in proposal.promoted) or "none"),
-        f"- Vacant seats: {proposal.vacant_seats}",
+        f"- {words['withdrawal']}：{'、'.join(proposal.disqualified) or '无'}",
+        "- 替补：" + ("、".join(f"{p.adcode}替补{p.replaces}" for p in proposal.promoted) or "无"),
+        f"- 空缺席位：{proposal.vacant_seats}",
     ]
     lines += stage.exception_lines(proposal.exceptions)
     return "\n".join(lines)
 
 
-def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dict | None) -> None:
-    """The run's markdown summary and ranking table; created again, same keys, once approved or declined."""
+def artifacts(
+    year: int, proposal: EvaluationProposal, state: str, approval: dict | None, words: dict[str, str]
+) -> None:
+    """The run's markdown summary and ranking table; created again, same keys, once approved or declined.
+    `words`: the programme's, as the operators approving it read them."""
+    what = f"{year}年度{EVALUATION.cn_in(words)}"
     create_markdown_artifact(
-        markdown=_ranking_markdown(proposal, state) + stage.state_lines(state, approval),
+        markdown=_ranking_markdown(proposal, state, words) + stage.state_lines(state, approval),
         key=f"evaluation-{year}",
-        description=f"{year} ranking and decisions ({state})",
+        description=f"{what}排名与决定（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
         table=[
@@ -53,7 +57,7 @@ def artifacts(year: int, proposal: EvaluationProposal, state: str, approval: dic
             for r in proposal.ranking
         ],
         key=f"evaluation-{year}-ranking",
-        description=f"{year} ranking ({state})" + stage.approval_suffix(approval),
+        description=f"{what}排名（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )
 
 
@@ -65,8 +69,8 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     exceptions = getattr(collected, "exceptions", None) or []
     counts.update(files, exceptions=len(exceptions))
     log.info(
-        "collect-submissions: files read=%d accepted=%d rejected=%d late=%d by_exception=%d; "
-        "zones=%d counted=%d missing=%d late_zones=%d exceptions=%d",
+        "收集报送：读取文件%d份（通过%d份，退回%d份，逾期%d份，因期限例外计入%d份）；"
+        "参评%d个，计入文件%d个，未报送%d个（其中逾期报送%d个）；期限例外%d项",
         files.get("read", 0),
         files.get("accepted", 0),
         files.get("rejected", 0),
@@ -83,9 +87,11 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     swaps = t.disqualify_and_replace(home, year, ranked)
     stored = t.propose(home, collected, scores, ranked, swaps, str(flow_run.get_id() or ""), forced_early)
     proposal: EvaluationProposal = stored["proposal"]
+    words = stage.words_of(home)
     log.info(
-        "%d carded, %d disqualified, %d promoted, %d vacant",
+        "亮黄牌%d个，%s%d个，替补入选%d个，空缺席位%d个",
         proposal.carded,
+        words["withdrawal"],
         len(proposal.disqualified),
         len(proposal.promoted),
         proposal.vacant_seats,
@@ -100,11 +106,11 @@ def _decide(home: str, year: int, counts: dict, forced_early: dict | None = None
     return stored
 
 
-FLOW = stage.StageFlow.of(EVALUATION, "december-evaluation", "publish-evaluation", _decide, artifacts)
+FLOW = stage.StageFlow.of(EVALUATION, _decide, artifacts)
 
 
-@flow(name="december-evaluation", flow_run_name=stage.run_name("evaluation"))
-def december_evaluation(
+@flow(name=FLOW.run_flow, flow_run_name=stage.run_name("evaluation"))
+def evaluation_stage(
     home: str,
     year: int | None = None,
     approve: bool = False,
@@ -117,7 +123,7 @@ def december_evaluation(
     return stage.run_to_approval(FLOW, home, year, approve, wait_for_approval, early_reason)
 
 
-@flow(name="publish-evaluation", flow_run_name="publish-evaluation-{year}")
+@flow(name=FLOW.publish_flow, flow_run_name=FLOW.publish_flow + "-{year}")
 def publish_evaluation(home: str, year: int, by: str | None = None, note: str | None = None) -> dict:
     """Publish the decisions a run of `year` left awaiting approval; `by` (default: the operator) approves."""
     return stage.publish_recorded(FLOW, home, year, by, note)

@@ -32,24 +32,27 @@ from pilotzones.store.deadlines import operator_name
 from pilotzones.store.home import Home
 from pilotzones.store.locks import StageBusy, stage_lock
 
+# The run log's line for a run that found its stage published (status shows it to operators).
+ALREADY_PUBLISHED = "此前已发布，本次未再执行任何变更"
+
 
 @dataclass(frozen=True)
 class StageFlow:
     """What one decision stage's flows are made of."""
 
     stage: Stage
-    run_flow: str  # the Prefect flow's name, e.g. december-evaluation
+    run_flow: str  # the Prefect flow's name, from the registry, e.g. evaluation-stage
     publish_flow: str  # e.g. publish-evaluation
     # Its own steps, collect to propose: (home, year, counts, forced_early) -> {"proposal": Proposal, ...};
     # forced_early (or None) is what a run before the deadline records in the proposal.
     decide: Callable[[str, int, dict, dict | None], dict]
-    # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None).
-    artifacts: Callable[[int, Any, str, dict | None], None]
+    # Shows the stage's proposal on the run's page: (year, proposal, state, approval or None, words).
+    artifacts: Callable[[int, Any, str, dict | None, dict[str, str]], None]
     tasks: StageTasks
 
     @classmethod
-    def of(cls, stage: Stage, run_flow: str, publish_flow: str, decide, artifacts) -> StageFlow:
-        return cls(stage, run_flow, publish_flow, decide, artifacts, stage_tasks(stage))
+    def of(cls, stage: Stage, decide, artifacts) -> StageFlow:
+        return cls(stage, stage.flow_name("run"), stage.flow_name("publish"), decide, artifacts, stage_tasks(stage))
 
 
 def run_id() -> str | None:
@@ -99,11 +102,12 @@ def _run_to_approval(
     stage = sf.stage.name
     try:
         with runlog.recorded(home, stage, year, sf.run_flow, run_id()) as rec:
-            with stage_lock(Home(Path(home)).db_url, stage, year):
+            h = Home(Path(home))
+            with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
                 result = _run(sf, home, year, approve, rec.counts, early_reason)
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
-                rec.message = "already published; nothing applied again"
+                rec.message = ALREADY_PUBLISHED
             if DecisionState(result["state"]).pending and wait:  # awaiting approval, or in publicity
                 return _await(sf, home, year, rec, result)
     except StageBusy as exc:
@@ -117,7 +121,8 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
     stage = sf.stage.name
     done = sf.tasks.check_stage(home, year)
     if done is not None:
-        get_run_logger().info("%s %s is already published; nothing to apply", sf.stage.en, year)
+        words = Home(Path(home)).programme.programme.words()
+        get_run_logger().info("%s年度%s此前已发布，本次不再执行任何变更", year, sf.stage.cn_in(words))
         counts.update(notify(stage, home, year, done))
         return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     # Here and not only in the command: a deployment run started by hand has no command in front of it.
@@ -134,7 +139,7 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
         applied = sf.tasks.publish(home, year, cli_approval())["applied"]
         state = DecisionState.PUBLISHED
         given = approval_of(stage, home, year)
-    sf.artifacts(year, proposal, state, given)
+    sf.artifacts(year, proposal, state, given, words_of(home))
     if now:
         if applied:
             write_reports(stage, home, year)
@@ -180,7 +185,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
 
     made = hashlib.sha256(f"{mine.get('digest')}:{mine.get('made')}".encode()).hexdigest()[:16]
     for turn in itertools.count(1):
-        waited = approval.wait_for_approval(stage, year, settled, made)
+        waited = approval.wait_for_approval(stage, year, settled, made, what)
         if waited.answer is None or waited.answer.decision == "decline":
             break
         # 公示 asked for, or an approval the publicity period still holds: answered, and the run
@@ -207,7 +212,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         rec.outcome, rec.message = waited.elsewhere, f"已在别处{done}：{line}"
         result.update(state=waited.elsewhere, applied=False, approval=given)
         if waited.elsewhere == DecisionState.DECLINED:
-            artifacts(year, result["proposal"], DecisionState.DECLINED, given)
+            artifacts(year, result["proposal"], DecisionState.DECLINED, given, words_of(home))
             return Completed(name="Declined", message=rec.message, data=result)
         return result
     answer = waited.answer
@@ -218,7 +223,7 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         log.info("%s的方案被拒绝：%s。重新运行本阶段可再次提出方案。", what, line)
         rec.outcome, rec.message = DecisionState.DECLINED, f"拒绝：{line}"
         result.update(state=DecisionState.DECLINED, applied=False, approval=recorded)
-        artifacts(year, result["proposal"], DecisionState.DECLINED, recorded)
+        artifacts(year, result["proposal"], DecisionState.DECLINED, recorded, words_of(home))
         return Completed(name="Declined", message=rec.message, data=result)
     published = publish(sf, home, year, rec.counts, given)
     result.update(state=DecisionState.PUBLISHED, applied=published["applied"], approval=published["approval"])
@@ -275,7 +280,7 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
             result = publish(sf, home, year, rec.counts, given)
             rec.outcome = DecisionState.PUBLISHED
             if not result["applied"]:
-                rec.message = "already published; nothing applied again"
+                rec.message = ALREADY_PUBLISHED
             else:
                 rec.message = f"批准：{proposals.verdict_line(result['approval'])}"
             return result
@@ -287,12 +292,13 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
 def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
     stage = sf.stage.name
-    with stage_lock(Home(Path(home)).db_url, stage, year):
+    h = Home(Path(home))
+    with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
         result = sf.tasks.publish(home, year, given)
         done = sf.tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)
         if result["applied"]:
-            sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"])
+            sf.artifacts(year, done, DecisionState.PUBLISHED, result["approval"], words_of(home))
             write_reports(stage, home, year)
         counts.update(notify(stage, home, year, done))
         return result
@@ -307,14 +313,23 @@ def write_reports(stage: str, home: str, year: int) -> list[Path]:
         paths = write(Home(Path(home)), year, stage)
     except Exception as exc:  # a report is a copy of what is stored: its failure must not hold up the notices
         name = type(exc).__name__
-        log.warning("reports: not written (%s: %s); `pilotzones report --year %d` writes them", name, exc, year)
+        log.warning("报告未能生成（%s：%s）；可用 `pilotzones report --year %d` 重新生成", name, exc, year)
         return []
-    log.info("reports: %s", ", ".join(str(p) for p in paths))
+    log.info("报告：%s", "、".join(str(p) for p in paths))
     return paths
 
 
 def approval_of(stage: str, home: str, year: int) -> dict | None:
     return proposals.verdict(Home(Path(home)), stage, year)[1]
+
+
+def words_of(home: str) -> dict[str, str]:
+    """The home programme's words (`Info.words()`), for what operators read on a run's page."""
+    return Home(Path(home)).programme.programme.words()
+
+
+def state_cn(state: str) -> str:
+    return DecisionState(state).cn
 
 
 def state_lines(state: str, given: dict | None) -> str:
@@ -353,11 +368,11 @@ def exception_lines(exceptions: list[dict]) -> list[str]:
     lines = []
     for x in exceptions:
         what = (
-            f"deadline extended to {x['until']}"
+            f"报送截止时间延长至 {x['until']}"
             if x["kind"] == "extension"
-            else f"late file {x['submission_id']} accepted"
+            else f"逾期报送的文件 {x['submission_id']} 予以接受"
         )
-        lines.append(f"- Deadline exception: {md(x['adcode'])} {what} by {md(x['granted_by'])} ({md(x['reason'])})")
+        lines.append(f"- 期限例外：{md(x['adcode'])} {what}，{md(x['granted_by'])} 准予（理由：{md(x['reason'])}）")
     return lines
 
 

@@ -16,7 +16,7 @@ def parse_moment(text: str, tz: tzinfo, option: str = "--at") -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ConfigError(f"{option} {text!r}: not an ISO-8601 time (e.g. 2023-12-20T18:00:00+08:00)") from exc
+        raise ConfigError(f"{option} {text!r}：不是 ISO-8601 时间（例如 2023-12-20T18:00:00+08:00）") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment

@@ -1,4 +1,4 @@
-"""Tasks of the December evaluation: one per step an operator may want to see or retrigger.
+"""Tasks of the evaluation stage: one per step an operator may want to see or retrigger.
 
 Each task handles the whole batch of zones at once; none runs per county.
 """

@@ -31,7 +31,7 @@ def queue_notices(home: str, year: int, stage: str, proposal: Proposal | None = 
         assert kind is not None
         built = notices.call_notices(h, year, kind)
     added = notices.queue(h, built)
-    get_run_logger().info("notices: %d built, %d newly queued", len(built), added)
+    get_run_logger().info("通知：生成%d份，新排队%d份", len(built), added)
     return added
 
 
@@ -42,6 +42,6 @@ def deliver_notices(home: str, year: int, stage: str) -> dict:
 
     fault("deliver-notices")
     report = notices.deliver(_home(home), year=year, stage=stage)
-    get_run_logger().info("notices: %s", report.summary())
+    get_run_logger().info("通知：%s", report.summary())
     notices.raise_if_unsent(report)
     return {"sent": report.sent, "queued": report.queued, "failed": report.failed}

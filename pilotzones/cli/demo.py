@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from pilotzones import stages
 from pilotzones.errors import ConfigError
 from pilotzones.rules.programme import AssessedItem, Programme
 from pilotzones.store import ledger, objections
@@ -28,7 +29,7 @@ def reset_home(home: Path) -> None:
     """Start from an empty demo home; never delete a folder the demo did not make."""
     if home.exists():
         if not (home / MARKER).exists():
-            raise ConfigError(f"{home} exists and is not a demo home; give the demo an empty --home")
+            raise ConfigError(f"{home} 已存在且不是演示主目录：请为演示指定一个空的 --home")
         shutil.rmtree(home)
     home.mkdir(parents=True)
     (home / MARKER).write_text("made by `pilotzones demo`; deleted and rebuilt by the next demo run\n")
@@ -90,13 +91,14 @@ def _submit(home: Home, path: Path, year: int, at: datetime, kind: str = "evalua
     from pilotzones.intake.submit import submit
 
     out = submit(home, path, year=year, kind=kind, at=at)
-    verdict = "accepted" if out.accepted else f"rejected ({len(out.errors)} errors)"
-    late = "" if out.on_time else ", late"
-    click.echo(f"  submit {path.name}: {verdict}{late}")
+    verdict = "已接收" if out.accepted else f"退回（{out.error_count}处错误）"
+    late = "" if out.on_time else "，逾期"
+    click.echo(f"  报送 {path.name}：{verdict}{late}")
 
 
-def _revise_rubric(home: Home, year: int, inbox: Path) -> None:
-    """A revised 试行 rubric from the last year: weight moved from item 1 to item 2 (same category)."""
+def _revise_rubric(home: Home, year: int, inbox: Path) -> str:
+    """A revised 试行 rubric from the last year: weight moved from item 1 to item 2 (same category).
+    Returns what changed, for the demo's summary."""
     text = (home.path / "programme.toml").read_text(encoding="utf-8")
     old = programme_for(home, year).rubric
     one, two = old.item(1), old.item(2)
@@ -114,11 +116,12 @@ def _revise_rubric(home: Home, year: int, inbox: Path) -> None:
     revised = inbox / "programme-revised.toml"
     revised.write_text(text, encoding="utf-8")
     add_version(home, revised, year)
+    change = f"第1项{one.name} {one.weight}→{one.weight - 10}分，第2项{two.name} {two.weight}→{two.weight + 10}分"
     click.echo(
-        f"\n== {year}: 评价细则修订自{year}年度起生效（pilotzones programme add FILE --from-year {year}）："
-        f"第1项{one.name} {one.weight}→{one.weight - 10}分，第2项{two.name} {two.weight}→{two.weight + 10}分；"
-        f"{year - 1}年度及以前仍按原细则"
+        f"\n== {year}：评价细则修订自{year}年度起生效（pilotzones programme add FILE --from-year {year}）："
+        f"{change}；{year - 1}年度及以前仍按原细则"
     )
+    return change
 
 
 def _turn_on_publicity(home: Home, year: int) -> Home:
@@ -343,7 +346,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 def run_demo(home_path: Path, first: int, last: int) -> None:
     from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
-    from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+    from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
     from pilotzones.flows.notices import (
         deliver_outbox,
         evaluation_call,
@@ -354,60 +357,74 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
     from pilotzones.reports import report_paths
 
     home = init_home(home_path)
-    click.echo(f"Demo home: {home.path.resolve()}")
+    prog = home.programme
+    words = prog.programme.words()
+    ev_cn, cand_cn = stages.cn("evaluation", words), stages.cn("candidates", words)
+
+    def on(moment: str, year: int) -> str:  # a calendar date of the programme, as 9月1日
+        d = prog.moment(moment, year)
+        return f"{d.month}月{d.day}日"
+
+    click.echo(f"演示主目录：{home.path.resolve()}")
+    revised: dict[int, str] = {}
     for year in range(first, last + 1):
         inbox = home.path / "inbox" / str(year)
         inbox.mkdir(parents=True)
         if year == last and last > first:
             home = _turn_on_publicity(home, year)
-            _revise_rubric(home, year, inbox)
-        click.echo(f"\n== {year}: nomination call (1 Sep) and reminder (23 Sep)")
+            revised[year] = _revise_rubric(home, year, inbox)
+        click.echo(f"\n== {year}：推荐通知（{on('nomination_call', year)}）与提醒（{on('nomination_reminder', year)}）")
         nomination_call(home=str(home.path), year=year)
         nomination_reminder(home=str(home.path), year=year)
-        click.echo(f"== {year}: nominations and review")
+        click.echo(f"== {year}：{words['nomination_material']}与评审得分表")
         _candidate_files(home, year, inbox)
-        click.echo(f"== {year}: candidate selection (1 Oct)")
+        click.echo(f"== {year}：{cand_cn}（{on('candidate_selection', year)}）")
         candidate_selection(home=str(home.path), year=year, approve=True)
-        click.echo(f"== {year}: evaluation call (1 Dec)")
+        click.echo(f"== {year}：监测评价数据报送通知（{on('evaluation_call', year)}）")
         evaluation_call(home=str(home.path), year=year)
-        click.echo(f"== {year}: evaluation data")
+        click.echo(f"== {year}：监测评价数据报送")
         _year_files(home, year, inbox, evaluation_reminder)
         deliver_outbox(home=str(home.path), year=year)
-        click.echo(f"== {year}: December evaluation")
+        click.echo(f"== {year}：{ev_cn}（{on('evaluation', year)}）")
         if year == last:
             # The last year shows the approval step: the run stops, then an operator approves
             # (after the publicity period, when the programme has one).
-            december_evaluation(home=str(home.path), year=year, approve=False)
+            evaluation_stage(home=str(home.path), year=year, approve=False)
             if home.programme.publicity.days("evaluation"):
                 _publicity_year(home, year, inbox)
-            click.echo(f"  awaiting approval; approving (pilotzones approve --year {year} --stage evaluation)")
+            click.echo(f"  方案待审批；现予批准（pilotzones approve --year {year} --stage evaluation）")
             publish_evaluation(home=str(home.path), year=year)
         else:
-            december_evaluation(home=str(home.path), year=year, approve=True)
-        click.echo(render_table(year_status(home, year), home.programme.programme.words()))
+            evaluation_stage(home=str(home.path), year=year, approve=True)
+        click.echo(render_table(year_status(home, year), words))
         for report in report_paths(home, year):
             if report.exists():
-                click.echo(f"  report: {report.resolve()}")
-    click.echo("\nWhat happened:")
+                click.echo(f"  报告：{report.resolve()}")
+    click.echo("\n运行结果：")
+    reg = home.register
     for year in range(first, last + 1):
+        if year in revised:
+            click.echo(f"  {year}：按自{year}年度起生效的修订版评价细则评分（{revised[year]}）")
         ev = year_status(home, year)["evaluation"]
         carded = [f"{r['adcode']} {r['county']}" for r in ev["ranking"] if r["yellow_card"]]
-        click.echo(f"  {year}: yellow cards for {', '.join(carded) or 'nobody'}")
-        reg = home.register
+        click.echo(f"  {year}：亮黄牌 {'、'.join(carded) or '无'}")
         for z in ev["disqualified"]:
             swap = next((p for p in ev["promoted"] if p["replaces"] == z), None)
-            by = f"replaced by {swap['adcode']} {reg.name(swap['adcode'])}" if swap else "seat left vacant"
-            click.echo(f"  {year}: {z} {reg.name(z)} carded two years running, disqualified; {by}")
+            by = f"由{words['candidate']} {swap['adcode']} {reg.name(swap['adcode'])} 替补" if swap else "席位空缺"
+            n = prog.rules.consecutive_cards_to_disqualify
+            click.echo(f"  {year}：{z} {reg.name(z)} 连续{n}年亮黄牌，{words['withdrawal']}；{by}")
         heard = (ev.get("publicity") or {}).get("objections", [])
         if heard:
-            told = ", ".join(f"#{o['id']} {o['adcode']} {o['state']}" for o in heard)
-            click.echo(f"  {year}: publicity period (公示) before publication; objections: {told}")
+            from pilotzones.rules.publicity import ObjectionState
+
+            told = "；".join(f"#{o['id']} {reg.name(o['adcode'])} {ObjectionState(o['state']).cn}" for o in heard)
+            click.echo(f"  {year}：发布前公示，异议{len(heard)}件：{told}")
     click.echo(
-        "\nWhere to look:\n"
-        f"  state database  {home.db_url}\n"
-        f"  received files  {home.archive.resolve()} (kept as received)\n"
-        f"  notices         {home.outbox.resolve()} (.eml; set PILOTZONES_SMTP_HOST to send by SMTP)\n"
-        f"  reports         {home.reports.resolve()}/YEAR (ranking workbook, printable HTML, candidate workbook)\n"
-        f"  status          pilotzones --home {home.path} status --year {last} [--json]\n"
-        f"  Prefect runs    PREFECT_HOME={(home.path / 'prefect').resolve()} prefect server start"
+        "\n查看：\n"
+        f"  状态数据库  {home.db_url}\n"
+        f"  收到的文件  {home.archive.resolve()}（按收到时原样保存）\n"
+        f"  通知        {home.outbox.resolve()}（.eml；设置 PILOTZONES_SMTP_HOST 即通过 SMTP 发送）\n"
+        f"  报告        {home.reports.resolve()}/年度（排名工作簿、可打印的 HTML、{words['candidate']}工作簿）\n"
+        f"  状态        pilotzones --home {home.path} status --year {last} [--json]\n"
+        f"  Prefect 运行 PREFECT_HOME={(home.path / 'prefect').resolve()} prefect server start"
     )

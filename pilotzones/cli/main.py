@@ -115,7 +115,7 @@ class Group(click.Group):
             if fault:
                 _say(fault)
                 sys.exit(EXIT_USAGE)
-            _say(f"internal error: {database_error_line(exc)}")
+            _say(f"内部错误：{database_error_line(exc)}")
             sys.exit(EXIT_INTERNAL)
 
 
@@ -155,7 +155,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 
     home = init_home(_home_path(ctx), Path(program) if program else None)
     p = home.programme.programme
-    click.echo(f"home {home.path} ready for {p.name} ({p.id}); database {home.db_url}")
+    click.echo(f"主目录 {home.path} 已就绪：{p.name}（{p.id}）；状态数据库 {home.db_url}")
 
 
 @cli.command()
@@ -235,7 +235,7 @@ def submit(
         if send and not dry_run:
             from pilotzones.notices import deliver
 
-            click.echo(f"notices: {deliver(home).summary()}", err=True)
+            click.echo(f"通知：{deliver(home).summary()}", err=True)
         sys.exit(EXIT_REJECTED)
 
 
@@ -296,8 +296,9 @@ def _run_stage(
     if result.get("proposal"):
         from pilotzones.cli.proposal_view import render_proposal
 
-        click.echo(f"{year}年度{stages.cn(stage)}方案：")
-        click.echo(render_proposal(stages.get(stage).proposal.from_stored(result["proposal"]), home.register.name))
+        click.echo(f"{year}年度{_stage_cn(home, stage)}方案：")
+        proposal = stages.get(stage).proposal.from_stored(result["proposal"])
+        click.echo(render_proposal(proposal, home.register.name, home.programme.programme.words()))
     if publicize and state in (DecisionState.AWAITING_APPROVAL, DecisionState.IN_PUBLICITY):
         _publicize(home, stage, year, at)
         return
@@ -410,7 +411,7 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
     if result["applied"]:
         from pilotzones.cli.proposal_view import stored_view
 
-        click.echo(f"{year}年度{stages.cn(stage)}已发布：")
+        click.echo(f"{year}年度{_stage_cn(home, stage)}已发布：")
         click.echo(stored_view(home, stage, year))
         click.echo(f"{year}年度{_stage_cn(home, stage)}已批准并发布（批准人：{who}）。")
         _echo_reports(home, stage, year)
@@ -495,8 +496,8 @@ def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, r
         home, year=year, stage=stage, adcode=adcode, until=moment, reason=reason, by=by or deadlines.operator_name()
     )
     click.echo(
-        f"extension {x['id']}: {stage} {year} deadline of {x['name']} ({x['adcode']}) extended to {x['until']}, "
-        f"granted by {x['granted_by']} at {x['granted_at']}{x['note']}."
+        f"期限例外 {x['id']}：{x['name']}（{x['adcode']}）{year}年度{_stage_cn(home, stage)}的报送截止时间延长至"
+        f" {x['until']}（{x['granted_by']} 于 {x['granted_at']} 准予）{x['note']}。"
     )
 
 
@@ -512,8 +513,8 @@ def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | N
     home = _open(ctx)
     x = deadlines.accept_late(home, submission_id=submission_id, reason=reason, by=by or deadlines.operator_name())
     click.echo(
-        f"exception {x['id']}: late file {submission_id} ({x['filename']}) of {x['name']} ({x['adcode']}) "
-        f"accepted for the {x['stage']} of {x['year']}, by {x['granted_by']} at {x['granted_at']}{x['note']}."
+        f"期限例外 {x['id']}：{x['name']}（{x['adcode']}）逾期报送的文件 {submission_id}（{x['filename']}）"
+        f"计入{x['year']}年度{_stage_cn(home, x['stage'])}（{x['granted_by']} 于 {x['granted_at']} 接受）{x['note']}。"
     )
 
 
@@ -528,9 +529,10 @@ def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str
 
     home = _open(ctx)
     x = deadlines.revoke(home, exception_id=exception_id, reason=reason, by=by or deadlines.operator_name())
+    kind = "延期" if x["kind"] == "extension" else "接受逾期报送"
     click.echo(
-        f"exception {x['id']} ({x['kind']}, {x['stage']} {x['year']}, {x['name']} {x['adcode']}) revoked "
-        f"by {x['revoked_by']} at {x['revoked_at']}{x['note']}."
+        f"期限例外 {x['id']}（{kind}，{x['year']}年度{_stage_cn(home, x['stage'])}，{x['name']} {x['adcode']}）"
+        f"已由 {x['revoked_by']} 于 {x['revoked_at']} 撤销{x['note']}。"
     )
 
 
@@ -569,25 +571,29 @@ def report(ctx: click.Context, year: int) -> None:
     """Write the yearly reports of a year to HOME/reports/Y/: evaluation workbook and HTML, candidate workbook."""
     from pilotzones.reports import write_reports
 
-    paths = write_reports(_open(ctx), year)
+    home = _open(ctx)
+    paths = write_reports(home, year)
     if not paths:
-        raise click.UsageError(f"{year}年度尚未运行监测评价或候补试验区遴选，没有可生成的报告")
+        cand = stages.cn("candidates", home.programme.programme.words())
+        raise click.UsageError(f"{year}年度尚未运行{_stage_cn(home, 'evaluation')}或{cand}，没有可生成的报告")
     for p in paths:
         click.echo(str(p))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: the first version).")
+@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: this year).")
 @click.pass_context
 def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
     """The programme's rubric: categories, items, weights, scoring rules."""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
-    from pilotzones.store.versions import programme_for
+    from pilotzones.store.versions import from_year_of, programme_for
 
     home = _open_existing(ctx)
-    prog = home.programme if year is None else programme_for(home, year)
-    click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog))
+    year = home.programme.this_year() if year is None else year
+    prog = programme_for(home, year)
+    since = from_year_of(home, year)
+    click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog, since))
 
 
 @cli.group(cls=Group)
@@ -642,7 +648,7 @@ def deliver(ctx: click.Context, year: int | None) -> None:
     home = _open(ctx)
     _can_send()
     report = do_deliver(home, year=year)
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
 
 

@@ -8,16 +8,20 @@ from pilotzones.cli.status import _pad
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal, Proposal
 
 
-def render_proposal(p: Proposal, name: Callable[[str], str] = str) -> str:
-    """`name` gives a county's or prefecture's name by its code (the register's)."""
+def render_proposal(p: Proposal, name: Callable[[str], str] = str, words: dict[str, str] | None = None) -> str:
+    """`name` gives a county's or prefecture's name by its code (the register's); `words` are the
+    programme's (`Info.words()`), default the built-in programme's."""
+    from pilotzones.rules.programme import Info
+
+    words = words or Info.default_words()
     if isinstance(p, EvaluationProposal):
-        return render_evaluation(p, name)
+        return render_evaluation(p, name, words)
     if isinstance(p, CandidateSelection):
-        return render_candidates(p, name)
+        return render_candidates(p, name, words)
     return ""
 
 
-def render_evaluation(p: EvaluationProposal, name: Callable[[str], str]) -> str:
+def render_evaluation(p: EvaluationProposal, name: Callable[[str], str], words: dict[str, str]) -> str:
     known = {r.adcode: r.county for r in p.ranking} | {x.adcode: x.county for x in p.promoted}
     names = _Names(known, name)
     out = [
@@ -33,13 +37,14 @@ def render_evaluation(p: EvaluationProposal, name: Callable[[str], str]) -> str:
         f"  亮黄牌：{p.carded}个"
         + (f"（{'、'.join(r.county for r in p.ranking if r.yellow_card)}）" if p.carded else "")
     )
-    out.append("  取消试验区资格：" + ("、".join(f"{names.get(a, a)}（{a}）" for a in p.disqualified) or "无"))
+    out.append(f"  {words['withdrawal']}：" + ("、".join(f"{names.get(a, a)}（{a}）" for a in p.disqualified) or "无"))
     out.append(
         "  替补："
         + ("、".join(f"{x.county}（{x.adcode}）替补{names.get(x.replaces, x.replaces)}" for x in p.promoted) or "无")
     )
     if p.vacant_seats:
-        out.append(f"  空缺席位：{p.vacant_seats}（" + "、".join(names.get(a, a) for a in p.vacant) + "，无候补可替）")
+        vacant = "、".join(names.get(a, a) for a in p.vacant)
+        out.append(f"  空缺席位：{p.vacant_seats}（{vacant}，无{words['candidate']}可替）")
     if p.exceptions:
         out.append(f"  适用的期限例外：{len(p.exceptions)}项（见 status）")
     out += _publicity_lines(p.publicity)
@@ -55,14 +60,15 @@ def _publicity_lines(publicity: dict | None) -> list[str]:
     return ["  公示及异议处理：", *(line[2:] for line in lines(publicity))]
 
 
-def render_candidates(p: CandidateSelection, name: Callable[[str], str]) -> str:
-    out = [f"  收到推荐：{p.nominations}项；候补名单："]
+def render_candidates(p: CandidateSelection, name: Callable[[str], str], words: dict[str, str]) -> str:
+    cand = words["candidate"]
+    out = [f"  收到推荐：{p.nominations}项；{cand}名单："]
     out += [
         f"    {x.rank}. {x.county}（{x.adcode}，{name(x.prefecture)}）评审得分 {_num(x.review_score)}"
         for x in p.selected
     ]
     if not p.selected:
-        out.append("    无符合条件的推荐对象，原候补名单继续有效")
+        out.append(f"    无符合条件的推荐对象，原{cand}名单继续有效")
     if p.rejected:
         out.append("  不予计入的推荐：")
         out += [
@@ -100,4 +106,5 @@ def stored_view(home, stage: str, year: int) -> str:
         stored = d.proposal if d is not None else None
     if stored is None:
         return ""
-    return render_proposal(stages.get(stage).proposal.from_stored(stored), home.register.name)
+    words = home.programme.programme.words()
+    return render_proposal(stages.get(stage).proposal.from_stored(stored), home.register.name, words)

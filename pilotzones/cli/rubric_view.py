@@ -35,8 +35,10 @@ def rubric_json(p: Programme) -> dict:
     }
 
 
-def rubric_table(p: Programme) -> str:
-    out = [f"{p.programme.name} 监测评价细则 (base {p.rubric.base_max}, bonus cap {p.rubric.bonus_cap})"]
+def rubric_table(p: Programme, since: int | None = None) -> str:
+    """The rubric as a table; `since`, the first year of the version shown."""
+    version = f"，{since}年度起适用" if since is not None else ""
+    out = [f"{p.programme.name} 监测评价细则（基础分{p.rubric.base_max}，加分上限{p.rubric.bonus_cap}{version}）"]
     for c in p.rubric.categories:
         out.append(f"{c.id}. {c.name} ({'上限' if c.bonus else '满分'} {c.max})")
         for i in c.items:

@@ -89,19 +89,19 @@ def _pad(text: str, width: int) -> str:
 
 def _approval_line(a: dict) -> str:
     what = "批准" if a["verdict"] == "approved" else "拒绝"
-    line = f"{what}：{a['by']}，{a['at']}，{a['via']}"
+    via = {"ui": "Prefect 界面", "cli": "命令行"}.get(a["via"], a["via"])
+    line = f"{what}：{a['by']}，{a['at']}，{via}"
     return line + (f"，意见：{a['note']}" if a.get("note") else "")
 
 
 # How a person at a terminal reads the stages, the run outcomes and the notice states (the JSON
 # keeps the contract's English values). Programme-neutral: any programme's operators read these.
-_STAGE_CN = {
-    "evaluation": "监测评价",
-    "candidates": "候补遴选",
+_ROUND_CN = {
     "nomination_call": "推荐通知",
     "nomination_reminder": "推荐提醒",
     "evaluation_call": "数据报送通知",
     "evaluation_reminder": "数据报送提醒",
+    "deliver_notices": "通知发送",
 }
 _OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
 _NOTICE_CN = {
@@ -123,11 +123,16 @@ def _state_cn(state: str) -> str:
 def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     """The same facts for a person at a terminal, in Chinese as the notices are; `words` are the
     programme's (`Info.words()`: its withdrawal), default the built-in programme's."""
+    from pilotzones import stages
     from pilotzones.rules.programme import Info
 
     words = words or Info.default_words()
+
+    def stage_cn(name: str) -> str:
+        return stages.cn(name, words) if name in stages.names() else _ROUND_CN.get(name, name)
+
     ev = st["evaluation"]
-    out = [f"{st['year']}年度", f"  监测评价：{_state_cn(ev['state'])}"]
+    out = [f"{st['year']}年度", f"  {stage_cn('evaluation')}：{_state_cn(ev['state'])}"]
     if ev.get("approval"):
         out.append(f"    {_approval_line(ev['approval'])}")
     out += _publicity_lines(ev.get("publicity"))
@@ -146,7 +151,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
         out.append(f"    递补：{promoted or '无'}")
         out.append(f"    空缺席位：{ev['vacant_seats']}")
     c = st["candidates"]
-    out.append(f"  候补遴选：{_state_cn(c['state'])}")
+    out.append(f"  {stage_cn('candidates')}：{_state_cn(c['state'])}")
     if c.get("approval"):
         out.append(f"    {_approval_line(c['approval'])}")
     for x in c["selected"]:
@@ -160,7 +165,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     out.append("  报送期限例外：" + ("" if exceptions else "无"))
     for x in exceptions:
         what = f"延期至 {x['until']}" if x["kind"] == "extension" else f"认可逾期文件 {x['submission_id']}"
-        stage = _STAGE_CN.get(x["stage"], x["stage"])
+        stage = stage_cn(x["stage"])
         line = f"    #{x['id']} {stage} {x['adcode']}：{what}；{x['granted_by']}于{x['granted_at']}登记"
         line += f"；理由：{x['reason']}"
         if x.get("revoked_at"):
@@ -170,7 +175,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     out.append("  最近运行：" + ("" if runs else "无"))
     for stage, r in runs.items():
         when = r["finished_at"] or r["started_at"]
-        line = f"    {_STAGE_CN.get(stage, stage)}：{_state_cn(r['outcome'])}（{r['flow']}，{when}）"
+        line = f"    {stage_cn(stage)}：{_state_cn(r['outcome'])}（{r['flow']}，{when}）"
         if r.get("message"):
             line += f"：{r['message']}"
         early = (r.get("counts") or {}).get("forced_early")

@@ -67,7 +67,7 @@ def check_objection(
                 errors.append(RowError(row, "prefecture", "§3", f"{register.name(pref)}不是{where}"))
             if adcode not in pilots:
                 errors.append(
-                    RowError(row, "adcode", "R2", f"{register.name(adcode)}不是{year}年度参加监测评价的试验区")
+                    RowError(row, "adcode", "R2", f"{register.name(adcode)}不是{year}年度参加监测评价的{words['zone']}")
                 )
             county = _cell(rec, "county")
             if county and not register.names_match(adcode, county):
@@ -97,7 +97,9 @@ def check_objection(
             }
         )
     if len(zones) > 1:
-        errors.append(RowError(None, "adcode", "§3", f"一份异议材料只能涉及一个试验区，本文件涉及{len(zones)}个"))
+        errors.append(
+            RowError(None, "adcode", "§3", f"一份异议材料只能涉及一个{words['zone']}，本文件涉及{len(zones)}个")
+        )
     if len(senders) > 1:
         errors.append(RowError(None, "prefecture", "§3", f"{words['prefecture']}列应每行相同（或都不填）"))
     zone = next(iter(zones)) if len(zones) == 1 else None

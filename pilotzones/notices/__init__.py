@@ -49,7 +49,7 @@ def candidate_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
 
 
 def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
-    """The December evaluation's notices: results, cards, disqualifications, promotions, summary."""
+    """The evaluation's notices: results, cards, disqualifications, promotions, summary."""
     return build.evaluation_notices(load.evaluation_facts(home, year, proposal))
 
 

@@ -14,11 +14,13 @@ def attachments_for(home: Home, kind: str, year: int, about: str) -> list[tuple[
     """(file name, bytes) of each file the notice carries; none for other kinds or a missing report."""
     if kind in ("evaluation_call", "evaluation_reminder"):
         from pilotzones.reports.template import template_name, write_template
+        from pilotzones.store.versions import programme_for, version_file
 
         name = template_name(year, about, home.register.name(about))
         path = home.reports / str(year) / "templates" / name
-        if not path.exists():
-            write_template(path, home.programme, home.register, year, about)
+        # Made again when a version for the year was added since: the template lists the items in force.
+        if not path.exists() or path.stat().st_mtime_ns < version_file(home, year).stat().st_mtime_ns:
+            write_template(path, programme_for(home, year), home.register, year, about)
         return [(name, path.read_bytes())]
     if kind == "evaluation_summary":
         from pilotzones.reports import report_paths

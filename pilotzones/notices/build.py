@@ -256,7 +256,7 @@ def candidate_notices(facts: CandidateFacts) -> list[Notice]:
     return out
 
 
-# -- the December evaluation ---------------------------------------------------------------------
+# -- the evaluation -----------------------------------------------------------------------------
 
 
 def _count(value: str | None) -> int:

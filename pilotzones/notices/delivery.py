@@ -71,10 +71,10 @@ class DeliveryReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.sent} sent; unsent: {self.queued} queued, {self.failed} failed, "
-            f"{self.no_recipient} without a recipient address"
+            f"已发送{self.sent}份；未发送：排队{self.queued}份，发送失败{self.failed}份，"
+            f"{self.no_recipient}份没有收件地址"
         )
-        return text + (f" ({self.error})" if self.error else "")
+        return text + (f"（{self.error}）" if self.error else "")
 
 
 # -- what a failure means ------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def deliver(
         with stage_lock(home.db_url, "outbox", 0):
             return _deliver(home, retry, transport, cfg, year, stage)
     except StageBusy:
-        raise StageBusy("another run is sending notices; retry after it ends") from None
+        raise StageBusy("另一运行正在发送通知，请待其结束后再试") from None
 
 
 def check_delivery(cfg: Settings | None = None) -> None:
@@ -495,14 +495,14 @@ def _open(transport: Transport, retry: RetryPolicy) -> None:
             if attempt + 1 < retry.attempts:
                 time.sleep(retry.delay(attempt))
     code, text = answer_of(last) if last else (None, "")
-    raise _Stop(f"cannot reach the mail server: {text}" if code is None else f"the mail server answered {text}")
+    raise _Stop(f"无法连接邮件服务器：{text}" if code is None else f"邮件服务器答复 {text}")
 
 
 class NoticesUnsent(PilotzonesError):
     """Some notices could not be sent; they stay in the outbox for the next run."""
 
 
-def raise_if_unsent(report: DeliveryReport, what: str = "notices") -> None:
+def raise_if_unsent(report: DeliveryReport, what: str = "通知") -> None:
     """For a stage: end non-zero when anything is left unsent, saying what and why."""
     if report.unsent:
-        raise NoticesUnsent(f"{what}: {report.summary()}; the next run sends what is left")
+        raise NoticesUnsent(f"{what}：{report.summary()}；下次运行会发送余下的通知")

@@ -105,8 +105,7 @@ def call_facts(home: Home, year: int, kind: str) -> CallFacts:
 
 
 def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
-    base = Facts.of(home)
-    tz = base.prog.tz
+    tz = home.programme.tz
     with session(home.db_url) as s:
         sub = s.get(m.Submission, submission_id)
         if sub is None:
@@ -119,6 +118,7 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
             (dict(e) for e in sub.errors or []),
             key=lambda e: (e.get("row") is not None, e.get("row") or 0, str(e.get("key") or "")),
         )
+    base = Facts.of(home, year)  # the version in force for the file's year
     deadline = base.prog.moment(_DEADLINES[kind], year) if sender and kind in _DEADLINES else None
     if deadline is not None:
         with session(home.db_url) as s:
@@ -132,7 +132,7 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
 
 
 def candidate_facts(home: Home, year: int, proposal: CandidateSelection | dict) -> CandidateFacts:
-    base = Facts.of(home)
+    base = Facts.of(home, year)
     # A proposal as stored (JSON) is read into its model here, the one place notices take it in.
     return CandidateFacts(base.prog, base.reg, year, CandidateSelection.model_validate(proposal))
 
@@ -147,7 +147,7 @@ def evaluation_facts(home: Home, year: int, proposal: EvaluationProposal | dict)
             points.setdefault(x.adcode, {})[x.item] = (x.points, x.flag or "")
     keys = {k for i in base.prog.rubric.bonus_items for k in i.keys()}
     counts = _bonus_counts(home, [r.submission_id for r in ranking if r.submission_id], keys)
-    # A county promoted in an earlier December may not be in the directory yet: until it is, the
+    # A county promoted in an earlier year's evaluation may not be in the directory yet: until it is, the
     # address its nomination gave is its address (as for the promoted counties of this year).
     directory = Directory(base.prog, base.reg)
     concerned = [r.adcode for r in ranking if not directory.recipient(r.adcode)]

@@ -14,7 +14,7 @@ from pilotzones.rules.selection import NOT_SELECTED
 
 
 def write_candidate_report(home: Any, year: int) -> list[Path]:
-    """Write `HOME/reports/Y/Y年度候补试验区遴选.xlsx` (none when the selection has not been run)."""
+    """Write `HOME/reports/Y/Y年度{candidate_name}遴选.xlsx` (none when the selection has not been run)."""
     from pilotzones.store import ledger
     from pilotzones.store import models as m
     from pilotzones.store.session import session
@@ -114,13 +114,13 @@ def write_candidate_report(home: Any, year: int) -> list[Path]:
     for col, width in enumerate([12, 16, 20, 20, 9, 9, 12, 40, 40]):
         ws.set_column(col, col, width)
     ws.freeze_panes(3, 0)
-    ws2 = wb.add_worksheet("现行候补名单")
+    ws2 = wb.add_worksheet(f"现行{cand}名单"[:31])  # Excel's limit on a sheet's name
     ws2.write_string(0, 0, f"{year}年度遴选后现行有效的{cand}名单（已替补入选的不再列出）", title)
     write_row(ws2, 2, ["名次", "行政区划代码", "县（市、区）", "评审得分", "遴选年度"], head)
     for k, c in enumerate(in_force, start=3):
         write_row(ws2, k, [c["rank"], c["adcode"], reg.name(c["adcode"]), c["review_score"], c["year"]])
     if not in_force:
-        ws2.write_string(3, 0, "无（尚未发布遴选结果，或候补已全部替补入选）")
+        ws2.write_string(3, 0, f"无（尚未发布遴选结果，或{cand}已全部替补入选）")
     ws2.set_column(0, 4, 16)
     wb.close()
     return [path]

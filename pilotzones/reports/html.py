@@ -215,13 +215,13 @@ def _decisions_section(r: YearReport) -> str:
     ]
     return "".join(
         [
-            "<h2>二、黄牌、取消资格、替补与期限例外</h2>",
+            f"<h2>二、黄牌、{_e(r.withdrawal)}、替补与期限例外</h2>",
             "<h3>亮黄牌</h3>",
             _table(
                 ["名次", "县（市、区）", "总分"],
                 [[str(z.rank), f"{z.county}（{z.adcode}）", r.num(z.total)] for z in r.ranking if z.yellow_card],
             ),
-            "<h3>取消试验区资格</h3>",
+            f"<h3>{_e(r.withdrawal)}</h3>",
             _table(
                 ["县（市、区）", "亮黄牌年度"],
                 [
@@ -238,7 +238,7 @@ def _decisions_section(r: YearReport) -> str:
                 ],
             ),
             "<h3>空缺席位</h3>",
-            _table(["原试验区"], [[f"{names.get(a, a)}（{a}）"] for a in p.vacant]),
+            _table([f"原{r.zone_name}"], [[f"{names.get(a, a)}（{a}）"] for a in p.vacant]),
             "<h3>期限例外</h3>",
             _table(["编号", "类型", "单位", "延至/文件", "理由", "批准"], exceptions),
             *_publicity_section(r),
@@ -303,7 +303,9 @@ def _history_section(r: YearReport) -> str:
     head = "".join(f"<th>{y}年<br>名次/总分</th>" for y in years)
     top = max([h.total for h in r.history] + [1.0])
     rows = []
-    order = [z.adcode for z in r.ranking] + sorted(a for a in by_zone if a not in {z.adcode for z in r.ranking})
+    ranked = [z.adcode for z in r.ranking]
+    ranked_set = set(ranked)
+    order = ranked + sorted(a for a in by_zone if a not in ranked_set)
     for a in order:
         own = by_zone.get(a, {})
         cells = []

@@ -166,14 +166,17 @@ def write_templates(home, year: int, county: str | None = None, out: Path | None
     from pilotzones.rules.register import normalize_adcode, normalize_text
     from pilotzones.store import ledger
     from pilotzones.store.session import session
+    from pilotzones.store.versions import programme_for
 
-    prog, reg = home.programme, home.register
+    prog, reg = programme_for(home, year), home.register  # the items of the rubric in force for the year
     with session(home.db_url) as s:
         pilots = ledger.pilots_for(s, year)
     if county is not None:
         code = normalize_adcode(county) or reg.aliases.get(normalize_text(county))
         if code not in pilots:
-            raise ConfigError(f"--county {county}: not a pilot zone in {year} (pilots: {', '.join(pilots)})")
+            raise ConfigError(
+                f"--county {county}：不是{year}年度的{prog.programme.zone_name}（本年度名单：{'、'.join(pilots)}）"
+            )
         pilots = [code]
     folder = out or home.reports / str(year) / "templates"
     return [write_template(folder / template_name(year, a, reg.name(a)), prog, reg, year, a) for a in pilots]

@@ -217,16 +217,16 @@ def _decisions(wb, r: YearReport, head, title) -> None:
     )
     history = p.card_history
     section(
-        "取消试验区资格",
+        r.withdrawal,
         ["行政区划代码", "县（市、区）", "亮黄牌年度"],
         [[a, names.get(a, a), "、".join(str(y) for y in history.get(a, []))] for a in p.disqualified],
     )
     section(
         "替补",
-        ["替补县代码", "替补县", "替补席位原试验区"],
+        ["替补县代码", "替补县", f"替补席位原{r.zone_name}"],
         [[x.adcode, x.county, f"{names.get(x.replaces, x.replaces)}（{x.replaces}）"] for x in p.promoted],
     )
-    section("空缺席位", ["原试验区代码", "原试验区"], [[a, names.get(a, a)] for a in p.vacant])
+    section("空缺席位", [f"原{r.zone_name}代码", f"原{r.zone_name}"], [[a, names.get(a, a)] for a in p.vacant])
     section(
         "期限例外",
         ["编号", "类型", "行政区划代码", "延至/文件", "理由", "批准人", "批准时间", "计入的文件"],

@@ -51,7 +51,7 @@ class HistoryRow:
     rank: int
     total: float
     yellow_card: bool
-    change: str  # 取消资格 / 替补入选 (seat change after that year), else ""
+    change: str  # the withdrawal and who took the seat (seat change after that year), else ""
 
 
 @dataclass
@@ -61,6 +61,7 @@ class YearReport:
     programme: str
     zone_name: str
     authority: str
+    withdrawal: str  # the programme's word for leaving (Info.withdrawal): 取消试验区资格
     decimals: int
     proposal: EvaluationProposal
     categories: list[tuple[int, str, int, bool]]  # id, name, max, bonus
@@ -152,8 +153,10 @@ def gather(home, year: int) -> YearReport | None:
     """The report of `year`'s evaluation as stored (None when it has not been run)."""
     from pilotzones.store import ledger
     from pilotzones.store.session import session
+    from pilotzones.store.versions import programme_for
 
-    prog, reg = home.programme, home.register
+    # The rubric in force for the year: a later revision leaves an earlier year's report as it was.
+    prog, reg = programme_for(home, year), home.register
     with session(home.db_url) as s:
         d = ledger.decision(s, year, "evaluation")
         if d is None:
@@ -188,6 +191,7 @@ def gather(home, year: int) -> YearReport | None:
         programme=info.name,
         zone_name=info.zone_name,
         authority=info.authority,
+        withdrawal=info.withdrawal,
         decimals=prog.rules.score_decimals,
         proposal=proposal,
         categories=[(c.id, c.name, c.max, c.bonus) for c in prog.rubric.categories],
@@ -204,7 +208,8 @@ def gather(home, year: int) -> YearReport | None:
     for y, p in years:
         # The seat change after that year, on the row of the zone that left it.
         by = {x.replaces: x for x in p.promoted}
-        changes = {a: f"取消资格，{by[a].county}替补" if a in by else "取消资格，席位空缺" for a in p.disqualified}
+        out = info.withdrawal
+        changes = {a: f"{out}，{by[a].county}替补" if a in by else f"{out}，席位空缺" for a in p.disqualified}
         for r in p.ranking:
             change = changes.get(r.adcode, "")
             report.history.append(HistoryRow(y, r.adcode, r.county, r.rank, r.total, r.yellow_card, change))
@@ -245,7 +250,7 @@ def publicity_window(r: YearReport) -> str:
     return f"公示期 {w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）"
 
 
-OBJECTION_HEADER = ["编号", "试验区", "提出时间", "异议指标及理由", "处理结果", "答复"]
+OBJECTION_HEADER = ["编号", "异议单位", "提出时间", "异议指标及理由", "处理结果", "答复"]
 
 
 def write_year_report(home, year: int) -> list[Path]:

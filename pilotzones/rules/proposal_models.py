@@ -53,7 +53,7 @@ class Proposal(_Model):
         return hashlib.sha256(json.dumps([self.stored(), *inputs], sort_keys=True).encode()).hexdigest()
 
 
-# -- the December evaluation ----------------------------------------------------------------------
+# -- the evaluation ------------------------------------------------------------------------------
 
 
 class RankedZone(_Model):

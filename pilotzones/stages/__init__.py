@@ -21,7 +21,6 @@ from pilotzones.rules.proposal_models import CandidateSelection, EvaluationPropo
 class Stage:
     name: str  # the CLI word (`pilotzones NAME run`, `--stage NAME`) and the database's stage column
     cn_template: str  # how notices and messages name it, in a programme's words ({candidate}: Info.words())
-    en: str  # how English messages name it
     proposal: type[Proposal]
     steps: str  # the module of its steps
     run_flow: str  # "module:function" of the flow that runs it to approval
@@ -52,10 +51,15 @@ class Stage:
     def rerun_command(self, year: int) -> str:
         return f"pilotzones {self.name} run --year {year}"
 
+    def flow_name(self, which: str = "run") -> str:
+        """The Prefect name of its run (or publish) flow: the function's, with hyphens. The one place
+        a flow's name comes from; no month or programme in it, as each programme has its own calendar."""
+        return (self.run_flow if which == "run" else self.publish_flow).partition(":")[2].replace("_", "-")
+
     @property
     def deployment(self) -> str:
-        """Its scheduled deployment's name: its run flow's function, as Prefect names the flow."""
-        return self.run_flow.partition(":")[2].replace("_", "-")
+        """Its scheduled deployment's name: its run flow's name."""
+        return self.flow_name("run")
 
     def flow(self, which: str = "run") -> Any:
         """The stage's Prefect flow, imported on demand (only the command-line entry calls this)."""
@@ -104,16 +108,15 @@ EVALUATION = register(
     Stage(
         name="evaluation",
         cn_template="监测评价",
-        en="evaluation",
         proposal=EvaluationProposal,
         steps="pilotzones.stages.evaluation",
-        run_flow="pilotzones.flows.evaluation:december_evaluation",
+        run_flow="pilotzones.flows.evaluation:evaluation_stage",
         publish_flow="pilotzones.flows.evaluation:publish_evaluation",
         submission_kind="evaluation",
         calendar="evaluation",
         deadline="evaluation_deadline",
         notices="evaluation_notices",
-        cli_help="The December evaluation stage.",
+        cli_help="The evaluation stage (on the programme's calendar date).",
         run_help="Validate, score, rank, card, disqualify and replace; stop for approval unless --approve.",
         approve_help="Publish the decisions at once.",
     )
@@ -123,7 +126,6 @@ CANDIDATES = register(
     Stage(
         name="candidates",
         cn_template="{candidate}遴选",
-        en="candidate selection",
         proposal=CandidateSelection,
         steps="pilotzones.stages.candidates",
         run_flow="pilotzones.flows.candidates:candidate_selection",
@@ -132,7 +134,7 @@ CANDIDATES = register(
         calendar="candidate_selection",
         deadline="nomination_deadline",
         notices="candidate_notices",
-        cli_help="The 1 October candidate selection stage.",
+        cli_help="The candidate selection stage (on the programme's calendar date).",
         run_help="Check nominations, rank by review score, select the candidates.",
         approve_help="Publish the selection at once.",
     )

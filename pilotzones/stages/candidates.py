@@ -181,8 +181,9 @@ def propose(
 
 def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """The selection becomes the list in force; an empty one leaves the previous list in force."""
+    words = home.programme.programme.words()
     with session(home.db_url) as s:
-        d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year), approval)
+        d = proposals.to_publish(s, STAGE, year, lambda: inputs_digest(home, year), approval, words)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         for c in CandidateSelection.from_stored(d.proposal, d.id).selected:

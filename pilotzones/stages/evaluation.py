@@ -1,4 +1,4 @@
-"""The December evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
+"""The evaluation stage, step by step, as plain functions (the Prefect tasks wrap these).
 
 collect -> score -> rank and card -> disqualify and replace -> propose (awaiting approval) -> publish.
 Nothing changes the pilots, cards or candidates until `publish`, which applies a proposal once.
@@ -256,11 +256,12 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     from pilotzones.stages.publicity import refuse_final
 
     version = _version_mark(home, year)
+    words = home.programme.programme.words()
     with session(home.db_url) as s:
         held = ledger.decision(s, year, STAGE, lock=True)
         if held is not None:
             refuse_final(home, s, held)  # 公示: a window still open or an objection unanswered
-        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval)
+        d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval, words)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
         heard = objections.as_json(s, STAGE, year, home.programme.tz)

@@ -23,7 +23,7 @@ def before_run(home: Home, stage: str, year: int, early_reason: str | None = Non
     stages.get(stage).module.check_can_run(home, year)
     if ledger_published(home, stage, year) is None:
         check_time(home, stage, year, early_reason)
-    with stage_lock(home.db_url, stage, year):
+    with stage_lock(home.db_url, stage, year, home.programme.programme.words()):
         pass
 
 
@@ -77,17 +77,18 @@ def check_time(home: Home, stage: str, year: int, early_reason: str | None = Non
 
 def before_publish(home: Home, stage: str, year: int) -> None:
     """Refuse an approval with nothing to approve, of a declined proposal, or of one its inputs have moved past."""
+    words = home.programme.programme.words()
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
         if d is None:
-            raise proposals.nothing_to_approve(stage, year)
+            raise proposals.nothing_to_approve(stage, year, words)
         if d.state == DecisionState.DECLINED:
-            raise proposals.declined_error(s, d, home.programme.tz)
+            raise proposals.declined_error(s, d, home.programme.tz, words)
         if d.state == DecisionState.PUBLISHED:
             return
         from pilotzones.stages.publicity import refuse_final
 
         refuse_final(home, s, d)  # 公示: never publicized, a window still open, an objection unanswered
     proposals.ensure_current(
-        d, stages.get(stage).module.inputs_digest(home, year), proposals.rerun_command(stage, year)
+        d, stages.get(stage).module.inputs_digest(home, year), proposals.rerun_command(stage, year), words
     )

@@ -49,7 +49,7 @@ def publicize(home: Home, year: int, *, by: str, via: str = "cli", at: datetime 
     closes = rule.closes(prog.publicity, STAGE, opened, prog.tz)
     assert closes is not None
     current = ev.inputs_digest(home, year)
-    with stage_lock(home.db_url, STAGE, year):
+    with stage_lock(home.db_url, STAGE, year, home.programme.programme.words()):
         with session(home.db_url) as s:
             d = ledger.decision(s, year, STAGE, lock=True)
             if d is None:
@@ -57,7 +57,7 @@ def publicize(home: Home, year: int, *, by: str, via: str = "cli", at: datetime 
             state = DecisionState(d.state)
             new = state == DecisionState.AWAITING_APPROVAL
             if new:
-                proposals.ensure_current(d, current, proposals.rerun_command(STAGE, year))
+                proposals.ensure_current(d, current, proposals.rerun_command(STAGE, year), prog.programme.words())
                 move(d, DecisionState.IN_PUBLICITY)
                 w = objections.open_window(
                     s,
@@ -165,7 +165,7 @@ def answer(
         raise ConfigError("--reason: 驳回异议必须说明理由")
     now = (at or clock.now()).astimezone(UTC)
     given = _parse_values(values or [])
-    with stage_lock(home.db_url, STAGE, _year_of(home, objection_id)):
+    with stage_lock(home.db_url, STAGE, _year_of(home, objection_id), home.programme.programme.words()):
         with session(home.db_url) as s:
             o = objections.get(s, objection_id)
             assert o is not None

@@ -27,7 +27,6 @@ from pilotzones.store.session import session
 STAGES = stages.names()
 KINDS = ("extension", "accept_late")
 _DEADLINE = {s.name: s.deadline for s in stages.all_stages()}
-_STAGE_NAME = {s.name: s.en for s in stages.all_stages()}
 
 
 def operator_name() -> str:
@@ -100,52 +99,56 @@ def _awaiting(s: Session, year: int, stage: str) -> bool:
 def _text(value: str, what: str, limit: int | None = None) -> str:
     value = (value or "").strip()
     if not value:
-        raise ConfigError(f"{what} must not be empty")
+        raise ConfigError(f"{what}：不能为空")
     if limit is not None and len(value) > limit:
-        raise ConfigError(f"{what} is longer than {limit} characters")
+        raise ConfigError(f"{what}：不能超过{limit}个字符")
     return value
 
 
-def _after_note(awaiting: bool, stage: str, year: int) -> str:
+def _stage_cn(home: Home, stage: str) -> str:
+    """The stage's name in the home programme's words, as the operator reads it."""
+    return stages.cn(stage, home.programme.programme.words())
+
+
+def _after_note(home: Home, awaiting: bool, stage: str, year: int) -> str:
     if not awaiting:
         return ""
     return (
-        f"; the {_STAGE_NAME[stage]} of {year} awaits approval: run it again "
-        f"({stages.get(stage).rerun_command(year)}) so that its decisions take this into account"
+        f"；{year}年度{_stage_cn(home, stage)}方案正在待审批：请重新运行"
+        f"（{stages.get(stage).rerun_command(year)}），使其决定考虑这一变化"
     )
 
 
 def grant_extension(home: Home, *, year: int, stage: str, adcode: str, until: datetime, reason: str, by: str) -> dict:
     """Extend the deadline of `stage` in `year` for one county (evaluation) or prefecture (nominations)."""
     if stage not in STAGES:
-        raise ConfigError(f"--stage must be one of {', '.join(STAGES)}")
+        raise ConfigError(f"--stage 只能是 {'、'.join(STAGES)} 之一")
     reason, by = _text(reason, "--reason"), _text(by, "--by", 64)
     if until.tzinfo is None:
-        raise ConfigError("--until needs a time zone (or is read as programme time)")
+        raise ConfigError("--until 需要时区（不写时区即按方案所在时区）")
     prog, reg = home.programme, home.register
+    words = prog.programme.words()
     deadline = prog.moment(_DEADLINE[stage], year)
     with session(home.db_url) as s:
         if stage == "evaluation":
             code = normalize_adcode(adcode)
             if code is None or reg.county(code) is None:
-                raise ConfigError(f"--adcode {adcode}: not a county-level division of {reg.region_name}")
+                raise ConfigError(f"--adcode {adcode}：不是{reg.region_name}的县级行政区划")
             if code not in ledger.pilots_for(s, year):
-                raise ConfigError(f"--adcode {code} ({reg.name(code)}): not a pilot zone evaluated in {year}")
+                raise ConfigError(f"--adcode {code}（{reg.name(code)}）：不是{year}年度参加监测评价的{words['zone']}")
         else:
             code = reg.prefecture_code(adcode)
             if code is None:
-                raise ConfigError(f"--adcode {adcode}: not a prefecture (地、州、市) of {reg.region_name}")
+                raise ConfigError(f"--adcode {adcode}：不是{reg.region_name}的{words['prefecture']}")
         if _published(s, year, stage):
-            raise StageError(
-                f"the {_STAGE_NAME[stage]} of {year} is already published; an extension can no longer change it"
-            )
+            raise StageError(f"{year}年度{_stage_cn(home, stage)}已经发布，延期已不能改变其结果")
         current = ledger.extended_deadline(s, ledger.STAGE_KIND[stage], year, code)
         floor = max(deadline, current) if current is not None else deadline
         if until <= floor:
-            which = "extended deadline" if current is not None and current >= deadline else "deadline"
+            which = "已延长的截止时间" if current is not None and current >= deadline else "截止时间"
             raise ConfigError(
-                f"--until {until.astimezone(prog.tz).isoformat()} is not later than the {which} "
-                f"{floor.astimezone(prog.tz).isoformat()} of {reg.name(code)} ({code})"
+                f"--until {until.astimezone(prog.tz).isoformat()}：不晚于{reg.name(code)}（{code}）的{which}"
+                f"{floor.astimezone(prog.tz).isoformat()}"
             )
         x = m.DeadlineException(
             year=year,
@@ -162,7 +165,7 @@ def grant_extension(home: Home, *, year: int, stage: str, adcode: str, until: da
         out = as_dict(x, prog.tz)
         awaiting = _awaiting(s, year, stage)
     out["name"] = reg.name(code)
-    out["note"] = _after_note(awaiting, stage, year)
+    out["note"] = _after_note(home, awaiting, stage, year)
     return out
 
 
@@ -173,28 +176,27 @@ def accept_late(home: Home, *, submission_id: int, reason: str, by: str) -> dict
     with session(home.db_url) as s:
         sub = s.get(m.Submission, submission_id)
         if sub is None:
-            raise ConfigError(f"--submission {submission_id}: no such submission")
+            raise ConfigError(f"--submission {submission_id}：没有这一编号的报送文件")
         stage = ledger.KIND_STAGE.get(sub.kind)
         if stage is None:
-            raise ConfigError(f"submission {submission_id} is a {sub.kind} file, which has no deadline")
+            what = home.programme.programme.words()["nomination_material"] if sub.kind == "nomination" else "评审得分表"
+            raise ConfigError(f"报送文件 {submission_id} 是{what}，没有报送截止时间")
         if sub.status != "accepted":
-            raise ConfigError(f"submission {submission_id} was rejected; only an accepted file can be accepted late")
+            raise ConfigError(f"报送文件 {submission_id} 未通过校验，只有通过校验的文件才能接受逾期报送")
         lw = ledger.leeway(s, sub.kind, sub.year)
         if sub.on_time or lw.extended(sub):
-            raise ConfigError(f"submission {submission_id} was not late: it already counts")
+            raise ConfigError(f"报送文件 {submission_id} 并未逾期：已经计入")
         if sub.id in lw.accepted:
-            raise ConfigError(f"submission {submission_id} was already accepted late (exception {lw.accepted[sub.id]})")
+            raise ConfigError(f"报送文件 {submission_id} 已接受逾期报送（例外编号 {lw.accepted[sub.id]}）")
         before = s.scalars(select(m.DeadlineException).where(m.DeadlineException.submission_id == sub.id)).first()
         if before is not None:
             # One acceptance per file, kept with its revocation: the record never loses either.
             raise ConfigError(
-                f"submission {submission_id} was accepted late before (exception {before.id}) and that was "
-                f"revoked; to count it now, extend its county's deadline past its receipt (pilotzones extend)"
+                f"报送文件 {submission_id} 曾被接受逾期报送（例外编号 {before.id}），后已撤销；"
+                "如需现在计入，请将其报送单位的截止时间延长到收到时间之后（pilotzones extend）"
             )
         if _published(s, sub.year, stage):
-            raise StageError(
-                f"the {_STAGE_NAME[stage]} of {sub.year} is already published; a late file can no longer be accepted"
-            )
+            raise StageError(f"{sub.year}年度{_stage_cn(home, stage)}已经发布，不能再接受逾期报送的文件")
         x = m.DeadlineException(
             year=sub.year,
             stage=stage,
@@ -211,7 +213,7 @@ def accept_late(home: Home, *, submission_id: int, reason: str, by: str) -> dict
         out["filename"] = sub.filename
         awaiting = _awaiting(s, sub.year, stage)
     out["name"] = reg.name(out["adcode"]) if out["adcode"] else ""
-    out["note"] = _after_note(awaiting, stage, out["year"])
+    out["note"] = _after_note(home, awaiting, stage, out["year"])
     return out
 
 
@@ -226,20 +228,17 @@ def revoke(home: Home, *, exception_id: int, reason: str, by: str) -> dict:
     with session(home.db_url) as s:
         x = s.get(m.DeadlineException, exception_id)
         if x is None:
-            raise ConfigError(f"--id {exception_id}: no such deadline exception")
+            raise ConfigError(f"--id {exception_id}：没有这一编号的期限例外")
         if x.revoked_at is not None:
-            raise ConfigError(
-                f"exception {exception_id} was already revoked by {x.revoked_by} at {_iso(x.revoked_at, prog.tz)}"
-            )
+            raise ConfigError(f"期限例外 {exception_id} 已于 {_iso(x.revoked_at, prog.tz)} 由 {x.revoked_by} 撤销")
         if _published(s, x.year, x.stage):
             raise StageError(
-                f"the {_STAGE_NAME[x.stage]} of {x.year} is already published with exception {exception_id} "
-                "applied; it can no longer be revoked"
+                f"{x.year}年度{_stage_cn(home, x.stage)}已经发布（适用了期限例外 {exception_id}），不能再撤销"
             )
         x.revoked_at, x.revoked_by, x.revoke_reason = clock.now(), by, reason
         s.flush()
         out = as_dict(x, prog.tz)
         awaiting = _awaiting(s, x.year, x.stage)
     out["name"] = reg.name(out["adcode"]) if out["adcode"] else ""
-    out["note"] = _after_note(awaiting, out["stage"], out["year"])
+    out["note"] = _after_note(home, awaiting, out["stage"], out["year"])
     return out

@@ -83,8 +83,7 @@ class Home:
                 rel = _archive_rel(digest, suffix)
         except OSError as exc:
             raise ConfigError(
-                f"cannot write to the archive {self.archive}: {exc.strerror or exc}; "
-                "check the home's permissions and free space"
+                f"无法写入存档 {self.archive}：{exc.strerror or exc}；请检查主目录的权限和剩余空间"
             ) from exc
         return Staged(self.path, digest, size, rel, tmp)
 
@@ -110,9 +109,7 @@ class Home:
             lock = file_lock(self.archive / WRITERS_LOCK, shared=True)
             lock.__enter__()
         except OSError as exc:
-            raise ConfigError(
-                f"cannot write to the archive {self.archive}: {exc.strerror or exc}; check the home's permissions"
-            ) from exc
+            raise ConfigError(f"无法写入存档 {self.archive}：{exc.strerror or exc}；请检查主目录的权限") from exc
         try:
             yield
         finally:
@@ -148,8 +145,7 @@ class Staged:
             os.replace(self.tmp, target)
         except OSError as exc:
             raise ConfigError(
-                f"cannot write to the archive {target.parent}: {exc.strerror or exc}; "
-                "check the home's permissions and free space"
+                f"无法写入存档 {target.parent}：{exc.strerror or exc}；请检查主目录的权限和剩余空间"
             ) from exc
         self.tmp = None
 
@@ -204,7 +200,7 @@ def init_home(path: Path, programme_file: Path | None = None) -> Home:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the home {path}: {exc.strerror or exc}") from exc
+            raise ConfigError(f"无法创建主目录 {path}：{exc.strerror or exc}") from exc
         with file_lock(path / HOME_LOCK):
             # Another process may have created the home meanwhile: then decide again on what it wrote.
             if (path / PROGRAMME_FILE).exists() == existed:
@@ -221,8 +217,7 @@ def _programme_for(path: Path, programme_file: Path | None) -> tuple[Programme, 
         current = programme_mod.load(target)
         if programme_file is not None and current.programme.id != prog.programme.id:
             raise ConfigError(
-                f"{path}: this home already runs programme {current.programme.id!r}; "
-                f"use another --home for {prog.programme.id!r}"
+                f"{path}：本主目录已用于方案 {current.programme.id!r}；方案 {prog.programme.id!r} 请用另一个 --home"
             )
         if programme_file is None:
             text = target.read_text(encoding="utf-8")
@@ -308,8 +303,8 @@ def _seed(home: Home, prog: Programme, text: str) -> None:
         ids = {r.key: r for r in s.scalars(select(m.Meta))}
         if "programme_id" in ids and ids["programme_id"].value != prog.programme.id:
             raise ConfigError(
-                f"{safe_url(home.db_url)}: the database belongs to programme {ids['programme_id'].value!r}, "
-                f"not {prog.programme.id!r}"
+                f"{safe_url(home.db_url)}：该状态数据库属于方案 {ids['programme_id'].value!r}，"
+                f"不是 {prog.programme.id!r}"
             )
         s.merge(m.Meta(key="programme_id", value=prog.programme.id))
         s.merge(m.Meta(key="programme_sha256", value=hashlib.sha256(text.encode()).hexdigest()))

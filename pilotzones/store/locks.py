@@ -27,17 +27,20 @@ def _key(stage: str, year: int) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _busy(stage: str, year: int) -> StageBusy:
-    return StageBusy(f"another run of the {stage} stage for {year} is in progress; retry after it ends")
+def _busy(stage: str, year: int, words: dict[str, str] | None) -> StageBusy:
+    from pilotzones import stages
+
+    return StageBusy(f"{year}年度{stages.cn(stage, words)}的另一运行正在进行，请待其结束后再试")
 
 
 @contextmanager
-def stage_lock(db_url: str, stage: str, year: int) -> Iterator[None]:
+def stage_lock(db_url: str, stage: str, year: int, words: dict[str, str] | None = None) -> Iterator[None]:
+    """`words`: the programme's (`Info.words()`), for the refusal's stage name."""
     url = make_url(db_url)
     if url.get_backend_name() == "postgresql":
         with engine(db_url).connect() as conn:
             if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(stage, year)}).scalar():
-                raise _busy(stage, year)
+                raise _busy(stage, year, words)
             conn.commit()
             try:
                 yield
@@ -53,7 +56,7 @@ def stage_lock(db_url: str, stage: str, year: int) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise _busy(stage, year) from None
+            raise _busy(stage, year, words) from None
         try:
             yield
         finally:

@@ -49,7 +49,7 @@ def store(
     return d, outcome
 
 
-def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
+def ensure_current(d: m.Decision, state: str, rerun: str, words: dict[str, str] | None = None) -> None:
     """Refuse to publish a proposal made before the state it read changed (a new file, an exception).
 
     The operator approves what the proposal shows; publishing it over newer inputs would ignore them,
@@ -58,8 +58,8 @@ def ensure_current(d: m.Decision, state: str, rerun: str) -> None:
     made_from = (d.inputs or {}).get("state")
     if made_from and made_from != state:
         raise StageError(
-            f"the {d.stage} proposal of {d.year} is out of date: its inputs changed after it was made "
-            f"(a new file or a deadline exception). Run `{rerun}` to rebuild it, review it, then approve."
+            f"{d.year}年度{stage_cn(d.stage, words)}方案已过时：提出方案后，其依据的情况有了变化"
+            f"（新报送的文件、期限例外或评价细则的新版本）。请运行 `{rerun}` 重新提出方案，审阅后再批准。"
         )
 
 
@@ -67,12 +67,17 @@ def rerun_command(stage: str, year: int) -> str:
     return stages.get(stage).rerun_command(year)
 
 
-def nothing_to_approve(stage: str, year: int) -> StageError:
-    return StageError(f"no {stages.get(stage).en} of {year} to approve: run `{rerun_command(stage, year)}`")
+def nothing_to_approve(stage: str, year: int, words: dict[str, str] | None = None) -> StageError:
+    return StageError(f"{year}年度没有待审批的{stage_cn(stage, words)}方案：请先运行 `{rerun_command(stage, year)}`")
 
 
 def to_publish(
-    s: Session, stage: str, year: int, current_state: Callable[[], str], approval: dict | None = None
+    s: Session,
+    stage: str,
+    year: int,
+    current_state: Callable[[], str],
+    approval: dict | None = None,
+    words: dict[str, str] | None = None,
 ) -> m.Decision:
     """The decision an approval publishes, locked (already published: returned as it is).
 
@@ -82,11 +87,11 @@ def to_publish(
     """
     d = ledger.decision(s, year, stage, lock=True)
     if d is None:
-        raise nothing_to_approve(stage, year)
+        raise nothing_to_approve(stage, year, words)
     if d.state == DecisionState.DECLINED:
-        raise declined_error(s, d)
+        raise declined_error(s, d, words=words)
     if d.state != DecisionState.PUBLISHED:
-        ensure_current(d, current_state(), rerun_command(stage, year))
+        ensure_current(d, current_state(), rerun_command(stage, year), words)
         record(s, d, Verdict.APPROVED, **_approval_fields(approval))
     return d
 
@@ -161,31 +166,42 @@ def approval_json(a: m.Approval | None, tz: tzinfo) -> dict | None:
     }
 
 
-def stage_cn(stage: str) -> str:
-    return stages.cn(stage)
+def stage_cn(stage: str, words: dict[str, str] | None = None) -> str:
+    """The stage's name in the programme's `words` (`Info.words()`; default: the built-in's)."""
+    return stages.cn(stage, words)
 
 
-def declined_error(s: Session, d: m.Decision, tz: tzinfo | None = None) -> StageError:
+def declined_error(
+    s: Session, d: m.Decision, tz: tzinfo | None = None, words: dict[str, str] | None = None
+) -> StageError:
     a = last_approval(s, d)
     when = ledger.utc(a.at).astimezone(tz).isoformat(timespec="seconds") if a and tz else None
     who = f"已由{a.by}于{when or ledger.utc(a.at).isoformat(timespec='seconds')}拒绝" if a else "已被拒绝"
     return StageError(
-        f"{d.year}年度{stage_cn(d.stage)}的方案{who}，不能批准；"
+        f"{d.year}年度{stage_cn(d.stage, words)}的方案{who}，不能批准；"
         f"请运行 `{rerun_command(d.stage, d.year)}` 重新提出方案后再审批。"
     )
 
 
 def decline(
-    s: Session, stage: str, year: int, *, by: str, via: str, note: str | None, flow_run_id: str | None = None
+    s: Session,
+    stage: str,
+    year: int,
+    *,
+    by: str,
+    via: str,
+    note: str | None,
+    flow_run_id: str | None = None,
+    words: dict[str, str] | None = None,
 ) -> m.Approval:
     """Decline the proposal awaiting approval: it is not published, and a rerun proposes again."""
     d = ledger.decision(s, year, stage, lock=True)
     if d is None:
-        raise StageError(f"{year}年度没有待审批的{stage_cn(stage)}方案：请先运行 `{rerun_command(stage, year)}`")
+        raise nothing_to_approve(stage, year, words)
     if d.state == DecisionState.PUBLISHED:
-        raise StageError(f"{year}年度{stage_cn(stage)}已发布，不能拒绝。")
+        raise StageError(f"{year}年度{stage_cn(stage, words)}已发布，不能拒绝。")
     if d.state == DecisionState.DECLINED:
-        raise declined_error(s, d)
+        raise declined_error(s, d, words=words)
     move(d, DecisionState.DECLINED)
     return record(s, d, Verdict.DECLINED, by=by, via=via, note=note, flow_run_id=flow_run_id)
 
@@ -225,10 +241,12 @@ def decline_stage(
     from pilotzones.store import runlog
     from pilotzones.store.session import session
 
+    prog = home.programme
     with session(home.db_url) as s:
-        a = approval_json(
-            decline(s, stage, year, by=by, via=via, note=note, flow_run_id=flow_run_id), home.programme.tz
+        declined = decline(
+            s, stage, year, by=by, via=via, note=note, flow_run_id=flow_run_id, words=prog.programme.words()
         )
+        a = approval_json(declined, prog.tz)
     if via == "cli":
         run = runlog.start(home, stage, year, "pilotzones decline")
         runlog.finish(home, run, DecisionState.DECLINED, f"拒绝：{verdict_line(a)}")

@@ -3,9 +3,11 @@
 The home's `programme.toml` is the version from the programme's start year; each later version is
 `HOME/programmes/YEAR.toml`, in force from that year until the next. `programme_for(home, year)` is
 the one place a year resolves to its version: scoring, intake, the notices and the rubric view of a
-year ask it. A version revises the rubric (weights moved, items added or dropped) and its wording;
-the programme's identity, roster, rules and calendar must stay as in `programme.toml` (refused
-otherwise), and its contacts and words are always `programme.toml`'s (the directory is kept there).
+year ask it. A version revises the rubric (weights moved, items added or dropped), its wording and
+the document it is issued as (`[programme] document`, which messages cite); everything else of
+`[programme]` (identity, words, authority), the roster, rules, calendar and limits must stay as in
+`programme.toml` (refused otherwise, naming the field); its contacts are always `programme.toml`'s
+(the directory is kept there).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from pilotzones.rules import programme as programme_mod
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
 from pilotzones.store import models as m
-from pilotzones.store.home import Home
+from pilotzones.store.home import PROGRAMME_FILE, Home
 from pilotzones.store.session import session
 
 FOLDER = "programmes"
 # What a version may not change: who the programme is, who its pilots are and how it decides.
 _FIXED = ("pilots", "rules", "calendar", "limits", "publicity")
-_FIXED_INFO = ("id", "region_code", "region_name", "start_year", "timezone")
+# Of [programme], only the document the rubric is issued as may change with it.
+_FIXED_INFO = tuple(k for k in programme_mod.Info.model_fields if k != "document")
 
 _cache: dict[tuple[str, int], tuple[int, Programme]] = {}
 
@@ -49,6 +52,13 @@ def from_year_of(home: Home, year: int) -> int:
     return max([y for y in version_years(home) if y <= year], default=start)
 
 
+def version_file(home: Home, year: int) -> Path:
+    """The file of the version in force for `year`: what a file made from that version must not predate."""
+    since = from_year_of(home, year)
+    path = _folder(home) / f"{since}.toml"
+    return path if path.exists() else home.path / PROGRAMME_FILE
+
+
 def programme_for(home: Home, year: int) -> Programme:
     """The programme version in force for `year`: the latest version from a year at or before it."""
     since = from_year_of(home, year)
@@ -58,7 +68,9 @@ def programme_for(home: Home, year: int) -> Programme:
     mtime = path.stat().st_mtime_ns
     cached = _cache.get((str(path.resolve()), since))
     if cached is None or cached[0] != mtime:
-        cached = (mtime, home.programme.model_copy(update={"rubric": programme_mod.load(path).rubric}))
+        version = programme_mod.load(path)
+        info = home.programme.programme.model_copy(update={"document": version.programme.document})
+        cached = (mtime, home.programme.model_copy(update={"rubric": version.rubric, "programme": info}))
         _cache[(str(path.resolve()), since)] = cached
     return cached[1]
 
@@ -82,8 +94,8 @@ def add_version(home: Home, file: Path, from_year: int) -> Programme:
     changed += [f"programme.{k}" for k in _FIXED_INFO if old["programme"][k] != now["programme"][k]]
     if changed:
         raise ConfigError(
-            f"{file}: 新版本只能修订评价细则（rubric）及其用语，不能改变 {', '.join(changed)}；"
-            "其他变化需要新的方案与主目录"
+            f"{file}: 新版本只能修订评价细则（rubric）及其用语、发布文件（programme.document），"
+            f"不能改变 {', '.join(changed)}；其他变化需要新的方案与主目录"
         )
     with session(home.db_url) as s:
         published = sorted(

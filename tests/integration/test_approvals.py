@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
@@ -34,7 +34,7 @@ def start_waiting(home) -> tuple[threading.Thread, dict]:
     known = {r.id for r in runs_of(home)}
 
     def body():
-        out.update(december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True))
+        out.update(evaluation_stage(home=str(home.path), year=YEAR, wait_for_approval=True))
 
     worker = threading.Thread(target=body, daemon=True)
     worker.start()
@@ -124,7 +124,7 @@ def test_a_ui_decline_is_recorded_refuses_approval_and_a_rerun_proposes_again(ho
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
 
     # The same inputs, run again: proposed anew, awaiting approval, the decline kept in the history.
-    again = december_evaluation(home=str(home.path), year=YEAR)
+    again = evaluation_stage(home=str(home.path), year=YEAR)
     assert again["state"] == "awaiting_approval"
     st = year_status(home, YEAR)
     assert st["evaluation"]["state"] == "awaiting_approval" and st["evaluation"]["approval"] is None
@@ -134,7 +134,7 @@ def test_a_ui_decline_is_recorded_refuses_approval_and_a_rerun_proposes_again(ho
 
 def test_cli_approve_records_by_and_note(home, tmp_path):
     send(home, tmp_path, YEAR, SCALES)
-    assert december_evaluation(home=str(home.path), year=YEAR)["state"] == "awaiting_approval"
+    assert evaluation_stage(home=str(home.path), year=YEAR)["state"] == "awaiting_approval"
     done = run_cli(home, "approve", "--year", str(YEAR), "--stage", "evaluation", "--by", "王科长", "--note", "已复核")
     assert done.returncode == 0, done.stderr
     a = year_status(home, YEAR)["evaluation"]["approval"]
@@ -152,7 +152,7 @@ def test_one_proposal_one_waiting_run_and_a_shell_approval_ends_it(home, tmp_pat
     # A second run of the same proposal computes, finds the first one paused and ends without pausing.
     second: dict = {}
     other = threading.Thread(
-        target=lambda: second.update(december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True)),
+        target=lambda: second.update(evaluation_stage(home=str(home.path), year=YEAR, wait_for_approval=True)),
         daemon=True,
     )
     other.start()
@@ -195,11 +195,11 @@ def test_a_shell_decline_ends_the_paused_run_as_declined(home, tmp_path, monkeyp
 def test_a_run_refused_for_a_busy_lock_ends_as_a_named_refusal(home, tmp_path):
     send(home, tmp_path, YEAR, SCALES)
     with stage_lock(home.db_url, "evaluation", YEAR):
-        state = december_evaluation(home=str(home.path), year=YEAR, return_state=True)
+        state = evaluation_stage(home=str(home.path), year=YEAR, return_state=True)
         with pytest.raises(StageBusy):
-            december_evaluation(home=str(home.path), year=YEAR)
+            evaluation_stage(home=str(home.path), year=YEAR)
     assert state.is_cancelled() and state.name == "Busy"
-    assert "in progress" in state.message and "\n" not in state.message
+    assert "正在进行" in state.message and "\n" not in state.message
     assert year_status(home, YEAR)["runs"]["evaluation"]["outcome"] == "busy"
 
 
@@ -229,7 +229,7 @@ def test_a_run_not_answered_in_time_ends_and_leaves_the_proposal_awaiting(home, 
     monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "1")
     monkeypatch.setenv("PILOTZONES_APPROVAL_TIMEOUT", "3")
     send(home, tmp_path, YEAR, SCALES)
-    out = december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True)
+    out = evaluation_stage(home=str(home.path), year=YEAR, wait_for_approval=True)
     assert out["state"] == "awaiting_approval"
     (run,) = runs_of(home)
     assert run.state.is_completed()

@@ -41,7 +41,7 @@ def test_the_benchmark_times_every_step_and_agrees_with_bare_pandas(environment,
 def test_the_benchmark_runs_the_real_flow(environment, capsys, tmp_path):
     assert evaluation_stage.main(["--zones", "6", "--keep", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
-    assert "flow december_evaluation(2023, approve=True): wall" in out
+    assert "flow evaluation_stage(2023, approve=True): wall" in out
     assert "Prefect overhead" in out
     assert (tmp_path / "bench" / "home" / "programme.toml").exists()
 

@@ -115,7 +115,7 @@ def test_a_file_that_cannot_be_kept_records_nothing_of_the_batch(home, tmp_path)
     blocker.parent.write_bytes(b"")  # a file where the archive needs a folder
     before = _last_id(home)
     at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=1)
-    with pytest.raises(ConfigError, match="cannot write to the archive"):
+    with pytest.raises(ConfigError, match="无法写入存档"):
         submit_many(home, paths, year=YEAR, at=at)
     assert _last_id(home) == before
     # What was written before the failure stays kept: a received file is never lost.

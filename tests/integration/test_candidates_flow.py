@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pilotzones.flows.candidates import candidate_selection
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 
 from pilotzones.cli.status import year_status
 from pilotzones.intake.submit import submit
@@ -43,7 +43,7 @@ def evaluate(home, tmp_path: Path, year: int, scales: dict[str, float]) -> dict:
     for z, scale in scales.items():
         f = write(full_marks(home, z, year, scale), tmp_path / f"ev-{year}-{z}.csv")
         assert submit(home, f, year=year, kind="evaluation", at=at).accepted
-    return december_evaluation(home=str(home.path), year=year, approve=True)
+    return evaluation_stage(home=str(home.path), year=year, approve=True)
 
 
 def test_deadline_second_is_on_time_and_five_seconds_later_is_late(home, tmp_path):
@@ -137,7 +137,7 @@ def test_approval_refuses_a_selection_made_before_a_new_review_sheet(home, tmp_p
     first = candidate_selection(home=str(home.path), year=2023)
     assert [x["adcode"] for x in first["proposal"]["selected"]] == ["652901", "652922"]
     review(home, tmp_path, 2023, {"652901": 60, "652922": 70})
-    with pytest.raises(StageError, match="out of date"):
+    with pytest.raises(StageError, match="方案已过时"):
         publish_candidates(home=str(home.path), year=2023)
     assert year_status(home, 2023)["candidates"]["state"] == "awaiting_approval"
     candidate_selection(home=str(home.path), year=2023)

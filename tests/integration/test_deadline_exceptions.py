@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pilotzones.flows.candidates import candidate_selection
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 from sqlalchemy import select
 
 from pilotzones.cli.main import cli
@@ -70,7 +70,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     xinyuan = send_one(home, tmp_path, "654025", 0.5, late)
     send_one(home, tmp_path, "654002", 0.95, late)
 
-    before = december_evaluation(home=str(home.path), year=YEAR)
+    before = evaluation_stage(home=str(home.path), year=YEAR)
     rows = ranking(before)
     assert rows["654025"]["flags"] == ["未按时报送"] and rows["654002"]["flags"] == ["未按时报送"]
     digest = ev.inputs_digest(home, YEAR)
@@ -81,10 +81,10 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
         "--until", until, "--reason", "网络故障无法上报", "--by", "王五",
     )  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "654025" in r.stdout and "awaits approval" in r.stdout
+    assert "654025" in r.stdout and "正在待审批" in r.stdout
     assert ev.inputs_digest(home, YEAR) != digest  # the stage's state changed: cached steps are redone
 
-    after = december_evaluation(home=str(home.path), year=YEAR)
+    after = evaluation_stage(home=str(home.path), year=YEAR)
     rows = ranking(after)
     assert rows["654025"]["flags"] == [] and rows["654025"]["submission_id"] == xinyuan
     assert rows["654025"]["total"] > 0
@@ -103,7 +103,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
     f = write(full_marks(home, "654025", YEAR, 0.6), tmp_path / "xinyuan-fix.csv")
     out = submit(home, f, year=YEAR, kind="evaluation", at=deadline(home) + timedelta(days=2))
     assert out.on_time and out.extended_until is not None
-    final = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    final = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     assert ranking(final)["654025"]["submission_id"] == out.submission_id
     assert final["proposal"]["exceptions"][0]["counted_submissions"] == [out.submission_id]
 
@@ -140,7 +140,7 @@ def test_an_extension_lets_exactly_that_countys_late_file_count(home, tmp_path):
         home, "extend", "--year", str(YEAR), "--stage", "evaluation", "--adcode", "654002",
         "--until", until, "--reason", "迟到", "--by", "王五",
     )  # fmt: skip
-    assert r.exit_code == 2 and "already published" in r.stderr
+    assert r.exit_code == 2 and "已经发布" in r.stderr
 
 
 def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(home, tmp_path, monkeypatch):
@@ -153,29 +153,29 @@ def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(ho
     # Another county's late file is not touched by the exception.
     other_late = send_one(home, tmp_path, "654002", 1.0, deadline(home) + timedelta(hours=1))
 
-    assert ranking(december_evaluation(home=str(home.path), year=YEAR))["654025"]["submission_id"] == first
+    assert ranking(evaluation_stage(home=str(home.path), year=YEAR))["654025"]["submission_id"] == first
     digest = ev.inputs_digest(home, YEAR)
 
     # Refusals, each a usage error with a clear message.
     r = run(home, "accept-late", "--submission", "99999", "--reason", "x")
-    assert r.exit_code == 2 and "no such submission" in r.stderr
+    assert r.exit_code == 2 and "没有这一编号的报送文件" in r.stderr
     r = run(home, "accept-late", "--submission", str(first), "--reason", "x")
-    assert r.exit_code == 2 and "not late" in r.stderr
+    assert r.exit_code == 2 and "并未逾期" in r.stderr
     r = run(home, "accept-late", "--submission", str(accepted), "--reason", "  ")
     assert r.exit_code == 2 and "--reason" in r.stderr
     bad = write(rows_for(home, "654025", YEAR, **{"1": "abc"}), tmp_path / "bad.csv")
     rejected = submit(home, bad, year=YEAR, kind="evaluation", at=deadline(home) + timedelta(hours=3))
     assert not rejected.accepted
     r = run(home, "accept-late", "--submission", str(rejected.submission_id), "--reason", "x")
-    assert r.exit_code == 2 and "rejected" in r.stderr
+    assert r.exit_code == 2 and "未通过校验" in r.stderr
 
     r = run(home, "accept-late", "--submission", str(accepted), "--reason", "邮件服务器延误，已核实")
     assert r.exit_code == 0, r.output
     assert ev.inputs_digest(home, YEAR) != digest
     r = run(home, "accept-late", "--submission", str(accepted), "--reason", "again")
-    assert r.exit_code == 2 and "already accepted late" in r.stderr
+    assert r.exit_code == 2 and "已接受逾期报送" in r.stderr
 
-    result = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    result = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     rows = ranking(result)
     assert rows["654025"]["submission_id"] == accepted
     assert rows["654002"]["submission_id"] != other_late  # its on-time file counts, not the late one
@@ -199,7 +199,7 @@ def test_accept_late_counts_only_the_named_file_and_refuses_what_it_cannot_do(ho
     assert "邮件服务器延误，已核实" in text and "operator1" in text
 
     r = run(home, "accept-late", "--submission", str(other_late), "--reason", "x")
-    assert r.exit_code == 2 and "already published" in r.stderr
+    assert r.exit_code == 2 and "已经发布" in r.stderr
 
 
 def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
@@ -213,16 +213,16 @@ def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
     assert run(home, *grant, "--adcode", "654025", "--reason", "误批").exit_code == 0
     assert run(home, "accept-late", "--submission", str(yining), "--reason", "邮件延误").exit_code == 0
     mistaken, kept = (x["id"] for x in status_json(home)["exceptions"])
-    assert ranking(december_evaluation(home=str(home.path), year=YEAR))["654025"]["submission_id"] == xinyuan
+    assert ranking(evaluation_stage(home=str(home.path), year=YEAR))["654025"]["submission_id"] == xinyuan
 
     r = run(home, "revoke-exception", "--id", str(mistaken), "--reason", "延期批错了县", "--by", "李四")
     assert r.exit_code == 0, r.output
-    assert "revoked by 李四" in r.stdout and "awaits approval" in r.stdout
+    assert "已由 李四 于" in r.stdout and "正在待审批" in r.stdout
     # The proposal made with it is stale: approval is refused until the stage is run again.
     r = run(home, "approve", "--year", str(YEAR), "--stage", "evaluation")
     assert r.exit_code == 2, r.output
 
-    result = december_evaluation(home=str(home.path), year=YEAR, approve=True)
+    result = evaluation_stage(home=str(home.path), year=YEAR, approve=True)
     rows = ranking(result)
     assert rows["654025"]["flags"] == ["未按时报送"] and rows["654025"]["total"] == 0
     assert rows["654002"]["submission_id"] == yining  # the other exception still counts
@@ -236,11 +236,11 @@ def test_a_revoked_exception_counts_no_more_and_stays_on_record(home, tmp_path):
     assert "邮件延误" in text and "误批" not in text
 
     r = run(home, "revoke-exception", "--id", str(mistaken), "--reason", "again")
-    assert r.exit_code == 2 and "already revoked" in r.stderr
+    assert r.exit_code == 2 and "期限例外 1 已于" in r.stderr and "撤销" in r.stderr
     r = run(home, "revoke-exception", "--id", str(kept), "--reason", "too late")
-    assert r.exit_code == 2 and "already published" in r.stderr
+    assert r.exit_code == 2 and "已经发布" in r.stderr
     r = run(home, "revoke-exception", "--id", "99999", "--reason", "x")
-    assert r.exit_code == 2 and "no such deadline exception" in r.stderr
+    assert r.exit_code == 2 and "没有这一编号的期限例外" in r.stderr
 
 
 def test_a_late_file_whose_acceptance_was_revoked_is_not_accepted_again(home, tmp_path):
@@ -249,26 +249,26 @@ def test_a_late_file_whose_acceptance_was_revoked_is_not_accepted_again(home, tm
     (x,) = status_json(home)["exceptions"]
     assert run(home, "revoke-exception", "--id", str(x["id"]), "--reason", "误批").exit_code == 0
     r = run(home, "accept-late", "--submission", str(late), "--reason", "again")
-    assert r.exit_code == 2 and "revoked" in r.stderr and "pilotzones extend" in r.stderr
+    assert r.exit_code == 2 and "后已撤销" in r.stderr and "pilotzones extend" in r.stderr
 
 
 def test_extension_refusals_exit_2_with_the_reason(home):
     base = ["extend", "--year", str(YEAR), "--stage", "evaluation", "--reason", "r", "--by", "me"]
     r = run(home, *base, "--adcode", "654025", "--until", "2022-12-20T12:00:00")
-    assert r.exit_code == 2 and "not later than the deadline" in r.stderr
+    assert r.exit_code == 2 and "不晚于" in r.stderr
     r = run(home, *base, "--adcode", "654025", "--until", "next week")
     assert r.exit_code == 2 and "--until" in r.stderr and "ISO-8601" in r.stderr
     r = run(home, *base, "--adcode", "650102", "--until", "2022-12-25T12:00:00")
-    assert r.exit_code == 2 and "not a pilot zone" in r.stderr
+    assert r.exit_code == 2 and "不是2022年度参加监测评价的试验区" in r.stderr
     r = run(home, *base, "--adcode", "999999", "--until", "2022-12-25T12:00:00")
-    assert r.exit_code == 2 and "not a county" in r.stderr
+    assert r.exit_code == 2 and "不是新疆维吾尔自治区的县级行政区划" in r.stderr
     assert run(home, *base, "--adcode", "654025", "--until", "2022-12-25T12:00:00").exit_code == 0
     # A second extension must go further than the first.
     r = run(home, *base, "--adcode", "654025", "--until", "2022-12-24T12:00:00")
-    assert r.exit_code == 2 and "extended deadline" in r.stderr
+    assert r.exit_code == 2 and "已延长的截止时间" in r.stderr
     r = run(home, "extend", "--year", str(YEAR), "--stage", "candidates", "--adcode", "654025",
             "--until", "2022-10-05T00:00:00", "--reason", "r")  # fmt: skip
-    assert r.exit_code == 2 and "not a prefecture" in r.stderr
+    assert r.exit_code == 2 and "不是新疆维吾尔自治区的地（州、市）" in r.stderr
     with session(home.db_url) as s:
         assert len(s.scalars(select(m.DeadlineException)).all()) == 1
 

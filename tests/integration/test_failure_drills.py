@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from pilotzones.flows.candidates import candidate_selection
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 from prefect.client.orchestration import get_client
 
 from pilotzones.cli.status import year_status
@@ -52,7 +52,7 @@ def test_retrying_a_failed_run_skips_the_steps_that_finished(home, tmp_path):
             "retry",
             str(failed[0].id),
             "--entrypoint",
-            "flows/evaluation.py:december_evaluation",
+            "flows/evaluation.py:evaluation_stage",
         ],
         capture_output=True,
         text=True,
@@ -128,7 +128,7 @@ def test_two_runs_of_a_stage_at_once_one_proceeds_and_the_other_says_why(home, t
         assert marker.exists(), "the slow run never reached its step"
         busy = run_cli(home, "evaluation", "run", "--year", "2022")
         assert busy.returncode == 2
-        assert "another run of the evaluation stage for 2022 is in progress" in busy.stderr
+        assert "2022年度监测评价的另一运行正在进行" in busy.stderr
         # Another stage of the same year is not held up.
         assert run_cli(home, "candidates", "run", "--year", "2022").returncode == 0
     finally:
@@ -140,6 +140,6 @@ def test_the_lock_is_per_stage_and_year(home, tmp_path):
     send(home, tmp_path, 2022, SCALES)
     with stage_lock(home.db_url, "evaluation", 2022):
         with pytest.raises(StageBusy):
-            december_evaluation(home=str(home.path), year=2022)
+            evaluation_stage(home=str(home.path), year=2022)
         assert candidate_selection(home=str(home.path), year=2022)["state"] == "awaiting_approval"
-    assert december_evaluation(home=str(home.path), year=2022)["state"] == "awaiting_approval"
+    assert evaluation_stage(home=str(home.path), year=2022)["state"] == "awaiting_approval"

@@ -345,7 +345,7 @@ def test_an_archive_that_cannot_be_written_is_one_line_and_exit_2_and_records_no
     digest = sha256(path)
     (home.archive / digest[:2]).write_bytes(b"")  # a file where the archive needs a folder
     done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
-    assert done.returncode == 2 and "cannot write to the archive" in done.stderr
+    assert done.returncode == 2 and "无法写入存档" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert submissions(home) == [] and not list(home.archive.rglob("*.part"))
     if os.geteuid() != 0:  # permissions mean nothing to root
@@ -355,7 +355,7 @@ def test_an_archive_that_cannot_be_written_is_one_line_and_exit_2_and_records_no
             done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT)
         finally:
             home.archive.chmod(0o755)
-        assert done.returncode == 2 and "cannot write to the archive" in done.stderr
+        assert done.returncode == 2 and "无法写入存档" in done.stderr
 
 
 def test_a_command_that_would_send_refuses_a_delivery_that_cannot(home):

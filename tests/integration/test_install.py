@@ -78,5 +78,5 @@ def test_the_wheel_installs_alone_and_runs_the_demo_from_another_folder(tmp_path
     assert any("evaluation_result" in p.read_text(errors="replace") for p in eml)
     # Each published year's report, and the demo says where it is.
     report = home / "reports" / "2022" / "2022年度试验区监测评价报告.html"
-    assert report.is_file() and f"report: {report.resolve()}" in demo.stdout
+    assert report.is_file() and f"报告：{report.resolve()}" in demo.stdout
     assert "Traceback" not in demo.stderr

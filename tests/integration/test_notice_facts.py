@@ -16,7 +16,7 @@ from tests.unit.test_intake_nomination import nomination
 pytestmark = pytest.mark.integration
 
 YEAR = 2023
-# 652922 温宿县: promoted in an earlier December, not in the built-in directory.
+# 652922 温宿县: promoted in an earlier year's evaluation, not in the built-in directory.
 ZONES = ["654025", "654002", "652922", "650521", "652926", "653224"]
 
 

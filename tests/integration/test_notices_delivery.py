@@ -89,7 +89,7 @@ def send_evaluation(home: Home, year: int, scales: dict[str, float], extra: dict
 
 
 def evaluate(home: Home, year: int) -> dict:
-    """The December stage's steps, published (what the flow does, without Prefect)."""
+    """The evaluation stage's steps, published (what the flow does, without Prefect)."""
     c = evaluation.collect(home, year)
     scores = evaluation.score(home, c)
     ranked = evaluation.rank_and_card(home, scores)
@@ -378,8 +378,8 @@ def test_server_down_then_451_midway_then_a_dropped_line_lose_nothing_and_send_n
 
     down = deliver(home)  # nothing listens on the port
     assert (down.sent, down.queued) == (0, 9)
-    assert "cannot reach the mail server" in (down.error or "")
-    with pytest.raises(NoticesUnsent, match="9 queued"):
+    assert "无法连接邮件服务器" in (down.error or "")
+    with pytest.raises(NoticesUnsent, match="排队9份"):
         raise_if_unsent(down)
 
     seen: list[str] = []
@@ -575,7 +575,7 @@ def test_a_notice_without_an_address_is_kept_reported_and_sent_once_the_director
         assert (report.sent, report.no_recipient) == (2, 1)
         assert outbox_counts(home, 2023)["no_recipient"] == 1
         assert [u["about"] for u in unsent(home, 2023)] == ["653226"]
-        with pytest.raises(NoticesUnsent, match="1 without a recipient address"):
+        with pytest.raises(NoticesUnsent, match="1份没有收件地址"):
             raise_if_unsent(report)
         # Another stage answers only for its own notices.
         assert deliver(home, year=2023, stage="candidates").unsent == 0

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
@@ -51,10 +51,10 @@ def test_serve_registers_every_deployment_with_its_schedule(home):
             "candidate-selection": ("0 9 1 10 *", "Asia/Shanghai"),
             "evaluation-call": ("0 9 1 12 *", "Asia/Shanghai"),
             "evaluation-reminder": ("0 9 15 12 *", "Asia/Shanghai"),
-            "december-evaluation": ("0 9 31 12 *", "Asia/Shanghai"),
+            "evaluation-stage": ("0 9 31 12 *", "Asia/Shanghai"),
         }
         params = {d.name: d.parameters for d in found}
-        assert params["december-evaluation"]["wait_for_approval"] is True
+        assert params["evaluation-stage"]["wait_for_approval"] is True
         assert params["evaluation-call"]["home"] == str(home.path.resolve())
     finally:
         proc.send_signal(signal.SIGINT)
@@ -70,7 +70,7 @@ def test_approval_in_the_ui_publishes_exactly_once(home, tmp_path, monkeypatch):
     send(home, tmp_path, 2022, SCALES)
     out: dict = {}
     worker = threading.Thread(
-        target=lambda: out.update(december_evaluation(home=str(home.path), year=2022, wait_for_approval=True))
+        target=lambda: out.update(evaluation_stage(home=str(home.path), year=2022, wait_for_approval=True))
     )
     worker.start()
     paused = None
@@ -124,10 +124,10 @@ def test_prefect_deploy_registers_every_stage_on_the_work_pool(tmp_path):
         "candidate-selection",
         "evaluation-call",
         "evaluation-reminder",
-        "december-evaluation",
+        "evaluation-stage",
     }
-    assert found["december-evaluation"].parameters["home"] == str(tmp_path / "home")
-    assert found["december-evaluation"].schedules[0].schedule.cron == "0 9 31 12 *"
+    assert found["evaluation-stage"].parameters["home"] == str(tmp_path / "home")
+    assert found["evaluation-stage"].schedules[0].schedule.cron == "0 9 31 12 *"
 
 
 def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):
@@ -136,12 +136,12 @@ def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):
     from tests.integration.test_evaluation_flow import on_time
 
     nothing = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
-    assert nothing.returncode == 2 and "no evaluation of 2022 to approve" in nothing.stderr
+    assert nothing.returncode == 2 and "2022年度没有待审批的监测评价方案" in nothing.stderr
     send(home, tmp_path, 2022, SCALES)
-    december_evaluation(home=str(home.path), year=2022)
+    evaluation_stage(home=str(home.path), year=2022)
     send(home, tmp_path, 2022, {"654002": 0.3}, at=on_time(home, 2022, 1))
     stale = run_cli(home, "approve", "--year", "2022", "--stage", "evaluation")
-    assert stale.returncode == 2 and "out of date" in stale.stderr
+    assert stale.returncode == 2 and "方案已过时" in stale.stderr
     later = run_cli(home, "evaluation", "run", "--year", "2023")
     assert later.returncode == 2 and "2022年度监测评价方案待审批" in later.stderr
     for p in (nothing, stale, later):

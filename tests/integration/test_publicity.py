@@ -206,7 +206,7 @@ def test_the_ui_run_pauses_through_publicity(pub_home, tmp_path, monkeypatch):
     inside the window is held (the run pauses once more); after the window it publishes."""
     import threading
 
-    from pilotzones.flows.evaluation import december_evaluation
+    from pilotzones.flows.evaluation import evaluation_stage
     from prefect.flow_runs import resume_flow_run
 
     home = pub_home
@@ -221,7 +221,7 @@ def test_the_ui_run_pauses_through_publicity(pub_home, tmp_path, monkeypatch):
 
     known = {r.id for r in runs_of(home)}
     worker = threading.Thread(
-        target=lambda: out.update(december_evaluation(home=str(home.path), year=YEAR, wait_for_approval=True)),
+        target=lambda: out.update(evaluation_stage(home=str(home.path), year=YEAR, wait_for_approval=True)),
         daemon=True,
     )
     worker.start()

@@ -42,7 +42,7 @@ STAGE_MOMENTS = {
     "candidate-selection": "candidate_selection",
     "evaluation-call": "evaluation_call",
     "evaluation-reminder": "evaluation_reminder",
-    "december-evaluation": "evaluation",
+    "evaluation-stage": "evaluation",
 }
 
 
@@ -266,7 +266,7 @@ def test_serve_schedules_every_stage_at_its_programme_date_and_its_ui_finds_the_
         90,
     )
     _check_calendar(scheduled, drill.programme, started)
-    assert scheduled["december-evaluation"][0].strftime("%m-%d %H:%M") == "12-31 09:00"
+    assert scheduled["evaluation-stage"][0].strftime("%m-%d %H:%M") == "12-31 09:00"
 
 
 def test_deploy_to_a_work_pool_is_scheduled_the_same_way(shared, drill):

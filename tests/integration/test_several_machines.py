@@ -288,7 +288,7 @@ def test_a_run_whose_worker_died_ends_crashed_and_a_retry_completes_on_the_other
     )
     b = None
     try:
-        run = _run(server, deployed["deployments"]["december-evaluation"], year=2022, wait_for_approval=False)
+        run = _run(server, deployed["deployments"]["evaluation-stage"], year=2022, wait_for_approval=False)
 
         def tasks(run_id):
             with temporary_settings({PREFECT_API_URL: server}), get_client(sync_client=True) as client:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 
 from pilotzones.cli.status import year_status
 from pilotzones.notices import NoticesUnsent
@@ -19,18 +19,18 @@ def test_stage_fails_while_mail_is_down_and_its_rerun_sends_each_notice_once(hom
     port = free_port()
     smtp_env(monkeypatch, port)
     with pytest.raises(NoticesUnsent):
-        december_evaluation(home=str(home.path), year=2022, approve=True)
+        evaluation_stage(home=str(home.path), year=2022, approve=True)
     st = year_status(home, 2022)
     assert st["evaluation"]["state"] == "published"  # the decisions stand; only mail is pending
     assert st["notices"]["queued"] == 9  # 6 results, 2 yellow cards, 1 summary
 
     with smtp_server(Recorder(), port=port) as (server, _):
-        again = december_evaluation(home=str(home.path), year=2022, approve=True)
+        again = evaluation_stage(home=str(home.path), year=2022, approve=True)
         assert again["applied"] is False
         kinds = sorted(r.message["X-Notice-Kind"] for r in server.received)
         assert kinds == ["evaluation_result"] * 6 + ["evaluation_summary"] + ["yellow_card"] * 2
         results = [r.message for r in server.received if r.message["X-Notice-About"] == "653224"]
         assert {m["X-Notice-Kind"] for m in results} == {"evaluation_result", "yellow_card"}
-        december_evaluation(home=str(home.path), year=2022, approve=True)
+        evaluation_stage(home=str(home.path), year=2022, approve=True)
         assert len(server.received) == 9
     assert year_status(home, 2022)["notices"]["sent"] == 9

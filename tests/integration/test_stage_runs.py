@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
 from pilotzones.flows.notices import evaluation_call
 from sqlalchemy import select
 
@@ -36,13 +36,13 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
     # A failed step: recorded as failed with the error, and raised as before.
     monkeypatch.setenv("PILOTZONES_FAULT", "score")
     with pytest.raises(RuntimeError, match="injected fault"):
-        december_evaluation(home=str(home.path), year=YEAR)
+        evaluation_stage(home=str(home.path), year=YEAR)
     monkeypatch.delenv("PILOTZONES_FAULT")
     r = runs(home)["evaluation"]
     assert r["outcome"] == "failed" and "injected fault at step score" in r["message"]
-    assert r["flow"] == "december-evaluation" and r["finished_at"] is not None
+    assert r["flow"] == "evaluation-stage" and r["finished_at"] is not None
 
-    result = december_evaluation(home=str(home.path), year=YEAR)
+    result = evaluation_stage(home=str(home.path), year=YEAR)
     assert result["state"] == "awaiting_approval"
     r = runs(home)["evaluation"]
     assert (r["outcome"], r["message"]) == ("awaiting_approval", None)
@@ -54,10 +54,10 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
     # Another run of the same stage and year while one holds the lock: recorded as busy, but the
     # run that held the lock stays the one status shows.
     with stage_lock(home.db_url, "evaluation", YEAR), pytest.raises(StageBusy):
-        december_evaluation(home=str(home.path), year=YEAR)
+        evaluation_stage(home=str(home.path), year=YEAR)
     with session(home.db_url) as s:
         busy = s.scalars(select(m.StageRun).where(m.StageRun.outcome == "busy")).one()
-        assert "in progress" in busy.message
+        assert "正在进行" in busy.message
     assert runs(home)["evaluation"]["outcome"] == "awaiting_approval"
 
     publish_evaluation(home=str(home.path), year=YEAR)
@@ -74,7 +74,7 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
     st = year_status(home, YEAR)
     assert st["runs"]["candidates"]["outcome"] == "running" and st["runs"]["candidates"]["finished_at"] is None
     table = render_table(st)
-    assert "候补遴选：运行中（或已中断）（candidate-selection" in table
+    assert "候补试验区遴选：运行中（或已中断）（candidate-selection" in table
     assert "监测评价：已发布（publish-evaluation" in table
 
     out = CliRunner().invoke(cli, ["--home", str(home.path), "status", "--year", str(YEAR), "--json"], obj={})
@@ -85,9 +85,9 @@ def test_each_stage_shows_its_last_run_and_outcome(home, tmp_path, monkeypatch):
 
 
 def test_a_retried_flow_run_reopens_its_own_record(home):
-    first = runlog.start(home, "evaluation", YEAR, "december-evaluation", "run-1")
+    first = runlog.start(home, "evaluation", YEAR, "evaluation-stage", "run-1")
     runlog.finish(home, first, "failed", "boom")
-    again = runlog.start(home, "evaluation", YEAR, "december-evaluation", "run-1")
+    again = runlog.start(home, "evaluation", YEAR, "evaluation-stage", "run-1")
     assert again == first
     assert runs(home)["evaluation"]["outcome"] == "running"
     runlog.finish(home, again, "awaiting_approval", counts={"zones": 6})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from pilotzones.flows.evaluation import december_evaluation
+from pilotzones.flows.evaluation import evaluation_stage
 
 from pilotzones.cli.main import cli
 from pilotzones.cli.status import year_status
@@ -39,10 +39,10 @@ def test_a_stage_before_its_deadline_is_refused_naming_deadline_and_now(home):
 def test_a_deployment_run_is_refused_and_a_drill_is_recorded(home, tmp_path):
     # What a deployment runs: the flow itself, no command in front of it.
     with pytest.raises(StageError, match="截止时间 2099-12-20T23:59:59"):
-        december_evaluation(home=str(home.path), year=FUTURE)
+        evaluation_stage(home=str(home.path), year=FUTURE)
     assert year_status(home, FUTURE)["runs"]["evaluation"]["outcome"] == "failed"
 
-    result = december_evaluation(home=str(home.path), year=FUTURE, approve=True, early_reason="年度演练")
+    result = evaluation_stage(home=str(home.path), year=FUTURE, approve=True, early_reason="年度演练")
     assert result["state"] == "published"
     forced = result["proposal"]["forced_early"]
     assert forced["reason"] == "年度演练" and forced["deadline"] == "2099-12-20T23:59:59+08:00" and forced["by"]

@@ -15,10 +15,10 @@ def test_prefect_server_app_builds_with_the_pinned_fastapi():
 
 def test_every_flow_imports():
     from pilotzones.flows.candidates import candidate_selection, publish_candidates
-    from pilotzones.flows.evaluation import december_evaluation, publish_evaluation
+    from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
 
-    names = {f.name for f in (candidate_selection, publish_candidates, december_evaluation, publish_evaluation)}
-    assert names == {"candidate-selection", "publish-candidates", "december-evaluation", "publish-evaluation"}
+    names = {f.name for f in (candidate_selection, publish_candidates, evaluation_stage, publish_evaluation)}
+    assert names == {"candidate-selection", "publish-candidates", "evaluation-stage", "publish-evaluation"}
 
 
 def test_submit_and_status_do_not_load_prefect_or_great_expectations_eagerly():

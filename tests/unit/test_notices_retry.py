@@ -46,4 +46,4 @@ def test_backoff_grows_and_is_capped():
 def test_a_report_counts_everything_left_unsent():
     r = DeliveryReport(sent=3, failed=1, queued=2, no_recipient=1)
     assert r.unsent == 4
-    assert "3 sent" in r.summary() and "2 queued" in r.summary()
+    assert "已发送3份" in r.summary() and "排队2份" in r.summary()

@@ -22,7 +22,7 @@ CALENDAR = {
     "candidate-selection": (10, 1, 9),
     "evaluation-call": (12, 1, 9),
     "evaluation-reminder": (12, 15, 9),
-    "december-evaluation": (12, 31, 9),
+    "evaluation-stage": (12, 31, 9),
 }
 
 
@@ -45,7 +45,7 @@ def test_next_runs_fall_on_the_contract_dates_in_asia_shanghai(stage):
 
 def test_scheduled_stages_wait_for_approval_in_the_ui():
     waits = {s.name for s in STAGES if s.parameters.get("wait_for_approval")}
-    assert waits == {"candidate-selection", "december-evaluation"}
+    assert waits == {"candidate-selection", "evaluation-stage"}
 
 
 def test_prefect_yaml_matches_the_programme_calendar():
