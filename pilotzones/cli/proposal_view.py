@@ -48,6 +48,7 @@ def render_evaluation(p: EvaluationProposal, name: Callable[[str], str], words: 
     if p.exceptions:
         out.append(f"  适用的期限例外：{len(p.exceptions)}项（见 status）")
     out += _rectification_lines(p, names)
+    out += _publicity_lines(p.publicity)
     return "\n".join(out)
 
 
@@ -65,6 +66,15 @@ def _rectification_lines(p: EvaluationProposal, names: dict[str, str]) -> list[s
         closes = "；发布后因取消资格结案" if c.get("closes_as") else ""
         out.append(f"    {who}：{c['card_year']}年度黄牌（事项 {c['id']}），{c['state_cn']}{late}{closes}")
     return out
+
+
+def _publicity_lines(publicity: dict | None) -> list[str]:
+    """公示, once published after it: the window and each objection's outcome."""
+    if not publicity:
+        return []
+    from pilotzones.cli.status import _publicity_lines as lines
+
+    return ["  公示及异议处理：", *(line[2:] for line in lines(publicity))]
 
 
 def render_candidates(p: CandidateSelection, name: Callable[[str], str], words: dict[str, str]) -> str:

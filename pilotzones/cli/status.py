@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
-from pilotzones.store import deadlines, ledger, proposals, runlog
+from pilotzones.store import deadlines, ledger, objections, proposals, runlog
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
 from pilotzones.store.tracker import tracker
@@ -31,6 +31,8 @@ def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
             stage: proposals.approval_json(proposals.last_approval(s, d), tz) if d is not None else None
             for stage, d in (("evaluation", ev), ("candidates", cand))
         }
+        # Beyond the contract's keys: 公示, its window and every objection with its state and answer.
+        publicity = objections.as_json(s, "evaluation", year, tz)
         # Beyond the contract's keys: every file received per expected sender, and who has none that counts.
         reg = home.register
         evaluated = ledger.pilots_for(s, year)
@@ -55,6 +57,7 @@ def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
             "vacant_seats": p.vacant_seats,
         }
     evaluation["approval"] = approvals["evaluation"]
+    evaluation["publicity"] = publicity
     candidates: dict = {"state": DecisionState.NOT_RUN.value, "selected": [], "rejected": []}
     if cand is not None:
         c = CandidateSelection.from_stored(cand.proposal)
@@ -142,6 +145,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     out = [f"{st['year']}年度", f"  {stage_cn('evaluation')}：{_state_cn(ev['state'])}"]
     if ev.get("approval"):
         out.append(f"    {_approval_line(ev['approval'])}")
+    out += _publicity_lines(ev.get("publicity"))
     if ev["ranking"]:
         out.append(
             f"    {'排名':>4}  {'代码':<6}  {_pad('县（市、区）', 20)}{'基础分':>9}{'加分':>8}{'总分':>9}  黄牌  标注"
@@ -217,6 +221,28 @@ def render_between(st: dict) -> list[str]:
         for x in mt["meetings"]:
             kind = MeetingKind(x["kind"]).cn
             out.append(f"    #{x['id']} {x['date']} {x['place']}（{kind}）参会{len(x['attended'])}个")
+    return out
+
+
+def _publicity_lines(p: dict | None) -> list[str]:
+    """公示: the window and each objection, its state and answer."""
+    if not p:
+        return []
+    from pilotzones.rules.publicity import ObjectionState
+
+    out = []
+    w = p.get("window")
+    if w:
+        unit = "工作日" if w["day_kind"] == "working" else "自然日"
+        out.append(f"    公示期：{w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）")
+    for o in p["objections"]:
+        keys = "、".join(i["key"] for i in o["items"])
+        line = f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，指标 {keys}）：{ObjectionState(o['state']).cn}"
+        if o.get("answer"):
+            line += f"；{o['answer']}"
+        for a in o.get("amendments", []):
+            line += f"；{a['key']} {a['old_value']}→{a['new_value']}"
+        out.append(line)
     return out
 
 

@@ -22,6 +22,7 @@ SUBMISSION = "submission"
 RECTIFICATION = "rectification"
 VISITS = "visits"
 MEETINGS = "meetings"
+PUBLICITY = "publicity"  # 公示: the drafts of a stage in publicity and the answers to objections
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -42,6 +43,9 @@ KINDS: dict[str, Kind] = {
         Kind("rectification_overdue", RECTIFICATION, False),
         Kind("visit_shortfall", VISITS, False),
         Kind("meeting_invitation", MEETINGS, True),
+        Kind("evaluation_draft", PUBLICITY, True),
+        Kind("evaluation_draft_summary", PUBLICITY, False),
+        Kind("objection_answer", PUBLICITY, True),
     )
 }
 

@@ -242,8 +242,18 @@ def _decisions_section(r: YearReport) -> str:
             _table([f"原{r.zone_name}"], [[f"{names.get(a, a)}（{a}）"] for a in p.vacant]),
             "<h3>期限例外</h3>",
             _table(["编号", "类型", "单位", "延至/文件", "理由", "批准"], exceptions),
+            *_publicity_section(r),
         ]
     )
+
+
+def _publicity_section(r: YearReport) -> list[str]:
+    """公示: the window and every objection with its answer (nothing for a year without publicity)."""
+    from pilotzones.reports.yearly import OBJECTION_HEADER, objection_rows, publicity_window
+
+    if r.proposal.publicity is None:
+        return []
+    return ["<h3>公示及异议处理</h3>", f"<p>{_e(publicity_window(r))}</p>", _table(OBJECTION_HEADER, objection_rows(r))]
 
 
 # -- category profile -----------------------------------------------------------------------------

@@ -246,6 +246,10 @@ def _decisions(wb, r: YearReport, head, title) -> None:
             for x in p.exceptions
         ],
     )
+    if p.publicity is not None:
+        from pilotzones.reports.yearly import OBJECTION_HEADER, objection_rows, publicity_window
+
+        section(f"公示及异议处理：{publicity_window(r)}", OBJECTION_HEADER, objection_rows(r))
     ws.set_column(0, 0, 14)
     ws.set_column(1, 7, 18)
 

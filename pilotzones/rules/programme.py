@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from fractions import Fraction
 from functools import cached_property
 from importlib.resources import files
@@ -529,6 +529,36 @@ class Limits(_Model):
     listed_errors: int = Field(default=200, ge=1)
 
 
+# The stages whose draft decisions can be publicized (their draft notices exist): the evaluation.
+PUBLICIZED_STAGES = ("evaluation",)
+
+
+class Publicity(_Model):
+    """公示 (README: Rules, Publicity): how long a stage's draft decisions are public before they are
+    final, in calendar or working days (working days skip Saturdays, Sundays and `holidays`)."""
+
+    # Per stage name (the registry's): 0 or absent, no publicity; the proposal is approved as it is.
+    publicity_days: dict[str, int] = {}
+    day_kind: Literal["calendar", "working"] = "working"
+    holidays: tuple[date, ...] = ()
+    # An upheld objection that moves the card line sends new drafts; whether the window starts again.
+    reopen_on_upheld: bool = False
+
+    @field_validator("publicity_days")
+    @classmethod
+    def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, days in v.items():
+            if name not in PUBLICIZED_STAGES:
+                known = ", ".join(PUBLICIZED_STAGES)
+                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
+            if not 0 <= days <= 60:
+                raise ValueError(f"{name}: {days} days is not between 0 and 60")
+        return v
+
+    def days(self, stage: str) -> int:
+        return self.publicity_days.get(stage, 0)
+
+
 _MOMENT = r"^\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 
 
@@ -645,6 +675,7 @@ class Programme(_Model):
     contacts: tuple[Contact, ...] = ()
     limits: Limits = Limits()
     guidance: Guidance = Guidance()
+    publicity: Publicity = Publicity()
 
     @model_validator(mode="after")
     def _rectification_dates(self) -> Programme:

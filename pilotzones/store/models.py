@@ -333,3 +333,61 @@ class MeetingAttendance(Base):
     adcode: Mapped[str] = mapped_column(String(6))
 
     __table_args__ = (UniqueConstraint("meeting_id", "adcode", name="uq_meeting_attendance"),)
+
+
+class PublicityWindow(Base):
+    """公示: a stage's draft decision made public, from `opened_at` to `closes_at` (inclusive, to the
+    second). One per decision; `drafts` counts the draft notices sent (1, then 2 after a rebuild that
+    moved the card line, ...)."""
+
+    __tablename__ = "publicity_windows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    days: Mapped[int] = mapped_column(Integer)
+    day_kind: Mapped[str] = mapped_column(String(16))  # calendar | working
+    opened_by: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(8))  # ui | cli
+    drafts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Objection(Base):
+    """A zone's objection to its draft result, from an accepted `--kind objection` file; answered on
+    the record (upheld with corrected values, or dismissed with a reason), or late and not heard."""
+
+    __tablename__ = "objections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    adcode: Mapped[str] = mapped_column(String(6))  # the zone objecting, or objected for
+    sender: Mapped[str] = mapped_column(String(12))  # the zone, or its prefecture: the answer goes there
+    items: Mapped[list] = mapped_column(JSON)  # [{key, value (claimed, or null), claim, evidence, row}]
+    claim: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16))  # pending | upheld | dismissed | late
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_objections_year_stage", "year", "stage"),)
+
+
+class Amendment(Base):
+    """A value of a counted file corrected by an upheld objection. The file and its recorded values
+    are never altered: the stage reads the file's values with its amendments over them."""
+
+    __tablename__ = "amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    key: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -35,7 +35,9 @@ def store(
         outcome: Stored = "new"
     else:
         outcome = "replaced"  # new inputs, or a decline: the proposal is rebuilt and awaits approval again
-        move(d, DecisionState.AWAITING_APPROVAL)
+        # Rebuilt in publicity (an objection upheld), it stays in publicity: the window is not reopened.
+        stay = d.state == DecisionState.IN_PUBLICITY
+        move(d, DecisionState.IN_PUBLICITY if stay else DecisionState.AWAITING_APPROVAL)
     d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
         digest,
         proposal.stored(),

@@ -88,6 +88,7 @@ def test_status_json_for_a_year_not_run(cli_home):
             "promoted": [],
             "vacant_seats": 0,
             "approval": None,
+            "publicity": None,  # 公示: null until the year's evaluation is publicized
         },
         "candidates": {"state": "not_run", "selected": [], "rejected": [], "approval": None},
         "pilots": ["654025", "654002", "654321", "650521", "652926", "653224"],
