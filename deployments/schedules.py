@@ -28,12 +28,16 @@ STAGES = (
     Scheduled("evaluation-reminder", "evaluation_reminder", "pilotzones.flows.notices:evaluation_reminder"),
     # Every registered decision stage; a scheduled one stops for approval (a Resume form in the UI).
     *(Scheduled(s.deployment, s.calendar, s.run_flow, _WAIT) for s in stages.all_stages()),
+    # Between evaluations (issue 14): the rectification reminder and overdue list, the visit check.
+    Scheduled("rectification-reminder", "rectification_reminder", "pilotzones.flows.between:rectification_reminder"),
+    Scheduled("rectification-overdue", "rectification_overdue", "pilotzones.flows.between:rectification_overdue"),
+    Scheduled("visit-check", "visit_check", "pilotzones.flows.between:visit_check"),
 )
 
 
 def cron(programme: Programme, moment: str) -> str:
     """The yearly cron line of a calendar entry: "12-31 09:00:00" -> "0 9 31 12 *"."""
-    value: str = getattr(programme.calendar, moment)
+    value = programme.calendar_text(moment)
     md, hms = value.split(" ")
     month, day = (int(x) for x in md.split("-"))
     hour, minute, _ = (int(x) for x in hms.split(":"))
@@ -112,7 +116,7 @@ def deployments(home: Path, programme: Programme, pool: str | None = None) -> li
                 schedules=[Cron(cron(programme, st.moment), timezone=programme.programme.timezone)],
                 parameters={"home": str(home), **st.parameters},
                 tags=["pilotzones", programme.programme.id],
-                description=f"{st.name}: {getattr(programme.calendar, st.moment)} every year",
+                description=f"{st.name}: {programme.calendar_text(st.moment)} every year",
                 **where,
             )
         )

@@ -26,11 +26,14 @@ from pydantic import Field
 class Approval(RunInput):
     """The Resume form an operator fills in the Prefect UI."""
 
-    _description = "审批本阶段的方案：选择批准或拒绝，填写审批人，可填写审批意见。"
+    _description = "审批本阶段的方案：选择批准、拒绝或公示，填写审批人，可填写审批意见。"
 
-    decision: Literal["approve", "decline"] = Field(
+    decision: Literal["approve", "decline", "publicize"] = Field(
         title="审批决定",
-        description="approve：批准并发布方案、发送通知；decline：拒绝，方案不发布（重新运行本阶段可再次提出方案）。",
+        description=(
+            "approve：批准并发布方案、发送通知；decline：拒绝，方案不发布（重新运行本阶段可再次提出方案）；"
+            "publicize：进入公示（方案设有公示期时），向各单位发送公示稿，公示期满、异议答复后再审批。"
+        ),
     )
     by: str = Field(
         title="审批人", description="审批人姓名（记入审批记录和评价结果通报）。", min_length=1, max_length=64

@@ -8,6 +8,7 @@ refusing a busy stage to pausing for the UI's approval, runs here the same for e
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def _run_to_approval(
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
                 rec.message = ALREADY_PUBLISHED
-            if result["state"] == DecisionState.AWAITING_APPROVAL and wait:
+            if DecisionState(result["state"]).pending and wait:  # awaiting approval, or in publicity
                 return _await(sf, home, year, rec, result)
     except StageBusy as exc:
         return _busy(exc)
@@ -163,20 +164,34 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
         rec.message = f"方案已在运行 {other} 中等待审批；本运行未暂停"
         return result
     rec.mark(
-        DecisionState.AWAITING_APPROVAL,
+        DecisionState(result["state"]),
         "已暂停：在 Prefect 界面恢复（Resume）本运行审批，或 pilotzones approve/decline",
     )
 
     def settled() -> str | None:
+        nonlocal mine
         now = proposals.current(h, stage, year) or {}
         if now.get("state") and DecisionState(now["state"]).settled:
             return now["state"]
+        if now.get("state") == DecisionState.IN_PUBLICITY:
+            # 公示 (from a shell, or rebuilt by an upheld objection): the same run waits on through it.
+            mine = now
+            return None
         if (now.get("digest"), now.get("made")) != (mine.get("digest"), mine.get("made")):
             return "replaced"
         return None
 
     made = hashlib.sha256(f"{mine.get('digest')}:{mine.get('made')}".encode()).hexdigest()[:16]
-    waited = approval.wait_for_approval(stage, year, settled, made, what)
+    for turn in itertools.count(1):
+        waited = approval.wait_for_approval(stage, year, settled, made, what)
+        if waited.answer is None or waited.answer.decision == "decline":
+            break
+        # 公示 asked for, or an approval the publicity period still holds: answered, and the run
+        # pauses again, under a pause key of its own (a retried run reuses only the answers it got).
+        held = _publicize_or_hold(sf, h, year, rec, result, waited.answer)
+        if held is None:
+            break
+        made = hashlib.sha256(f"{made}:{turn}:{held}".encode()).hexdigest()[:16]
     rec.message = None
     if waited.timed_out:
         log.warning("%s在等待期限内未获审批；可稍后用 pilotzones approve 批准。", what)
@@ -213,6 +228,38 @@ def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -
     rec.outcome = DecisionState.PUBLISHED
     rec.message = f"批准：{proposals.verdict_line(published['approval'])}"
     return result
+
+
+def _publicize_or_hold(sf: StageFlow, h: Home, year: int, rec: runlog.Run, result: dict, answer) -> str | None:
+    """The form's answer while publicity may hold the stage: `publicize` puts the proposal in
+    publicity and sends the drafts; `approve` refused by publicity is logged. Either way the run
+    pauses again (returned: what tells the next pause from this one); None: go on to approve."""
+    from pilotzones.errors import StageError
+    from pilotzones.stages import publicity
+
+    log = get_run_logger()
+    stage = sf.stage.name
+    if answer.decision == "publicize":
+        try:
+            out = publicity.publicize(h, year, by=answer.by, via="ui")
+        except StageError as exc:
+            log.warning("不能公示：%s", exc)
+            return f"refused:{answer.by}:{exc}"
+        from pilotzones.notices.kinds import PUBLICITY
+
+        n.deliver_notices(str(h.path), year, PUBLICITY)
+        log.info(
+            "%s年度进入公示：公示期至%s（%s）；公示期满、异议答复后在本运行审批。", year, out["closes_at"], answer.by
+        )
+        rec.mark(DecisionState.IN_PUBLICITY, f"公示中，至{out['closes_at']}；期满且异议均已答复后审批")
+        result.update(state=DecisionState.IN_PUBLICITY)
+        return f"publicized:{out['opened_at']}"
+    try:
+        publicity.check_final(h, year, stage)
+    except StageError as exc:
+        log.warning("暂不能审批：%s", exc)
+        return f"held:{answer.by}:{exc}"
+    return None
 
 
 def publish_recorded(

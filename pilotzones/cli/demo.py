@@ -14,7 +14,7 @@ import click
 from pilotzones import stages
 from pilotzones.errors import ConfigError
 from pilotzones.rules.programme import AssessedItem, Programme
-from pilotzones.store import ledger
+from pilotzones.store import ledger, objections
 from pilotzones.store.home import Home, init_home
 from pilotzones.store.session import session
 from pilotzones.store.versions import add_version, programme_for
@@ -122,6 +122,115 @@ def _revise_rubric(home: Home, year: int, inbox: Path) -> str:
         f"{change}；{year - 1}年度及以前仍按原细则"
     )
     return change
+
+
+def _turn_on_publicity(home: Home, year: int) -> Home:
+    """The programme file gains a publicity period (公示, five working days, New Year's Day off) from
+    this year: written into the home's programme file and taken in as `init` does after an edit."""
+    path = home.path / "programme.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text + "\n# 公示: the evaluation's draft results are public for five working days before they are final.\n"
+        "[publicity]\npublicity_days = { evaluation = 5 }\n"
+        f'day_kind = "working"\nholidays = [{year + 1}-01-01]\n',
+        encoding="utf-8",
+    )
+    click.echo(f"\n== {year}: 方案增设监测评价公示期（[publicity] 5个工作日，{year + 1}年1月1日放假）")
+    return init_home(home.path)
+
+
+def write_objection(rows: list[dict], path: Path) -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(
+        buf, fieldnames=["year", "adcode", "county", "key", "value", "claim", "evidence"], lineterminator="\n"
+    )
+    w.writeheader()
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    return path
+
+
+def _publicity_year(home: Home, year: int, inbox: Path) -> None:
+    """公示 in the demo: the proposal is publicized on the evaluation date; the zone carded nearest the
+    line objects to the items it lost most on (upheld: its card moves to the next zone), the weakest
+    zone objects and is dismissed, and one objection comes a second after the window and is not heard."""
+    from pilotzones.flows.notices import deliver_outbox
+    from pilotzones.stages.publicity import answer, publicize
+
+    opened = home.programme.moment("evaluation", year)
+    out = publicize(home, year, by="演示操作员", via="cli", at=opened)
+    click.echo(f"  公示：{out['opened_at']} 至 {out['closes_at']}（含），公示稿{out['notices_new']}份")
+    deliver_outbox(home=str(home.path), year=year)
+    closes = datetime.fromisoformat(out["closes_at"])
+    proposal = out["proposal"]
+    ranking = proposal.ranking
+    carded = [r for r in ranking if r.yellow_card]
+    safe_lowest = min(r.total for r in ranking if not r.yellow_card)
+    # The objector has a counted file to correct; the weakest carded zone objects too and is dismissed.
+    nearest = next(r for r in carded if r.submission_id is not None)
+    weakest = carded[-1] if carded[-1] is not nearest else carded[0]
+    # Its full marks on the items it lost most on, until it would pass the lowest zone not carded (in
+    # the default years, four items move its card to the next zone).
+    prog = programme_for(home, year)
+    with session(home.db_url) as s:
+        sent = {
+            k: v for k, v in ledger.values_frame(s, [nearest.submission_id])[["key", "value"]].itertuples(index=False)
+        }
+    lost = sorted(
+        (i for i in prog.rubric.items if isinstance(i, AssessedItem) and str(i.id) in sent),
+        key=lambda i: float(sent[str(i.id)]) - (i.weight or 0),
+    )
+    claimed, gain = [], 0.0
+    for item in lost[:5]:  # a plausible objection contests a few items, whether or not they are enough
+        if nearest.total + gain > safe_lowest:
+            break
+        assert item.weight is not None
+        gain += item.weight - float(sent[str(item.id)])
+        claimed.append(item)
+    rows = [
+        {
+            "year": year,
+            "adcode": nearest.adcode,
+            "county": nearest.county,
+            "key": str(i.id),
+            "value": str(i.weight),
+            "claim": f"第{i.id}项{i.name}已全部落实，填报时误填分值",
+            "evidence": "会议纪要及文件（附件）",
+        }
+        for i in claimed
+    ]
+    _submit(
+        home,
+        write_objection(rows, inbox / f"objection-{nearest.adcode}.csv"),
+        year,
+        opened + timedelta(days=2),
+        "objection",
+    )
+    dismissed = [
+        {
+            "year": year,
+            "adcode": weakest.adcode,
+            "county": weakest.county,
+            "key": "3",
+            "value": "",
+            "claim": "评分偏严，请求复核",
+            "evidence": "",
+        }
+    ]
+    _submit(home, write_objection(dismissed, inbox / f"objection-{weakest.adcode}.csv"), year, closes, "objection")
+    late = [dict(dismissed[0], key="4", claim="补充异议")]
+    late_at = closes + timedelta(seconds=1)
+    _submit(home, write_objection(late, inbox / f"objection-{weakest.adcode}-late.csv"), year, late_at, "objection")
+    with session(home.db_url) as s:
+        heard = [o.id for o in objections.pending(s, "evaluation", year)]
+    first, second = heard
+    answered_at = closes + timedelta(hours=10)
+    upheld = answer(home, first, uphold=True, reason="佐证材料属实，按所报分值更正", by="演示操作员", at=answered_at)
+    moved = "、".join(f"{home.register.name(a)}（{a}）" for a in upheld["moved"]) or "无"
+    click.echo(f"  异议{first}（{nearest.county}）成立，更正{len(claimed)}项；黄牌调整：{moved}")
+    answer(home, second, uphold=False, reason="经复核，第3项按细则评分无误", by="演示操作员", at=answered_at)
+    click.echo(f"  异议{second}（{weakest.county}）不成立，维持公示结果")
+    deliver_outbox(home=str(home.path), year=year)
 
 
 def _year_files(home: Home, year: int, inbox: Path, remind) -> None:
@@ -235,6 +344,7 @@ def _candidate_files(home: Home, year: int, inbox: Path) -> None:
 
 
 def run_demo(home_path: Path, first: int, last: int) -> None:
+    from pilotzones.cli import demo_between
     from pilotzones.cli.status import render_table, year_status
     from pilotzones.flows.candidates import candidate_selection
     from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
@@ -262,7 +372,11 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         inbox = home.path / "inbox" / str(year)
         inbox.mkdir(parents=True)
         if year == last and last > first:
+            home = _turn_on_publicity(home, year)
             revised[year] = _revise_rubric(home, year, inbox)
+        # Between evaluations (issue 14): last December's cards, visits, a meeting.
+        demo_between.spring(home, year, inbox)
+        deliver_outbox(home=str(home.path), year=year)
         click.echo(f"\n== {year}：推荐通知（{on('nomination_call', year)}）与提醒（{on('nomination_reminder', year)}）")
         nomination_call(home=str(home.path), year=year)
         nomination_reminder(home=str(home.path), year=year)
@@ -270,6 +384,7 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         _candidate_files(home, year, inbox)
         click.echo(f"== {year}：{cand_cn}（{on('candidate_selection', year)}）")
         candidate_selection(home=str(home.path), year=year, approve=True)
+        demo_between.autumn(home, year)
         click.echo(f"== {year}：监测评价数据报送通知（{on('evaluation_call', year)}）")
         evaluation_call(home=str(home.path), year=year)
         click.echo(f"== {year}：监测评价数据报送")
@@ -277,13 +392,18 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
         deliver_outbox(home=str(home.path), year=year)
         click.echo(f"== {year}：{ev_cn}（{on('evaluation', year)}）")
         if year == last:
-            # The last year shows the approval step: the run stops, then an operator approves.
+            # The last year shows the approval step: the run stops, then an operator approves
+            # (after the publicity period, when the programme has one).
             evaluation_stage(home=str(home.path), year=year, approve=False)
+            if home.programme.publicity.days("evaluation"):
+                _publicity_year(home, year, inbox)
             click.echo(f"  方案待审批；现予批准（pilotzones approve --year {year} --stage evaluation）")
             publish_evaluation(home=str(home.path), year=year)
         else:
             evaluation_stage(home=str(home.path), year=year, approve=True)
-        click.echo(render_table(year_status(home, year), words))
+        # As the year ends: the cases its cards opened are not overdue yet.
+        at = home.programme.moment("evaluation", year)
+        click.echo(render_table(year_status(home, year, at), words))
         for report in report_paths(home, year):
             if report.exists():
                 click.echo(f"  报告：{report.resolve()}")
@@ -300,6 +420,12 @@ def run_demo(home_path: Path, first: int, last: int) -> None:
             by = f"由{words['candidate']} {swap['adcode']} {reg.name(swap['adcode'])} 替补" if swap else "席位空缺"
             n = prog.rules.consecutive_cards_to_disqualify
             click.echo(f"  {year}：{z} {reg.name(z)} 连续{n}年亮黄牌，{words['withdrawal']}；{by}")
+        heard = (ev.get("publicity") or {}).get("objections", [])
+        if heard:
+            from pilotzones.rules.publicity import ObjectionState
+
+            told = "；".join(f"#{o['id']} {reg.name(o['adcode'])} {ObjectionState(o['state']).cn}" for o in heard)
+            click.echo(f"  {year}：发布前公示，异议{len(heard)}件：{told}")
     click.echo(
         "\n查看：\n"
         f"  状态数据库  {home.db_url}\n"

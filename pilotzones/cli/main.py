@@ -163,7 +163,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["evaluation", "nomination", "review"]),
+    type=click.Choice(["evaluation", "nomination", "review", "rectification", "visits", "objection"]),
     default="evaluation",
     show_default=True,
 )
@@ -201,6 +201,9 @@ def submit(
                 told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
                 click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
             continue
+        if kind == "objection":
+            _echo_objection(home, prefix, file, out, dry_run)
+            continue
         if not out.on_time:
             from pilotzones.intake.submit import deadline_of
 
@@ -236,6 +239,20 @@ def submit(
         sys.exit(EXIT_REJECTED)
 
 
+def _echo_objection(home, prefix: str, file: str, out, dry_run: bool) -> None:
+    """An accepted objection file: heard (awaiting its answer) or late (recorded, not heard)."""
+    if dry_run:
+        heard = "在公示期内，将受理" if out.on_time else "不在公示期内，将登记但不予受理"
+        click.echo(f"{prefix}{file}: 异议材料通过校验（{out.rows}项），{heard}（本次试运行未记录）。")
+    elif out.on_time:
+        click.echo(f"{file}: 异议已受理（异议编号 {out.objection_id}，文件编号 {out.submission_id}），待答复。")
+    else:
+        told = "已通知报送单位" if out.notice_queued else "未能通知报送单位"
+        click.echo(
+            f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.objection_id}），不予受理；{told}。", err=True
+        )
+
+
 def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run: bool) -> list:
     """One outcome per file, in order; several evaluation files are checked in one GX run and recorded together."""
     from pilotzones.intake.submit import read_file
@@ -250,13 +267,27 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
     return [submit_one(home, p, year=year, kind=kind, at=at, dry_run=dry_run) for p in paths]
 
 
-def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_reason: str | None = None) -> None:
+def _run_stage(
+    ctx: click.Context,
+    stage: str,
+    year: int,
+    approve: bool,
+    early_reason: str | None = None,
+    publicize: bool = False,
+    at: str | None = None,
+) -> None:
     from pilotzones.rules.decisions import DecisionState
     from pilotzones.stages import prechecks
 
     home = _open(ctx)
     prechecks.before_run(home, stage, year, early_reason)
-    if approve:
+    if publicize and not home.programme.publicity.days(stage):
+        from pilotzones.errors import StageError
+
+        raise StageError(
+            f"本方案未设{_stage_cn(home, stage)}公示期（[publicity] publicity_days.{stage} 为0），不能 --publicize"
+        )
+    if approve or publicize:
         _can_send()
     _prefect_env(home.path)
     run = _quiet(stages.get(stage).flow("run"))
@@ -268,7 +299,12 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_r
         click.echo(f"{year}年度{_stage_cn(home, stage)}方案：")
         proposal = stages.get(stage).proposal.from_stored(result["proposal"])
         click.echo(render_proposal(proposal, home.register.name, home.programme.programme.words()))
-    if state == DecisionState.PUBLISHED and not result.get("applied", True):
+    if publicize and state in (DecisionState.AWAITING_APPROVAL, DecisionState.IN_PUBLICITY):
+        _publicize(home, stage, year, at)
+        return
+    if state == DecisionState.IN_PUBLICITY:
+        click.echo(f"{year}年度{_stage_cn(home, stage)}方案公示中：公示期满、异议均已答复后审批。")
+    elif state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
     elif state == DecisionState.PUBLISHED:
         click.echo(f"{year}年度{_stage_cn(home, stage)}已发布。")
@@ -278,6 +314,28 @@ def _run_stage(ctx: click.Context, stage: str, year: int, approve: bool, early_r
             f"{year}年度{_stage_cn(home, stage)}方案待审批：pilotzones approve --year {year} --stage {stage}"
             f"（或 pilotzones decline --year {year} --stage {stage} --note 意见）。"
         )
+
+
+def _publicize(home, stage: str, year: int, at: str | None) -> None:
+    """公示: the proposal into publicity, its drafts queued and delivered, the window's end said."""
+    from pilotzones import clock
+    from pilotzones.notices import deliver
+    from pilotzones.stages.publicity import publicize
+    from pilotzones.store import deadlines
+
+    opened = clock.parse_moment(at, home.programme.tz) if at else None
+    out = publicize(home, year, by=deadlines.operator_name(), via="cli", at=opened)
+    again = "" if out["new"] else "（此前已进入公示，本次未再变更）"
+    click.echo(
+        f"{year}年度{_stage_cn(home, stage)}结果进入公示{again}："
+        f"公示期自{out['opened_at']}至{out['closes_at']}（含，方案时区）；"
+        f"公示稿通知{out['notices_new']}份已排队。"
+    )
+    report = deliver(home, year=year)
+    click.echo(f"notices: {report.summary()}")
+    from pilotzones.notices import raise_if_unsent
+
+    raise_if_unsent(report)
 
 
 def _echo_reports(home, stage: str, year: int) -> None:
@@ -306,13 +364,27 @@ def _stage_group(st: stages.Stage) -> None:
     @click.option("--approve", is_flag=True, help=st.approve_help)
     @click.option("--force-early", is_flag=True, help="A drill: run before the deadline has passed (needs --reason).")
     @click.option("--reason", default=None, help="Why the drill runs early (recorded in the run log and the proposal).")
+    @click.option("--publicize", is_flag=True, help="公示: put the proposal in publicity (programme's publicity_days).")
+    @click.option("--at", "at", default=None, help="With --publicize: when the window opens, ISO-8601 (default now).")
     @click.pass_context
-    def run(ctx: click.Context, year: int, approve: bool, force_early: bool, reason: str | None) -> None:
+    def run(
+        ctx: click.Context,
+        year: int,
+        approve: bool,
+        force_early: bool,
+        reason: str | None,
+        publicize: bool,
+        at: str | None,
+    ) -> None:
         if force_early and not (reason or "").strip():
             raise click.UsageError("--force-early 需要 --reason 说明提前运行的原因")
         if reason is not None and not force_early:
             raise click.UsageError("--reason 只与 --force-early 一起使用")
-        _run_stage(ctx, st.name, year, approve, reason if force_early else None)
+        if publicize and approve:
+            raise click.UsageError("--publicize 与 --approve 不能同时使用：公示期满后再审批")
+        if at is not None and not publicize:
+            raise click.UsageError("--at 只与 --publicize 一起使用")
+        _run_stage(ctx, st.name, year, approve, reason if force_early else None, publicize, at)
 
 
 for _st in stages.all_stages():
@@ -345,6 +417,45 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
         _echo_reports(home, stage, year)
     else:
         click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
+
+
+@cli.group(cls=Group)
+def objection() -> None:
+    """公示: objections to a draft result (submit them with `submit --kind objection`)."""
+
+
+@objection.command("answer")
+@click.option("--id", "objection_id", type=int, required=True, help="The objection's id (submit's answer, status).")
+@click.option("--uphold", "verdict", flag_value="uphold", help="The objection stands: correct the values.")
+@click.option("--dismiss", "verdict", flag_value="dismiss", help="The objection does not stand (needs --reason).")
+@click.option("--value", "values", multiple=True, help="KEY=VALUE, a corrected value (default: the values claimed).")
+@click.option("--reason", default="", help="Why (recorded and sent to the objector; required to dismiss).")
+@click.option("--by", "by", default=None, help="Who answers (default $USER, else the login name).")
+@click.pass_context
+def objection_answer(
+    ctx: click.Context, objection_id: int, verdict: str | None, values: tuple[str, ...], reason: str, by: str | None
+) -> None:
+    """Answer an objection on the record; an upheld one amends the counted file and rebuilds the proposal."""
+    from pilotzones.notices import deliver, raise_if_unsent
+    from pilotzones.stages.publicity import answer
+    from pilotzones.store import deadlines
+
+    if verdict is None:
+        raise click.UsageError("请选择 --uphold 或 --dismiss")
+    if verdict == "dismiss" and values:
+        raise click.UsageError("--value 只与 --uphold 一起使用")
+    home = _open(ctx)
+    _can_send()
+    who = by or deadlines.operator_name()
+    out = answer(home, objection_id, uphold=verdict == "uphold", reason=reason, by=who, values=list(values))
+    what = "异议成立，已按更正值重新计算评价结果" if out["state"] == "upheld" else "异议不成立，维持公示结果"
+    click.echo(f"异议{objection_id}已答复（{who}）：{what}。")
+    if out["moved"]:
+        names = "、".join(f"{home.register.name(a)}（{a}）" for a in out["moved"])
+        click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
+    report = deliver(home, year=out["year"])
+    click.echo(f"notices: {report.summary()}")
+    raise_if_unsent(report)
 
 
 @cli.command()
@@ -590,6 +701,17 @@ def deploy(ctx: click.Context, pool: str) -> None:
     home = _open(ctx)
     names = deploy_to_pool(home, pool)
     click.echo(f"已在工作池 {pool} 登记 {len(names)} 个部署：{'、'.join(names)}。")
+
+
+def _between_commands() -> None:
+    """`rectification`, `visit` and `meeting` (issue 14), defined in their own module."""
+    from pilotzones.cli.between import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_between_commands()
 
 
 class _TerminalSafe(io.TextIOWrapper):

@@ -47,7 +47,34 @@ def render_evaluation(p: EvaluationProposal, name: Callable[[str], str], words: 
         out.append(f"  空缺席位：{p.vacant_seats}（{vacant}，无{words['candidate']}可替）")
     if p.exceptions:
         out.append(f"  适用的期限例外：{len(p.exceptions)}项（见 status）")
+    out += _rectification_lines(p, names)
+    out += _publicity_lines(p.publicity)
     return "\n".join(out)
+
+
+def _rectification_lines(p: EvaluationProposal, names: dict[str, str]) -> list[str]:
+    """Each evaluated zone's rectification case and the cases this year's cards open (issue 14)."""
+    if not p.rectification:
+        return []
+    out = ["  黄牌整改："]
+    for c in p.rectification:
+        who = f"{names.get(c['adcode'], c['adcode'])}（{c['adcode']}）"
+        if c["state"] == "opens":
+            out.append(f"    {who}：{c['card_year']}年度黄牌，{c['state_cn']}，期限{c['deadline'][:10]}")
+            continue
+        late = "，已逾期" if c["overdue"] else ""
+        closes = "；发布后因取消资格结案" if c.get("closes_as") else ""
+        out.append(f"    {who}：{c['card_year']}年度黄牌（事项 {c['id']}），{c['state_cn']}{late}{closes}")
+    return out
+
+
+def _publicity_lines(publicity: dict | None) -> list[str]:
+    """公示, once published after it: the window and each objection's outcome."""
+    if not publicity:
+        return []
+    from pilotzones.cli.status import _publicity_lines as lines
+
+    return ["  公示及异议处理：", *(line[2:] for line in lines(publicity))]
 
 
 def render_candidates(p: CandidateSelection, name: Callable[[str], str], words: dict[str, str]) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
-from pilotzones.store import deadlines, ledger, proposals, runlog
+from pilotzones.store import deadlines, ledger, objections, proposals, runlog
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
 from pilotzones.store.tracker import tracker
@@ -14,7 +15,8 @@ from pilotzones.store.tracker import tracker
 _RANK_FIELDS = ("adcode", "county", "base", "bonus", "total", "rank", "yellow_card", "flags")
 
 
-def year_status(home: Home, year: int) -> dict:
+def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
+    """`at`: the moment rectification cases are judged overdue (default now)."""
     with session(home.db_url) as s:
         ev = ledger.decision(s, year, "evaluation")
         cand = ledger.decision(s, year, "candidates")
@@ -29,6 +31,8 @@ def year_status(home: Home, year: int) -> dict:
             stage: proposals.approval_json(proposals.last_approval(s, d), tz) if d is not None else None
             for stage, d in (("evaluation", ev), ("candidates", cand))
         }
+        # Beyond the contract's keys: 公示, its window and every objection with its state and answer.
+        publicity = objections.as_json(s, "evaluation", year, tz)
         # Beyond the contract's keys: every file received per expected sender, and who has none that counts.
         reg = home.register
         evaluated = ledger.pilots_for(s, year)
@@ -53,6 +57,7 @@ def year_status(home: Home, year: int) -> dict:
             "vacant_seats": p.vacant_seats,
         }
     evaluation["approval"] = approvals["evaluation"]
+    evaluation["publicity"] = publicity
     candidates: dict = {"state": DecisionState.NOT_RUN.value, "selected": [], "rejected": []}
     if cand is not None:
         c = CandidateSelection.from_stored(cand.proposal)
@@ -66,6 +71,10 @@ def year_status(home: Home, year: int) -> dict:
 
     # Beyond the contract's keys: the year's notices by delivery state (queued ones are unsent).
     notices = outbox_counts(home, year)
+    from pilotzones.stages.between import year_json
+
+    # Beyond the contract's keys (issue 14): rectification cases, expert visits, exchange meetings.
+    between = year_json(home, year, at)
     return {
         "year": year,
         "evaluation": evaluation,
@@ -75,6 +84,7 @@ def year_status(home: Home, year: int) -> dict:
         "exceptions": exceptions,
         "runs": runs,
         "submissions": submissions,
+        **between,
     }
 
 
@@ -99,6 +109,9 @@ _ROUND_CN = {
     "evaluation_call": "数据报送通知",
     "evaluation_reminder": "数据报送提醒",
     "deliver_notices": "通知发送",
+    "rectification_reminder": "整改报告提醒",
+    "rectification_overdue": "整改逾期名单",
+    "visit_shortfall": "专家调研次数检查",
 }
 _OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
 _NOTICE_CN = {
@@ -132,6 +145,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     out = [f"{st['year']}年度", f"  {stage_cn('evaluation')}：{_state_cn(ev['state'])}"]
     if ev.get("approval"):
         out.append(f"    {_approval_line(ev['approval'])}")
+    out += _publicity_lines(ev.get("publicity"))
     if ev["ranking"]:
         out.append(
             f"    {'排名':>4}  {'代码':<6}  {_pad('县（市、区）', 20)}{'基础分':>9}{'加分':>8}{'总分':>9}  黄牌  标注"
@@ -179,7 +193,57 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
             line += f"；截止时间 {early['deadline']} 之前提前运行（{early['by']}）：{early['reason']}"
         out.append(line)
     out += render_submissions(st.get("submissions", {}))
+    out += render_between(st)
     return "\n".join(out)
+
+
+def render_between(st: dict) -> list[str]:
+    """Rectification cases, visits per pilot against the minimum, and the year's meetings."""
+    from pilotzones.rules.visits import MeetingKind
+
+    out: list[str] = []
+    rect = st.get("rectification")
+    if rect and rect["cases"]:
+        out.append(f"  黄牌整改：{len(rect['cases'])}项，未结案{rect['open']}，逾期{rect['overdue']}")
+        for c in rect["cases"]:
+            late = "，已逾期" if c["overdue"] else ""
+            out.append(
+                f"    #{c['id']} {c['adcode']} {c['card_year']}年度黄牌 期限{c['deadline'][:10]}：{c['state_cn']}{late}"
+            )
+    v = st.get("visits")
+    if v and v["zones"]:
+        short = [z for z in v["zones"] if z["short"]]
+        line = "、".join(f"{z['adcode']}（{z['visits']}次）" for z in short) or "无"
+        out.append(f"  专家调研：每年不少于{v['minimum']}次；未达到的：{line}")
+    mt = st.get("meetings")
+    if mt:
+        out.append(f"  交流会议：应开{mt['required']}次，已登记{mt['held']}次")
+        for x in mt["meetings"]:
+            kind = MeetingKind(x["kind"]).cn
+            out.append(f"    #{x['id']} {x['date']} {x['place']}（{kind}）参会{len(x['attended'])}个")
+    return out
+
+
+def _publicity_lines(p: dict | None) -> list[str]:
+    """公示: the window and each objection, its state and answer."""
+    if not p:
+        return []
+    from pilotzones.rules.publicity import ObjectionState
+
+    out = []
+    w = p.get("window")
+    if w:
+        unit = "工作日" if w["day_kind"] == "working" else "自然日"
+        out.append(f"    公示期：{w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）")
+    for o in p["objections"]:
+        keys = "、".join(i["key"] for i in o["items"])
+        line = f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，指标 {keys}）：{ObjectionState(o['state']).cn}"
+        if o.get("answer"):
+            line += f"；{o['answer']}"
+        for a in o.get("amendments", []):
+            line += f"；{a['key']} {a['old_value']}→{a['new_value']}"
+        out.append(line)
+    return out
 
 
 _STATE_CN = {"counted": "已报送", "rejected_only": "仅有退回的文件", "late_only": "仅有逾期文件", "nothing": "尚未报送"}

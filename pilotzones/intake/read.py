@@ -476,6 +476,16 @@ ALIASES = {
         ("联系邮箱", "contact_email"),
         ("推荐理由", "reason"),
         ("评审得分", "review_score"),
+        # A rectification report (整改报告): per item, what was found and what was done.
+        ("发现问题", "found"),
+        ("存在问题", "found"),
+        ("整改措施", "done"),
+        ("整改情况", "done"),
+        # A visit sheet (专家调研登记表).
+        ("调研日期", "visit_date"),
+        ("调研人员", "who"),
+        ("后续事项", "follow_up"),
+        ("整改事项", "case"),
     )
 }
 KNOWN_COLUMNS = frozenset(ALIASES.values())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pilotzones.intake.read import Received
     from pilotzones.rules.programme import Limits
 
-KINDS = ("evaluation", "nomination", "review")
+KINDS = ("evaluation", "nomination", "review", "rectification", "visits", "objection")
 _DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
 
@@ -40,6 +40,7 @@ class Outcome:
     # The stage that would count it, when that stage of its year is already published: kept, not counted.
     published_stage: str | None = None
     notice_queued: bool = False  # a rejection notice went to the outbox (the file named its sender)
+    objection_id: int | None = None  # an accepted objection file: its objection on the record
 
     @property
     def error_count(self) -> int:
@@ -82,6 +83,21 @@ def _check(home: Home, file: Received, kind: str, year: int):
                 for r in nc.rows
             ]
             return nc.prefecture, rows, nc.errors
+        if kind == "rectification":
+            return _check_rectification(home, data, filename, year)
+        if kind == "visits":
+            return _check_visits(home, data, filename, year)
+        if kind == "objection":
+            from pilotzones.intake.objection import check_objection
+
+            with session(home.db_url) as s:
+                pilots = frozenset(ledger.pilots_for(s, year))
+            oc = check_objection(data, filename, year=year, programme=prog, register=reg, pilots=pilots)
+            rows = [
+                {"adcode": oc.adcode, "key": i["key"], "value": i["value"] or "", "evidence": i["evidence"], "extra": i}
+                for i in oc.items
+            ]
+            return oc.sender, rows, oc.errors
         from pilotzones.intake.review import check_review
 
         rc = check_review(data, filename, year=year, programme=prog, register=reg)
@@ -92,6 +108,33 @@ def _check(home: Home, file: Received, kind: str, year: int):
         return None, rows, rc.errors
     except FileUnreadable as exc:
         return None, [], unreadable(exc)
+
+
+def _check_rectification(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.rectification import check_rectification
+    from pilotzones.store import cases
+
+    def case_state(adcode: str) -> str | None:
+        with session(home.db_url) as s:
+            c = cases.case_of(s, adcode, year)
+            return None if c is None else c.state
+
+    prog = programme_for(home, year)
+    rc = check_rectification(data, filename, year=year, programme=prog, register=home.register, case_state=case_state)
+    return rc.sender, rc.rows, rc.errors
+
+
+def _check_visits(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.visits import check_visits
+    from pilotzones.store import models as m
+
+    def case_of(case_id: int) -> str | None:
+        with session(home.db_url) as s:
+            c = s.get(m.RectificationCase, case_id)
+            return None if c is None else c.adcode
+
+    vc = check_visits(data, filename, year=year, programme=home.programme, register=home.register, case_of=case_of)
+    return None, vc.rows, vc.errors
 
 
 def evaluation_values(check: EvaluationCheck) -> list[dict]:
@@ -127,7 +170,9 @@ def published_stage(home: Home, kind: str, year: int) -> str | None:
     """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
     from pilotzones.rules.decisions import DecisionState
 
-    stage = "evaluation" if kind == "evaluation" else "candidates"
+    if kind in ("rectification", "visits"):
+        return None  # a report answers its case, a visit sheet is a record: no stage counts them
+    stage = "evaluation" if kind in ("evaluation", "objection") else "candidates"
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
         return stage if d is not None and d.state == DecisionState.PUBLISHED else None
@@ -202,6 +247,12 @@ def submit(
         with session(home.db_url) as s:
             extended = ledger.extended_deadline(s, kind, year, sender)
     on_time, extended_until = judge_receipt(received, deadline, extended)
+    heard = None
+    if kind == "objection":  # 公示: heard inside the evaluation's publicity window, late otherwise
+        from pilotzones.intake.objection import received_state
+
+        heard = received_state(home, year, received)
+        on_time = heard.value != "late"
     outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
     outcome.extended_until = extended_until
     outcome.published_stage = published_stage(home, kind, year)
@@ -214,11 +265,32 @@ def submit(
             home, received_file, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
         )
         values = rows if not errors else ()
-        outcome.submission_id = keep_recorded(
-            home, [staged], lambda s: ledger.record_submission(s, values=values, **record).id
-        )
+
+        def recorded(s) -> int:
+            sub = ledger.record_submission(s, values=values, **record)
+            if kind == "rectification" and not errors:
+                from pilotzones.store import cases
+
+                cases.report_received(s, sub)  # in the transaction that records the report
+            if kind == "visits" and not errors:
+                from pilotzones.store import visits
+
+                visits.add_sheet(s, values, by=f"#{sub.id}")  # a visit on record already is kept once
+            if heard is not None and not errors:
+                from pilotzones.intake.objection import record_objection
+
+                outcome.objection_id = record_objection(s, sub, rows, heard)
+            return sub.id
+
+        outcome.submission_id = keep_recorded(home, [staged], recorded)
     if errors:
         outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
+    elif heard is not None and outcome.objection_id is not None and not on_time:
+        # A late objection is recorded and not heard: its sender is told so.
+        from pilotzones.notices import queue
+        from pilotzones.notices.publicity import answer_notice
+
+        outcome.notice_queued = bool(queue(home, [answer_notice(home, outcome.objection_id)]))
     return outcome
 
 

@@ -29,6 +29,8 @@ from pilotzones.notices.notice import Notice
 from pilotzones.notices.outbox import outbox_counts, queue, unsent
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pilotzones.store.home import Home
 
 
@@ -53,6 +55,33 @@ def evaluation_notices(home: Home, year: int, proposal: dict) -> list[Notice]:
     return build.evaluation_notices(load.evaluation_facts(home, year, proposal))
 
 
+def rectification_notices(home: Home, year: int, kind: str, at: datetime) -> list[Notice]:
+    """rectification_reminder to each zone owing the report of a case due in `year`, or
+    rectification_overdue to the commission listing the overdue ones, as the cases stand at `at`."""
+    from pilotzones.notices import between, between_facts
+
+    facts = between_facts.rectification_facts(home, year, at)
+    builders = {
+        "rectification_reminder": between.rectification_reminders,
+        "rectification_overdue": between.rectification_overdue,
+    }
+    return builders[kind](facts)
+
+
+def visit_shortfall_notices(home: Home, year: int, at: datetime) -> list[Notice]:
+    """visit_shortfall to the expert group (its leader copied) of each pilot short of its visits."""
+    from pilotzones.notices import between, between_facts
+
+    return between.visit_shortfalls(between_facts.visit_facts(home, year, at))
+
+
+def meeting_invitation_notices(home: Home, meeting_id: int) -> list[Notice]:
+    """meeting_invitation to every pilot and candidate zone of the meeting's year."""
+    from pilotzones.notices import between, between_facts
+
+    return between.meeting_invitations(between_facts.meeting_facts(home, meeting_id))
+
+
 __all__ = [
     "CALL_KINDS",
     "KINDS",
@@ -66,9 +95,12 @@ __all__ = [
     "candidate_notices",
     "deliver",
     "evaluation_notices",
+    "meeting_invitation_notices",
     "outbox_counts",
     "queue",
     "raise_if_unsent",
+    "rectification_notices",
     "submission_rejected_notice",
     "unsent",
+    "visit_shortfall_notices",
 ]

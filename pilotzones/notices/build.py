@@ -18,7 +18,14 @@ from pilotzones.notices.render import add_months
 from pilotzones.rules.clauses import in_words
 
 # What a file of each kind is called in a notice; {nomination_material} in the programme's words.
-SUBMISSION_KINDS = {"evaluation": "监测评价数据", "nomination": "{nomination_material}", "review": "评审得分表"}
+SUBMISSION_KINDS = {
+    "evaluation": "监测评价数据",
+    "nomination": "{nomination_material}",
+    "review": "评审得分表",
+    "rectification": "黄牌整改报告",
+    "visits": "专家调研登记表",
+    "objection": "监测评价结果异议材料",
+}
 
 
 def check_call_kind(kind: str) -> None:
@@ -337,6 +344,32 @@ def _exceptions(ctx: _Context, exceptions: list[dict], name) -> list[dict]:
     ]
 
 
+def _publicity(ctx: _Context, publicity: dict | None, name) -> dict | None:
+    """公示 as the summary notice records it: the window and every objection with its answer."""
+    if not publicity or not publicity.get("window"):
+        return None
+    from pilotzones.rules.publicity import ObjectionState
+
+    tz = ctx.prog.tz
+    w = publicity["window"]
+
+    def moment(text: str) -> datetime:
+        return datetime.fromisoformat(text).astimezone(tz)
+
+    return {
+        "window": {
+            "opened": moment(w["opened_at"]),
+            "closes": moment(w["closes_at"]),
+            "days": w["days"],
+            "day_kind": w["day_kind"],
+        },
+        "objections": [
+            dict(o, county=name(o["adcode"]), received=moment(o["received_at"]), state_cn=ObjectionState(o["state"]).cn)
+            for o in publicity.get("objections", [])
+        ],
+    }
+
+
 def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
     """evaluation_result to every evaluated zone, yellow_card, disqualification and promotion
     to the zones concerned, and evaluation_summary to the regional commission."""
@@ -491,7 +524,19 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 ],
                 "exceptions": _exceptions(ctx, proposal.exceptions, name),
                 "approval": facts.approval,
+                "publicity": _publicity(ctx, proposal.publicity, name),
                 "rectify_by": rectify_by,
+                # Each carded zone's rectification case and its state (issue 14).
+                "rectification": [
+                    dict(
+                        c,
+                        county=name(c["adcode"]),
+                        deadline=datetime.fromisoformat(c["deadline"]),
+                        state_cn="本年度亮黄牌，已立案整改" if c["state"] == "opens" else c["state_cn"],
+                        closes_as=c.get("closes_as"),
+                    )
+                    for c in proposal.rectification
+                ],
             },
         )
     )

@@ -181,7 +181,7 @@ class SmtpTransport:
                 if i == 0:  # without the addressee there is no notice to send
                     _quietly(conn.rset)
                     raise smtplib.SMTPRecipientsRefused(refused)
-        code, resp = conn.data(msg.as_bytes())
+        code, resp = conn.data(message.as_bytes(msg))
         if code != 250:
             _quietly(conn.rset)
             raise smtplib.SMTPDataError(code, resp)
@@ -213,7 +213,7 @@ class EmlTransport:
         path = self.folder / f"{name}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(msg.as_bytes())
+        tmp.write_bytes(message.as_bytes(msg))
         tmp.replace(path)  # the same identity always lands on the same file
         return f"written to {path}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pilotzones.rules.programme import Programme
+from pilotzones.rules.programme import Contact, Programme
 from pilotzones.rules.register import Register
 
 # Plain ASCII addresses only: whatever else a county types into a form is treated as no address,
@@ -32,6 +32,12 @@ class Recipient:
 class Directory:
     def __init__(self, programme: Programme, register: Register) -> None:
         self._contacts = {c.adcode: c for c in programme.contacts}
+        # Expert groups and leaders in charge (programme.guidance) are addressed by their ids.
+        guidance = programme.guidance
+        for ident, name, email in [(g.id, g.name, g.email) for g in guidance.groups] + [
+            (x.id, x.name, x.email) for x in guidance.leaders
+        ]:
+            self._contacts.setdefault(ident, Contact.model_construct(adcode=ident, name=name, email=email, cc=()))
         self._register = register
         self._region = programme.programme.region_code
         self._authority = programme.programme.authority

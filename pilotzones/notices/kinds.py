@@ -18,6 +18,11 @@ CANDIDATES = "candidates"
 EVALUATION_DATA = "evaluation_data"
 EVALUATION = "evaluation"
 SUBMISSION = "submission"
+# Between evaluations (issue 14): each dated step and the meetings are small flows of their own.
+RECTIFICATION = "rectification"
+VISITS = "visits"
+MEETINGS = "meetings"
+PUBLICITY = "publicity"  # 公示: the drafts of a stage in publicity and the answers to objections
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -34,6 +39,13 @@ KINDS: dict[str, Kind] = {
         Kind("disqualification", EVALUATION, True),
         Kind("promotion", EVALUATION, True),
         Kind("evaluation_summary", EVALUATION, False),
+        Kind("rectification_reminder", RECTIFICATION, True),
+        Kind("rectification_overdue", RECTIFICATION, False),
+        Kind("visit_shortfall", VISITS, False),
+        Kind("meeting_invitation", MEETINGS, True),
+        Kind("evaluation_draft", PUBLICITY, True),
+        Kind("evaluation_draft_summary", PUBLICITY, False),
+        Kind("objection_answer", PUBLICITY, True),
     )
 }
 

@@ -120,7 +120,13 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
         )
     base = Facts.of(home, year)  # the version in force for the file's year
     deadline = base.prog.moment(_DEADLINES[kind], year) if sender and kind in _DEADLINES else None
-    if deadline is not None:
+    if kind == "rectification" and sender:
+        from pilotzones.store import cases
+
+        with session(home.db_url) as s:
+            case = cases.case_of(s, sender, year)  # a report is due by its case's deadline
+            deadline = None if case is None else ledger.utc(case.deadline).astimezone(tz)
+    elif deadline is not None:
         with session(home.db_url) as s:
             extended = ledger.extended_deadline(s, kind, year, sender)
         if extended is not None and extended > deadline:

@@ -19,7 +19,7 @@ from pilotzones import clock
 from pilotzones.notices.directory import Directory, Recipient
 from pilotzones.notices.kinds import STATES
 from pilotzones.notices.notice import Notice, identity, message_id
-from pilotzones.notices.render import render
+from pilotzones.notices.render import render, templates_dir
 from pilotzones.store import models as m
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
@@ -61,6 +61,7 @@ def _queue_once(home: Home, notices: list[Notice]) -> list[m.OutboxNotice]:
     directory = Directory(prog, home.register)
     prefix = prog.programme.document_prefix or prog.programme.authority_short or prog.programme.id
     years = {n.year for n in notices}
+    templates = templates_dir()
     new: list[m.OutboxNotice] = []
     with session(home.db_url) as s:
         t = m.OutboxNotice
@@ -80,7 +81,7 @@ def _queue_once(home: Home, notices: list[Notice]) -> list[m.OutboxNotice]:
             seq = next_seq[doc_year]
             next_seq[doc_year] += 1
             number = doc_number(prefix, doc_year, seq)
-            content = render(n.kind, {**n.data, "doc_number": number})
+            content = render(n.kind, {**n.data, "doc_number": number}, templates)
             row = m.OutboxNotice(
                 year=n.year,
                 stage=n.stage,

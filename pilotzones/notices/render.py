@@ -7,15 +7,16 @@ fills its blocks. HTML is autoescaped, so text that came from a county renders a
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pilotzones.rules.rectification import add_months  # noqa: F401  (notices date a card's deadline with the rule's function)
 from pilotzones.settings import settings
 
 # templates/ ships as the package `pilotzones.templates` (the checkout's folder in an editable
@@ -44,24 +45,38 @@ def cn_datetime(value: datetime) -> str:
     return f"{cn_date(value)}{value.hour}时{value.minute:02d}分{value.second:02d}秒"
 
 
+@lru_cache(maxsize=4096)
 def points(value: float | int | None) -> str:
-    """Points as written on a score sheet: 812.5, 850, 0.25 (no trailing zeros)."""
+    """Points as written on a score sheet: 812.5, 850, 0.25 (no trailing zeros).
+
+    Cached: a year's notices print the same few hundred values (weights, points) half a million times.
+    """
     if value is None:
         return "—"
     text = f"{float(value):.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
-def add_months(d: date, months: int) -> date:
-    """`d` plus whole months, on the last day of the month when it is shorter (8-31 + 1 -> 9-30)."""
-    index = d.month - 1 + months
-    year, month = d.year + index // 12, index % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+_DICT_METHODS = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Reads a dict's keys first: notice data is dicts, and Jinja's default (the attribute, then the
+    key on AttributeError) raised and caught an exception for each of the ~600 lookups of a result
+    notice's item table, most of rendering a national year's notices."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_METHODS:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 @lru_cache(maxsize=4)
 def _env(folder: str) -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
@@ -73,9 +88,10 @@ def _env(folder: str) -> Environment:
     return env
 
 
-def render(kind: str, data: dict) -> Rendered:
-    """Render `kind` from `data` (which holds at least title and doc_number)."""
-    env = _env(str(templates_dir()))
+def render(kind: str, data: dict, folder: Path | None = None) -> Rendered:
+    """Render `kind` from `data` (which holds at least title and doc_number), with the templates in
+    `folder` (default: the settings' folder, read again: a batch passes it once)."""
+    env = _env(str(folder or templates_dir()))
     text = env.get_template(f"{kind}.txt.j2").render(**data)
     html = env.get_template(f"{kind}.html.j2").render(**data)
     return Rendered(subject=f"{data['title']}（{data['doc_number']}）", text=text, html=html)

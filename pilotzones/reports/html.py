@@ -84,6 +84,7 @@ def render_html(r: YearReport) -> str:
         _profile_section(r),
         _history_section(r),
         _items_section(r),
+        _between_section(r),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -241,8 +242,18 @@ def _decisions_section(r: YearReport) -> str:
             _table([f"原{r.zone_name}"], [[f"{names.get(a, a)}（{a}）"] for a in p.vacant]),
             "<h3>期限例外</h3>",
             _table(["编号", "类型", "单位", "延至/文件", "理由", "批准"], exceptions),
+            *_publicity_section(r),
         ]
     )
+
+
+def _publicity_section(r: YearReport) -> list[str]:
+    """公示: the window and every objection with its answer (nothing for a year without publicity)."""
+    from pilotzones.reports.yearly import OBJECTION_HEADER, objection_rows, publicity_window
+
+    if r.proposal.publicity is None:
+        return []
+    return ["<h3>公示及异议处理</h3>", f"<p>{_e(publicity_window(r))}</p>", _table(OBJECTION_HEADER, objection_rows(r))]
 
 
 # -- category profile -----------------------------------------------------------------------------
@@ -293,7 +304,9 @@ def _history_section(r: YearReport) -> str:
     head = "".join(f"<th>{y}年<br>名次/总分</th>" for y in years)
     top = max([h.total for h in r.history] + [1.0])
     rows = []
-    order = [z.adcode for z in r.ranking] + sorted(a for a in by_zone if a not in {z.adcode for z in r.ranking})
+    ranked = [z.adcode for z in r.ranking]
+    ranked_set = set(ranked)
+    order = ranked + sorted(a for a in by_zone if a not in ranked_set)
     for a in order:
         own = by_zone.get(a, {})
         cells = []
@@ -351,3 +364,61 @@ def _items_section(r: YearReport) -> str:
             f"<th>标注</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
     return "".join(out)
+
+
+# -- between evaluations (issue 14) ------------------------------------------------------------------
+
+
+def _between_section(r: YearReport) -> str:
+    """Rectification cases, each pilot's visits against the minimum, meetings and attendance."""
+    from pilotzones.rules.visits import MeetingKind
+
+    b = r.between
+    if not b:
+        return ""
+    names = {**r.names, **{z.adcode: z.county for z in r.ranking}}
+    rect, visits, meetings = b["rectification"], b["visits"], b["meetings"]
+    return "".join(
+        [
+            "<h2>六、黄牌整改、专家调研与交流会议</h2>",
+            "<h3>黄牌整改</h3>",
+            _table(
+                ["事项", "县（市、区）", "亮黄牌年度", "整改期限", "状态"],
+                [
+                    [
+                        str(c["id"]),
+                        f"{names.get(c['adcode'], c['adcode'])}（{c['adcode']}）",
+                        str(c["card_year"]),
+                        c["deadline"][:10],
+                        c["state_cn"] + ("，已逾期" if c["overdue"] else ""),
+                    ]
+                    for c in rect["cases"]
+                ],
+            ),
+            f"<h3>专家调研（每年不少于{visits['minimum']}次）</h3>",
+            _table(
+                ["县（市、区）", "调研次数", "尚差"],
+                [
+                    [f"{names.get(z['adcode'], z['adcode'])}（{z['adcode']}）", str(z["visits"]), str(z["short"])]
+                    for z in visits["zones"]
+                ],
+            ),
+            f"<h3>交流会议（每年{meetings['required']}次，已登记{meetings['held']}次）</h3>",
+            _table(
+                ["日期", "地点", "形式", "参会"],
+                [
+                    [
+                        x["date"],
+                        x["place"],
+                        MeetingKind(x["kind"]).cn,
+                        "、".join(names.get(a, a) for a in x["attended"]) or "—",
+                    ]
+                    for x in meetings["meetings"]
+                ],
+            ),
+            _table(
+                ["县（市、区）", "参会次数"],
+                [[f"{names.get(a, a)}（{a}）", str(n)] for a, n in meetings["attendance"].items()],
+            ),
+        ]
+    )

@@ -13,6 +13,7 @@ ITEMS = "指标得分"
 PROFILE = "类别小计"
 DECISIONS = "决定与例外"
 HISTORY = "历年"
+BETWEEN = "整改调研会议"
 CHART_DATA = "图表数据"
 
 
@@ -28,6 +29,7 @@ def write_workbook(report: YearReport, path: Path) -> Path:
     _profile(wb, report, head, num)
     _decisions(wb, report, head, title)
     _history(wb, report, head, num)
+    _between(wb, report, head, title)
     wb.close()
     return path
 
@@ -244,6 +246,10 @@ def _decisions(wb, r: YearReport, head, title) -> None:
             for x in p.exceptions
         ],
     )
+    if p.publicity is not None:
+        from pilotzones.reports.yearly import OBJECTION_HEADER, objection_rows, publicity_window
+
+        section(f"公示及异议处理：{publicity_window(r)}", OBJECTION_HEADER, objection_rows(r))
     ws.set_column(0, 0, 14)
     ws.set_column(1, 7, 18)
 
@@ -265,3 +271,58 @@ def _a4(ws) -> None:
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+
+
+def _between(wb, r: YearReport, head, title) -> None:
+    """Rectification cases, visits against the minimum, meetings and attendance (issue 14)."""
+    from pilotzones.rules.visits import MeetingKind
+
+    b = r.between
+    if not b:
+        return
+    ws = wb.add_worksheet(BETWEEN)
+    names = {**r.names, **{z.adcode: z.county for z in r.ranking}}
+    row = 0
+
+    def section(caption: str, header: list[str], rows: list[list]) -> None:
+        nonlocal row
+        ws.write_string(row, 0, caption, title)
+        write_row(ws, row + 1, header, head)
+        for k, values in enumerate(rows or [["无"]], start=row + 2):
+            write_row(ws, k, values)
+        row += len(rows or [["无"]]) + 3
+
+    section(
+        "黄牌整改",
+        ["事项", "行政区划代码", "县（市、区）", "亮黄牌年度", "整改期限", "状态", "逾期"],
+        [
+            [
+                c["id"],
+                c["adcode"],
+                names.get(c["adcode"], c["adcode"]),
+                c["card_year"],
+                c["deadline"][:10],
+                c["state_cn"],
+                c["overdue"],
+            ]
+            for c in b["rectification"]["cases"]
+        ],
+    )
+    v = b["visits"]
+    section(
+        f"专家调研（每年不少于{v['minimum']}次）",
+        ["行政区划代码", "县（市、区）", "调研次数", "尚差"],
+        [[z["adcode"], names.get(z["adcode"], z["adcode"]), z["visits"], z["short"]] for z in v["zones"]],
+    )
+    mt = b["meetings"]
+    section(
+        f"交流会议（每年{mt['required']}次，已登记{mt['held']}次）",
+        ["日期", "地点", "形式", "参会"],
+        [[x["date"], x["place"], MeetingKind(x["kind"]).cn, "、".join(x["attended"])] for x in mt["meetings"]],
+    )
+    section(
+        "参会情况",
+        ["行政区划代码", "县（市、区）", "参会次数"],
+        [[a, names.get(a, a), n] for a, n in mt["attendance"].items()],
+    )
+    ws.set_column(0, 6, 16)

@@ -71,6 +71,8 @@ class YearReport:
     history_years: list[int] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     value_items: set[int] = field(default_factory=set)  # items whose value sent is not their points
+    # Rectification cases, visits and meetings of the year (reports.between.year_between; issue 14).
+    between: dict = field(default_factory=dict)
 
     @property
     def ranking(self) -> list[RankedZone]:
@@ -166,7 +168,14 @@ def gather(home, year: int) -> YearReport | None:
         for adcode, item, got, flag in _item_scores(s, d.id):
             points.setdefault(adcode, {})[item] = (got, flag or "")
         ids = [r.submission_id for r in proposal.ranking if r.submission_id]
-        frame = ledger.values_frame(s, ids)
+        from pilotzones.store import objections
+
+        # The values the evaluation counted: as sent, with the corrections of upheld objections over them.
+        frame = objections.amended(s, ledger.values_frame(s, ids), ids)
+        if proposal.publicity is None:  # in publicity still: the record as it stands
+            heard = objections.as_json(s, "evaluation", year, prog.tz)
+            if heard is not None:
+                proposal = proposal.model_copy(update={"publicity": heard})
         earlier = [
             (x.year, EvaluationProposal.from_stored(x.proposal))
             for x in ledger.decisions_of_stage(s, "evaluation")
@@ -207,7 +216,48 @@ def gather(home, year: int) -> YearReport | None:
             change = changes.get(r.adcode, "")
             report.history.append(HistoryRow(y, r.adcode, r.county, r.rank, r.total, r.yellow_card, change))
     report.names = {a: reg.name(a) for a in {h.adcode for h in report.history} | set(proposal.disqualified)}
+    from pilotzones import clock
+    from pilotzones.reports.between import year_between
+
+    report.between = year_between(home, year, clock.now())
+    report.names.update({c["adcode"]: reg.name(c["adcode"]) for c in report.between["rectification"]["cases"]})
     return report
+
+
+def objection_rows(r: YearReport) -> list[list[str]]:
+    """公示: every objection and its answer, one row each (id, zone, received, items and claim,
+    outcome with the corrections, answer and who gave it)."""
+    from pilotzones.rules.publicity import ObjectionState
+
+    p = r.proposal.publicity or {}
+    names = {**r.names, **{z.adcode: z.county for z in r.ranking}}
+    rows = []
+    for o in p.get("objections", []):
+        keys = "、".join(i["key"] for i in o["items"])
+        fixed = "；".join(f"{a['key']}：{a['old_value'] or '未填报'}→{a['new_value']}" for a in o.get("amendments", []))
+        outcome = ObjectionState(o["state"]).cn + (f"（{fixed}）" if fixed else "")
+        rows.append(
+            [
+                str(o["id"]),
+                f"{names.get(o['adcode'], o['adcode'])}（{o['adcode']}）",
+                o["received_at"],
+                f"{keys}：{o['claim']}",
+                outcome,
+                f"{o.get('answer') or ''}{'（' + o['answered_by'] + '）' if o.get('answered_by') else ''}",
+            ]
+        )
+    return rows
+
+
+def publicity_window(r: YearReport) -> str:
+    w = (r.proposal.publicity or {}).get("window")
+    if not w:
+        return ""
+    unit = "工作日" if w["day_kind"] == "working" else "自然日"
+    return f"公示期 {w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）"
+
+
+OBJECTION_HEADER = ["编号", "异议单位", "提出时间", "异议指标及理由", "处理结果", "答复"]
 
 
 def write_year_report(home, year: int) -> list[Path]:

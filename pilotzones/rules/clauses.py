@@ -14,6 +14,8 @@ _WORDS = {
     "R3": "指标分值的规定（0至该指标满分）",
     "R10": "候补推荐和评审的规定",
     "R11": "一份文件只报送一个单位、有错整份退回的规定",
+    # Not a clause of the contract's evaluation rules: the yellow card's 限期整改 (issue 14).
+    "RECT": "黄牌限期整改的规定",
 }
 # Rules whose substance the programme's own document sets (weights, items, decimals).
 _PROGRAMME_DOCUMENT = frozenset({"R3"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from fractions import Fraction
 from functools import cached_property
 from importlib.resources import files
@@ -508,6 +508,9 @@ class Rules(_Model):
     consecutive_cards_to_disqualify: int = Field(ge=1)
     rectification_months: int = Field(default=6, ge=0)
     score_decimals: int = Field(default=2, ge=0, le=6)
+    # What an overdue rectification case does to the next evaluation's scores: the programme's
+    # choice. Only "none" (shown, never scored) is defined so far (README, Rules: Rectification).
+    rectification_overdue_effect: Literal["none"] = "none"
 
 
 class Limits(_Model):
@@ -526,6 +529,36 @@ class Limits(_Model):
     listed_errors: int = Field(default=200, ge=1)
 
 
+# The stages whose draft decisions can be publicized (their draft notices exist): the evaluation.
+PUBLICIZED_STAGES = ("evaluation",)
+
+
+class Publicity(_Model):
+    """公示 (README: Rules, Publicity): how long a stage's draft decisions are public before they are
+    final, in calendar or working days (working days skip Saturdays, Sundays and `holidays`)."""
+
+    # Per stage name (the registry's): 0 or absent, no publicity; the proposal is approved as it is.
+    publicity_days: dict[str, int] = {}
+    day_kind: Literal["calendar", "working"] = "working"
+    holidays: tuple[date, ...] = ()
+    # An upheld objection that moves the card line sends new drafts; whether the window starts again.
+    reopen_on_upheld: bool = False
+
+    @field_validator("publicity_days")
+    @classmethod
+    def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, days in v.items():
+            if name not in PUBLICIZED_STAGES:
+                known = ", ".join(PUBLICIZED_STAGES)
+                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
+            if not 0 <= days <= 60:
+                raise ValueError(f"{name}: {days} days is not between 0 and 60")
+        return v
+
+    def days(self, stage: str) -> int:
+        return self.publicity_days.get(stage, 0)
+
+
 _MOMENT = r"^\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 
 
@@ -540,10 +573,19 @@ class Calendar(_Model):
     evaluation_reminder: str = Field(pattern=_MOMENT)
     evaluation_deadline: str = Field(pattern=_MOMENT)
     evaluation: str = Field(pattern=_MOMENT)
+    # Between evaluations (issue 14): a card given on `evaluation` sets a deadline
+    # `rules.rectification_months` later. Unset, the reminder comes a month before that deadline and
+    # the overdue list the day after it, at 09:00 (`Programme.calendar_text`); the visit check comes
+    # while a visit can still be made in the year.
+    rectification_reminder: str | None = Field(default=None, pattern=_MOMENT)
+    rectification_overdue: str | None = Field(default=None, pattern=_MOMENT)
+    visit_check: str = Field(default="11-01 09:00:00", pattern=_MOMENT)
 
     @model_validator(mode="after")
     def _real_dates(self) -> Calendar:
         for name, value in self:
+            if value is None:
+                continue
             try:
                 datetime.strptime("2024-" + value, "%Y-%m-%d %H:%M:%S")
             except ValueError as exc:
@@ -563,6 +605,67 @@ class Contact(_Model):
     cc: tuple[str, ...] = ()
 
 
+class ExpertGroup(_Model):
+    """An expert guidance group (附件2) and the address its notices go to."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,11}$")  # the outbox's recipient for its notices
+    name: str
+    email: str
+    members: tuple[str, ...] = ()
+    placeholder: bool = False  # a sample name and address, to be replaced by the real group
+
+
+class Leader(_Model):
+    """A commission leader in charge of pilots (分片包干)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,11}$")
+    name: str
+    email: str
+    title: str = ""
+    placeholder: bool = False
+
+
+class Assignment(_Model):
+    adcode: Adcode
+    group: str
+    leader: str
+
+
+class Guidance(_Model):
+    """Between evaluations (四, 五): who guides each pilot, and how often they meet."""
+
+    visits_per_year: int = Field(default=2, ge=0)  # expert visits per pilot and year
+    meetings_per_year: int = Field(default=2, ge=0)  # exchange meetings or field visits a year
+    groups: tuple[ExpertGroup, ...] = ()
+    leaders: tuple[Leader, ...] = ()
+    zones: tuple[Assignment, ...] = ()
+    # For a pilot not listed in `zones` (a promoted county): the group and leader it falls to.
+    default_group: str = ""
+    default_leader: str = ""
+
+    @model_validator(mode="after")
+    def _known_ids(self) -> Guidance:
+        groups, leaders = {g.id for g in self.groups}, {x.id for x in self.leaders}
+        for i, z in enumerate(self.zones):
+            if z.group not in groups:
+                raise ValueError(f"zones.{i}: group {z.group!r} is not in guidance.groups")
+            if z.leader not in leaders:
+                raise ValueError(f"zones.{i}: leader {z.leader!r} is not in guidance.leaders")
+        if self.default_group and self.default_group not in groups:
+            raise ValueError(f"default_group {self.default_group!r} is not in guidance.groups")
+        if self.default_leader and self.default_leader not in leaders:
+            raise ValueError(f"default_leader {self.default_leader!r} is not in guidance.leaders")
+        return self
+
+    def of(self, adcode: str) -> tuple[ExpertGroup | None, Leader | None]:
+        """The expert group and the leader in charge of `adcode` (None where the file names none)."""
+        z = next((z for z in self.zones if z.adcode == adcode), None)
+        gid, lid = (z.group, z.leader) if z else (self.default_group, self.default_leader)
+        group = next((g for g in self.groups if g.id == gid), None)
+        leader = next((x for x in self.leaders if x.id == lid), None)
+        return group, leader
+
+
 class Programme(_Model):
     programme: Info
     pilots: Pilots
@@ -571,14 +674,49 @@ class Programme(_Model):
     rubric: Rubric
     contacts: tuple[Contact, ...] = ()
     limits: Limits = Limits()
+    guidance: Guidance = Guidance()
+    publicity: Publicity = Publicity()
+
+    @model_validator(mode="after")
+    def _rectification_dates(self) -> Programme:
+        from pilotzones.rules.rectification import check_calendar, deadline
+
+        months = self.rules.rectification_months
+        if months == 0:
+            return self
+        card = self.moment("evaluation", 2023)
+        due_year = deadline(card.date(), months, self.tz).year
+        if self.calendar.rectification_reminder is None and self.calendar.rectification_overdue is None:
+            return self
+        reminder = self.moment("rectification_reminder", due_year)
+        problems = check_calendar(
+            card.date(), months, reminder, self.moment("rectification_overdue", due_year), self.tz
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.programme.timezone)
 
+    def calendar_text(self, name: str) -> str:
+        """The calendar entry `name` as "MM-DD HH:MM:SS", the rectification dates derived when unset."""
+        value: str | None = getattr(self.calendar, name)
+        if value is not None:
+            return value
+        from datetime import timedelta
+
+        from pilotzones.rules.rectification import add_months, deadline
+
+        due = deadline(self.moment("evaluation", 2023).date(), self.rules.rectification_months, self.tz).date()
+        day = add_months(due, -1) if name == "rectification_reminder" else due + timedelta(days=1)
+        # A yearly date: 29 February would come only in leap years.
+        return f"{day:%m-%d} 09:00:00".replace("02-29", "02-28")
+
     def moment(self, name: str, year: int) -> datetime:
         """The calendar moment `name` in `year`, timezone-aware."""
-        value: str = getattr(self.calendar, name)
+        value = self.calendar_text(name)
         md, hms = value.split(" ")
         month, day = (int(x) for x in md.split("-"))
         t = time.fromisoformat(hms)

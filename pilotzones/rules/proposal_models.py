@@ -27,10 +27,16 @@ class Proposal(_Model):
     # Set when a drill ran the stage before its deadline: reason, by, at, deadline (prechecks.check_time).
     forced_early: dict[str, Any] | None = None
     decision_id: int | None = None
+    # 公示, once published after a publicity period: the window and every objection with its answer.
+    publicity: dict[str, Any] | None = None
 
     def stored(self) -> dict:
-        """The JSON the decision row keeps (and its digest is taken over)."""
-        return self.model_dump(mode="json", exclude={"decision_id"})
+        """The JSON the decision row keeps (and its digest is taken over); no `publicity` key without
+        one, so the digests of proposals made before publicity existed stand."""
+        out = self.model_dump(mode="json", exclude={"decision_id"})
+        if out.get("publicity") is None:
+            out.pop("publicity", None)
+        return out
 
     def as_json(self) -> dict:
         """The JSON a flow returns: what is stored, with the row's id once published."""
@@ -81,6 +87,9 @@ class EvaluationProposal(Proposal):
     # What R9 drew from and the card years behind R8: the decision's trace, empty when not traced.
     candidates_in_force: list[dict[str, Any]] = []
     card_history: dict[str, list[int]] = {}
+    # Each evaluated zone's rectification case from an earlier card and the cases this year's cards
+    # open (rules.rectification.at_evaluation); empty when there are none.
+    rectification: list[dict[str, Any]] = []
 
     @property
     def carded(self) -> int:

@@ -18,7 +18,7 @@ from pilotzones.errors import StageError
 from pilotzones.rules import ranking, sanctions, scoring
 from pilotzones.rules.decisions import DecisionState, move
 from pilotzones.rules.proposal_models import EvaluationProposal
-from pilotzones.store import deadlines, ledger, proposals
+from pilotzones.store import cases, deadlines, ledger, objections, proposals
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_rows
 from pilotzones.store.home import Home
@@ -66,7 +66,7 @@ def check_can_run(home: Home, year: int) -> None:
         raise StageError(f"本方案自{start}年度起实施（首个监测评价年度为{start}年），{year}年度不能运行监测评价")
     with session(home.db_url) as s:
         for d in ledger.decisions_of_stage(s, STAGE):
-            if d.year < year and d.state == DecisionState.AWAITING_APPROVAL:
+            if d.year < year and DecisionState(d.state).pending:
                 raise StageError(
                     f"{d.year}年度监测评价方案待审批，请先审批"
                     f"（pilotzones approve --year {d.year} --stage evaluation，或 decline）"
@@ -106,6 +106,14 @@ def _state_digest(
     state = [zones, files, ledger.card_years(s, zones), ledger.candidates_in_force(s, year), granted]
     if version is not None:  # absent for the base version: digests made before versions existed stand
         state.append(version)
+    # The rectification cases the proposal shows (issue 14): a verdict given before approval makes the
+    # proposal out of date. Absent while there are none, so digests made before cases existed stand.
+    rectification = cases.states(s, zones)
+    if rectification:
+        state.append(rectification)
+    amended = objections.amendment_ids(s, files.values())
+    if amended:  # an upheld objection's correction (公示): absent without one, so earlier digests stand
+        state.append(["amendments", amended])
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=sorted).encode()).hexdigest()
 
 
@@ -119,7 +127,8 @@ def collect(home: Home, year: int) -> Collected:
         zones = ledger.pilots_for(s, year)
         latest = ledger.latest_on_time(s, STAGE, year)
         files = {z: latest[z].id for z in zones if z in latest}
-        values = ledger.values_frame(s, files.values())
+        # The counted files' values as received, with the corrections of upheld objections over them.
+        values = objections.amended(s, ledger.values_frame(s, files.values()), files.values())
         late = sorted(ledger.late_senders(s, STAGE, year) & (set(zones) - set(files)))
         counted = [latest[z] for z in zones if z in latest]
         exceptions = deadlines.applied(s, year, STAGE, prog.tz, counted, prog.moment("evaluation_deadline", year))
@@ -154,7 +163,11 @@ def disqualify_and_replace(home: Home, year: int, ranked: pd.DataFrame) -> dict:
     # ranked is best first: walk it backwards so the lower-ranked zone is replaced first.
     worst_first = [z for z in reversed(list(ranked["adcode"])) if z in out]
     swaps = sanctions.replace(worst_first, [c["adcode"] for c in pool])
+    with session(home.db_url) as s:
+        # Each carded zone's rectification case as it stands, and the cases this card opens.
+        rectification = cases.at_evaluation(s, home.programme, year, carded, worst_first, list(ranked["adcode"]))
     return {
+        "rectification": rectification,
         "disqualified": worst_first,
         "promoted": [{"adcode": p.adcode, "replaces": p.replaces} for p in swaps.promoted],
         "vacant": list(swaps.vacant),
@@ -202,6 +215,7 @@ def build_proposal(
         exceptions=collected.exceptions,
         candidates_in_force=swaps["candidates_in_force"],
         card_history=swaps["card_history"],
+        rectification=swaps.get("rectification", []),
     )
 
 
@@ -249,12 +263,20 @@ def _store_scores(
 
 def publish(home: Home, year: int, approval: dict | None = None) -> dict:
     """Apply an awaiting proposal once: cards, exits, promotions. Publishing twice applies nothing."""
+    from pilotzones.stages.publicity import refuse_final
+
     version = _version_mark(home, year)
     words = home.programme.programme.words()
     with session(home.db_url) as s:
+        held = ledger.decision(s, year, STAGE, lock=True)
+        if held is not None:
+            refuse_final(home, s, held)  # 公示: a window still open or an objection unanswered
         d = proposals.to_publish(s, STAGE, year, lambda: _state_digest(s, year, version=version), approval, words)
         if d.state == DecisionState.PUBLISHED:
             return {"decision_id": d.id, "state": d.state, "applied": False}
+        heard = objections.as_json(s, STAGE, year, home.programme.tz)
+        if heard is not None:  # the published decision keeps its publicity: window, objections, answers
+            d.proposal = {**d.proposal, "publicity": heard}
         p = EvaluationProposal.from_stored(d.proposal, d.id)
         withdrawal = home.programme.programme.withdrawal
         for r in p.ranking:
@@ -272,6 +294,10 @@ def publish(home: Home, year: int, approval: dict | None = None) -> dict:
                 reason=f"{year}年替补{pr.replaces}",
             )
             ledger.mark_promoted(s, pr.adcode, year)
+        carded = [r.adcode for r in p.ranking if r.yellow_card]
+        cases.on_evaluation_published(
+            s, home.programme, year=year, decision_id=d.id, carded=carded, disqualified=list(p.disqualified)
+        )
         move(d, DecisionState.PUBLISHED)
         d.published_at = clock.now()
         return {"decision_id": d.id, "state": d.state, "applied": True}

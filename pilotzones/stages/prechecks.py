@@ -86,6 +86,9 @@ def before_publish(home: Home, stage: str, year: int) -> None:
             raise proposals.declined_error(s, d, home.programme.tz, words)
         if d.state == DecisionState.PUBLISHED:
             return
+        from pilotzones.stages.publicity import refuse_final
+
+        refuse_final(home, s, d)  # 公示: never publicized, a window still open, an objection unanswered
     proposals.ensure_current(
         d, stages.get(stage).module.inputs_digest(home, year), proposals.rerun_command(stage, year), words
     )

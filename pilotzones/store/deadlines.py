@@ -93,7 +93,7 @@ def _published(s: Session, year: int, stage: str) -> bool:
 
 def _awaiting(s: Session, year: int, stage: str) -> bool:
     d = ledger.decision(s, year, stage)
-    return d is not None and d.state == DecisionState.AWAITING_APPROVAL
+    return d is not None and DecisionState(d.state).pending
 
 
 def _text(value: str, what: str, limit: int | None = None) -> str:

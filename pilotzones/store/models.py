@@ -5,9 +5,9 @@ Changes to this schema go through an Alembic migration in `migrations/versions/`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -257,3 +257,137 @@ class Approval(Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_approvals_year_stage", "year", "stage"),)
+
+
+class RectificationCase(Base):
+    """A rectification case (限期整改) a published yellow card opened (pilotzones.rules.rectification)."""
+
+    __tablename__ = "rectification_cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    card_year: Mapped[int] = mapped_column(Integer)  # the evaluation year of the card
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16))  # open | reported | returned | accepted | disqualified
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("card_year", "adcode", name="uq_rectification_cases_year_adcode"),)
+
+
+class RectificationEvent(Base):
+    """One move of a case: a report received, the operator's verdict, a disqualification. A history."""
+
+    __tablename__ = "rectification_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # the state the case moved to
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)  # the reason of a return, the verdict's note
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))  # the report
+
+
+class ExpertVisit(Base):
+    """A visit of the expert guidance group to a pilot (四), as recorded by the operator."""
+
+    __tablename__ = "expert_visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    adcode: Mapped[str] = mapped_column(String(6))
+    visited_on: Mapped[date] = mapped_column(Date)  # the day, in programme time
+    who: Mapped[str] = mapped_column(String(255))
+    found: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_cases.id"))  # follow-up linked
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("adcode", "visited_on", "who", name="uq_expert_visits_zone_day_who"),
+        Index("ix_expert_visits_year", "year"),
+    )
+
+
+class ExchangeMeeting(Base):
+    """An exchange meeting or field visit of the commission for pilots and candidate zones (五)."""
+
+    __tablename__ = "exchange_meetings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)  # the day, in programme time
+    place: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # exchange | field_visit
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("held_on", "place", "kind", name="uq_exchange_meetings_day_place_kind"),)
+
+
+class MeetingAttendance(Base):
+    """A zone (pilot or candidate) that attended a meeting."""
+
+    __tablename__ = "meeting_attendance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("exchange_meetings.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+
+    __table_args__ = (UniqueConstraint("meeting_id", "adcode", name="uq_meeting_attendance"),)
+
+
+class PublicityWindow(Base):
+    """公示: a stage's draft decision made public, from `opened_at` to `closes_at` (inclusive, to the
+    second). One per decision; `drafts` counts the draft notices sent (1, then 2 after a rebuild that
+    moved the card line, ...)."""
+
+    __tablename__ = "publicity_windows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    days: Mapped[int] = mapped_column(Integer)
+    day_kind: Mapped[str] = mapped_column(String(16))  # calendar | working
+    opened_by: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(8))  # ui | cli
+    drafts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Objection(Base):
+    """A zone's objection to its draft result, from an accepted `--kind objection` file; answered on
+    the record (upheld with corrected values, or dismissed with a reason), or late and not heard."""
+
+    __tablename__ = "objections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    adcode: Mapped[str] = mapped_column(String(6))  # the zone objecting, or objected for
+    sender: Mapped[str] = mapped_column(String(12))  # the zone, or its prefecture: the answer goes there
+    items: Mapped[list] = mapped_column(JSON)  # [{key, value (claimed, or null), claim, evidence, row}]
+    claim: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16))  # pending | upheld | dismissed | late
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_objections_year_stage", "year", "stage"),)
+
+
+class Amendment(Base):
+    """A value of a counted file corrected by an upheld objection. The file and its recorded values
+    are never altered: the stage reads the file's values with its amendments over them."""
+
+    __tablename__ = "amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    adcode: Mapped[str] = mapped_column(String(6))
+    key: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -35,7 +35,9 @@ def store(
         outcome: Stored = "new"
     else:
         outcome = "replaced"  # new inputs, or a decline: the proposal is rebuilt and awaits approval again
-        move(d, DecisionState.AWAITING_APPROVAL)
+        # Rebuilt in publicity (an objection upheld), it stays in publicity: the window is not reopened.
+        stay = d.state == DecisionState.IN_PUBLICITY
+        move(d, DecisionState.IN_PUBLICITY if stay else DecisionState.AWAITING_APPROVAL)
     d.digest, d.proposal, d.inputs, d.created_at, d.flow_run_id = (
         digest,
         proposal.stored(),
@@ -57,7 +59,8 @@ def ensure_current(d: m.Decision, state: str, rerun: str, words: dict[str, str] 
     if made_from and made_from != state:
         raise StageError(
             f"{d.year}年度{stage_cn(d.stage, words)}方案已过时：提出方案后，其依据的情况有了变化"
-            f"（新报送的文件、期限例外或评价细则的新版本）。请运行 `{rerun}` 重新提出方案，审阅后再批准。"
+            "（新报送的文件、期限例外、评价细则的新版本或整改事项的变化）。"
+            f"请运行 `{rerun}` 重新提出方案，审阅后再批准。"
         )
 
 

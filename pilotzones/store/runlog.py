@@ -28,6 +28,7 @@ from pilotzones.store.session import session
 OUTCOMES = (
     "running",
     DecisionState.AWAITING_APPROVAL,
+    DecisionState.IN_PUBLICITY,
     DecisionState.PUBLISHED,
     DecisionState.DECLINED,
     "done",

@@ -27,7 +27,7 @@ from pilotzones.store.session import session
 
 FOLDER = "programmes"
 # What a version may not change: who the programme is, who its pilots are and how it decides.
-_FIXED = ("pilots", "rules", "calendar", "limits")
+_FIXED = ("pilots", "rules", "calendar", "limits", "publicity")
 # Of [programme], only the document the rubric is issued as may change with it.
 _FIXED_INFO = tuple(k for k in programme_mod.Info.model_fields if k != "document")
 

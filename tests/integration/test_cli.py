@@ -74,6 +74,11 @@ def test_status_json_for_a_year_not_run(cli_home):
     tracker = st.pop("submissions")["evaluation"]
     assert (tracker["expected"], tracker["counted"]) == (6, 0) and tracker["missing"] == st["pilots"]
     assert {x["state"] for x in tracker["senders"]} == {"nothing"}
+    # Beyond the contract's keys (issue 14): no case, no visit yet (each pilot two short), no meeting.
+    rect, visits, meetings = st.pop("rectification"), st.pop("visits"), st.pop("meetings")
+    assert rect["cases"] == [] and (rect["open"], rect["overdue"], rect["deadline_months"]) == (0, 0, 6)
+    assert [z["short"] for z in visits["zones"]] == [2] * 6 and visits["recorded"] == []
+    assert (meetings["required"], meetings["held"], meetings["meetings"]) == (2, 0, [])
     assert st == {
         "year": 2023,
         "evaluation": {
@@ -83,6 +88,7 @@ def test_status_json_for_a_year_not_run(cli_home):
             "promoted": [],
             "vacant_seats": 0,
             "approval": None,
+            "publicity": None,  # 公示: null until the year's evaluation is publicized
         },
         "candidates": {"state": "not_run", "selected": [], "rejected": [], "approval": None},
         "pilots": ["654025", "654002", "654321", "650521", "652926", "653224"],

@@ -1,22 +1,18 @@
-"""Issue 12: hostile input and races, tried as an attacker would, through the real command.
+"""Issue 12: hostile input, tried as an attacker would, through the real command.
 
 Files over a limit are rejected at once in bounded memory and kept; what is not a regular file is
-refused unread; counties submitting at once lose nothing; a crash leaves only what `check
---repair` mends; configuration faults are one line and exit 2; secrets and control characters
-reach no terminal, log or table. The big files come from the `hostile_files` fixture (built in a
-temporary folder). On SQLite and PostgreSQL wherever the state database is involved.
+refused unread; configuration faults are one line and exit 2; secrets and control characters reach
+no terminal, log or table (races and crashes: test_hostile_races.py). The big files come from the
+`hostile_files` fixture (built in a temporary folder). On SQLite and PostgreSQL wherever the state
+database is involved.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import shutil
 import socketserver
-import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,60 +22,13 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks.hostile_input import with_limits
-from pilotzones.rules.programme import BUILTIN
 from pilotzones.store import models as m
-from pilotzones.store.home import Home, init_home
+from pilotzones.store.home import init_home
 from pilotzones.store.session import session
+from tests.integration.hostile import AT, YEAR, ZONE, archived, cli, measured, sha256, submissions, valid_file
 from tests.support import rows_for, write
 
 pytestmark = pytest.mark.integration
-
-EXE = Path(sys.executable).parent / "pilotzones"
-YEAR = "2023"
-AT = "2023-12-10T10:00:00"
-ZONE = "654025"
-
-
-def cli(home: Home | Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
-    """The installed command, a process of its own, as a county or operator runs it."""
-    path = home.path if isinstance(home, Home) else home
-    full = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    full.update(PILOTZONES_HOME=str(path), GX_ANALYTICS_ENABLED="false", **env)
-    return subprocess.run([str(EXE), *args], capture_output=True, text=True, env=full, timeout=timeout)
-
-
-def measured(home: Home, *args: str) -> tuple[int, int, str]:
-    """Exit code, peak resident memory (bytes) and stderr of one `pilotzones` process."""
-    env = dict(os.environ, PILOTZONES_HOME=str(home.path), GX_ANALYTICS_ENABLED="false")
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen([str(EXE), *args], env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        err.seek(0)
-        return os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, err.read().decode()
-
-
-def submissions(home: Home) -> list[m.Submission]:
-    with session(home.db_url) as s:
-        return list(s.scalars(select(m.Submission).order_by(m.Submission.id)))
-
-
-def archived(home: Home) -> list[Path]:
-    """Files kept in the archive (not its lock, not a write in progress)."""
-    return sorted(
-        p for p in home.archive.rglob("*") if p.is_file() and p.name != ".writers.lock" and p.suffix != ".part"
-    )
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(2**20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def valid_file(home: Home, folder: Path, name: str = "xinyuan.csv") -> Path:
-    return write(rows_for(home, ZONE, int(YEAR)), folder / name)
 
 
 # -- 1. limits -----------------------------------------------------------------------------------
@@ -149,63 +98,6 @@ def test_a_pipe_or_a_device_is_refused_before_it_is_opened_and_records_nothing(h
     done = cli(home, "submit", str(ok), str(fifo), "--year", YEAR, timeout=60)  # a batch: nothing of it
     assert done.returncode == 2 and "named pipe" in done.stderr
     assert submissions(home) == [] and archived(home) == []
-
-
-# -- 3. races ------------------------------------------------------------------------------------
-
-
-def _at_once(commands: list[tuple[Path, list[str]]], env: dict[str, str]) -> list[subprocess.CompletedProcess]:
-    """Start every command before waiting for any."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    base.update(env, GX_ANALYTICS_ENABLED="false")
-    procs = [
-        subprocess.Popen(
-            [str(EXE), *args],
-            env=dict(base, PILOTZONES_HOME=str(home)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for home, args in commands
-    ]
-    return [subprocess.CompletedProcess(p.args, p.wait(300), *p.communicate()) for p in procs]
-
-
-def test_identical_files_submitted_at_the_same_moment_are_all_recorded(home, tmp_path):
-    path = valid_file(home, tmp_path)
-    done = _at_once([(home.path, ["submit", str(path), "--year", YEAR, "--at", AT])] * 8, {})
-    assert [d.returncode for d in done] == [0] * 8, [d.stderr for d in done if d.returncode]
-    subs = submissions(home)
-    assert len(subs) == 8 and {s.sha256 for s in subs} == {sha256(path)}
-    assert archived(home) == [home.path / subs[0].archive_path]  # one copy, no leftovers
-
-
-def test_submits_into_a_home_that_does_not_exist_yet_all_succeed(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
-    scratch = init_home(tmp_path / "scratch")  # only to write a valid file
-    path = valid_file(scratch, tmp_path)
-    new = tmp_path / "new-home"
-    if db_url.startswith("postgresql"):  # a fresh database for the new home
-        monkeypatch.setenv("PILOTZONES_DATABASE_URL", _fresh_pg(db_url))
-    else:
-        monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"sqlite:///{new / 'pilotzones.db'}")
-    done = _at_once([(new, ["submit", str(path), "--year", YEAR, "--at", AT])] * 10, {})
-    assert [d.returncode for d in done] == [0] * 10, [d.stderr for d in done if d.returncode]
-    assert (new / "programme.toml").read_text("utf-8") == BUILTIN.read_text("utf-8")
-    assert len(submissions(Home(new))) == 10
-
-
-def _fresh_pg(db_url: str) -> str:
-    import uuid
-
-    import sqlalchemy as sa
-
-    name = f"pz_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return db_url.rsplit("/", 1)[0] + "/" + name
 
 
 # -- 4. secrets ----------------------------------------------------------------------------------
@@ -364,42 +256,6 @@ def test_a_command_that_would_send_refuses_a_delivery_that_cannot(home):
         assert done.returncode == 2, done.stderr
         (line,) = done.stderr.strip().splitlines()
         assert "PILOTZONES_SMTP_HOST" in line and "Traceback" not in done.stderr
-
-
-# -- 6. crashes ----------------------------------------------------------------------------------
-
-
-def test_a_submit_killed_midway_leaves_only_what_check_repairs(home, tmp_path):
-    path = valid_file(home, tmp_path)
-    staged = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_FAULT="archive-staged:kill")
-    assert staged.returncode == -9
-    (part,) = home.archive.rglob("*.part")
-    assert submissions(home) == [] and archived(home) == []
-    kept = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_FAULT="archive-kept:kill")
-    assert kept.returncode == -9
-    (orphan,) = archived(home)
-    assert submissions(home) == [] and sha256(orphan) == sha256(path)
-
-    found = cli(home, "check")
-    assert found.returncode == 1 and part.name in found.stdout and orphan.name in found.stdout
-    assert part.exists() and submissions(home) == []  # without --repair nothing changes
-
-    repaired = cli(home, "check", "--repair")
-    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert not part.exists() and "已删除" in repaired.stdout
-    (sub,) = submissions(home)
-    assert (sub.kind, sub.status, sub.sender) == ("unrecorded", "unrecorded", None)
-    assert sub.archive_path == str(orphan.relative_to(home.path)) and sub.sha256 == sha256(path)
-    again = cli(home, "check")
-    assert again.returncode == 0 and f"编号 {sub.id}" in again.stdout and "重新报送" in again.stdout
-
-    assert cli(home, "submit", str(path), "--year", YEAR, "--at", AT).returncode == 0  # sent again
-    assert cli(home, "check").returncode == 0
-    orphan.write_bytes(b"tampered")
-    broken = cli(home, "check")
-    assert broken.returncode == 1 and "SHA-256 不符" in broken.stdout
-    orphan.unlink()
-    assert "缺失" in cli(home, "check").stdout
 
 
 # -- 7. text reaching terminals ------------------------------------------------------------------

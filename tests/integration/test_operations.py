@@ -36,7 +36,7 @@ def test_serve_registers_every_deployment_with_its_schedule(home):
 
         found: list = []
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(found) < 6:
+        while time.monotonic() < deadline and len(found) < 9:
             # Deployments an earlier test's serve registered (same names, another home) do not count.
             found = [
                 d
@@ -52,6 +52,9 @@ def test_serve_registers_every_deployment_with_its_schedule(home):
             "evaluation-call": ("0 9 1 12 *", "Asia/Shanghai"),
             "evaluation-reminder": ("0 9 15 12 *", "Asia/Shanghai"),
             "evaluation-stage": ("0 9 31 12 *", "Asia/Shanghai"),
+            "rectification-reminder": ("0 9 30 5 *", "Asia/Shanghai"),
+            "rectification-overdue": ("0 9 1 7 *", "Asia/Shanghai"),
+            "visit-check": ("0 9 1 11 *", "Asia/Shanghai"),
         }
         params = {d.name: d.parameters for d in found}
         assert params["evaluation-stage"]["wait_for_approval"] is True

@@ -43,6 +43,9 @@ STAGE_MOMENTS = {
     "evaluation-call": "evaluation_call",
     "evaluation-reminder": "evaluation_reminder",
     "evaluation-stage": "evaluation",
+    "rectification-reminder": "rectification_reminder",
+    "rectification-overdue": "rectification_overdue",
+    "visit-check": "visit_check",
 }
 
 
@@ -262,7 +265,7 @@ def test_serve_schedules_every_stage_at_its_programme_date_and_its_ui_finds_the_
     assert settings["api_url"] == served.api_url
     scheduled = _wait(
         "the scheduler creates a run for every deployment",
-        lambda: (s := scheduled_by_deployment(served.api_url, served.home)) and len(s) == 6 and s,
+        lambda: (s := scheduled_by_deployment(served.api_url, served.home)) and len(s) == len(STAGE_MOMENTS) and s,
         90,
     )
     _check_calendar(scheduled, drill.programme, started)
@@ -273,7 +276,7 @@ def test_deploy_to_a_work_pool_is_scheduled_the_same_way(shared, drill):
     started = datetime.now(TZ)
     scheduled = _wait(
         "the scheduler creates a run for every deployment on the pool",
-        lambda: (s := scheduled_by_deployment(shared.api_url, shared.home)) and len(s) == 6 and s,
+        lambda: (s := scheduled_by_deployment(shared.api_url, shared.home)) and len(s) == len(STAGE_MOMENTS) and s,
         90,
     )
     _check_calendar(scheduled, drill.programme, started - timedelta(minutes=5))
@@ -322,7 +325,7 @@ def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, t
     _ok(env, PREFECT, "--no-prompt", "deploy", "--all")
     scheduled = _wait(
         "the scheduler creates a run for every prefect.yaml deployment",
-        lambda: (s := scheduled_by_deployment(shared.api_url, home)) and len(s) == 6 and s,
+        lambda: (s := scheduled_by_deployment(shared.api_url, home)) and len(s) == len(STAGE_MOMENTS) and s,
         90,
     )
     _check_calendar(scheduled, BUILTIN, started)

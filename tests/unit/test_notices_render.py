@@ -94,7 +94,16 @@ def test_message_id_depends_on_the_identity_only():
 def test_stage_and_cc_follow_the_kinds_table():
     """§5: zone notices of the evaluation copy the prefecture; the others do not."""
     cc = {k for k, v in KINDS.items() if v.cc_prefecture}
-    assert cc == {"evaluation_call", "evaluation_result", "yellow_card", "disqualification", "promotion"}
+    # Issue 14: the rectification reminder (the yellow card asks for the report with the prefecture
+    # copied) and the meeting invitation (the notice's 五: prefectures organise the attendance).
+    between = {"rectification_reminder", "meeting_invitation"}
+    publicity = {"evaluation_draft", "objection_answer"}  # issue 15: the drafts and answers to a zone
+    assert (
+        cc
+        == {"evaluation_call", "evaluation_result", "yellow_card", "disqualification", "promotion"}
+        | between
+        | publicity
+    )
     n = Notice(year=2023, kind="yellow_card", about="654025", recipient="654025", issued=date(2023, 12, 31), data={})
     assert n.identity == (2023, "evaluation", "yellow_card", "654025", "654025", "")
 

@@ -23,6 +23,11 @@ CALENDAR = {
     "evaluation-call": (12, 1, 9),
     "evaluation-reminder": (12, 15, 9),
     "evaluation-stage": (12, 31, 9),
+    # Between evaluations (issue 14): a month before the 6-month rectification deadline, the day
+    # after it, and the visit check.
+    "rectification-reminder": (5, 30, 9),
+    "rectification-overdue": (7, 1, 9),
+    "visit-check": (11, 1, 9),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from pilotzones.cli.rubric_view import rubric_json, rubric_table
 from pilotzones.intake.suites import BUILDERS, load_suite
-from pilotzones.notices import build, load
+from pilotzones.notices import build, load, publicity
 from pilotzones.notices.kinds import CALL_KINDS, KINDS
 from pilotzones.notices.outbox import doc_number
 from pilotzones.notices.render import render
@@ -190,7 +190,51 @@ def _notices(prog: programme.Programme) -> list:
         card_history={"510321": [2024]},
     )
     points = {a: {1: (r.total, ""), 2: (0.0, "未填报")} for a, r in zip(zones, ranking, strict=True)}
-    out += build.evaluation_notices(load.EvaluationFacts(prog, reg, year, ev, points, {}, {}, None))
+    facts = load.EvaluationFacts(prog, reg, year, ev, points, {}, {}, None)
+    out += build.evaluation_notices(facts)
+    # 公示: the drafts, a later draft to the zones a rebuild moved, and an answer to an objection.
+    opened, closes = datetime(2024, 12, 31, 9, tzinfo=prog.tz), datetime(2025, 1, 8, 23, 59, 59, tzinfo=prog.tz)
+    out += publicity.draft_notices(facts, opened=opened, closes=closes)
+    out += publicity.draft_notices(facts, opened=opened, closes=closes, revision=2, only=[zones[1]])
+    answer = {
+        "id": 1,
+        "adcode": zones[2],
+        "received_at": "2025-01-03T10:00:00+08:00",
+        "answered_at": "2025-01-09T10:00:00+08:00",
+        "closes_at": "2025-01-08T23:59:59+08:00",
+        "state": "upheld",
+        "items": [{"key": "1", "value": "80", "claim": "已落实", "evidence": None, "row": 2}],
+        "claim": "已落实",
+        "answer": "属实",
+        "amendments": [{"submission_id": 1, "key": "1", "old_value": "40", "new_value": "80"}],
+    }
+    out.append(publicity.objection_answer_notice(load.Facts(prog, reg), year, answer))
+    return out + _between_notices(prog, reg, year, zones)
+
+
+def _between_notices(prog: programme.Programme, reg, year: int, zones: list[str]) -> list:
+    """Issue 14's kinds: the rectification reminder and overdue list, the visit shortfall, the invitation."""
+    from datetime import date
+
+    from pilotzones.notices import between, between_facts
+    from pilotzones.rules.rectification import CaseState
+
+    due = datetime(year, 2, 20, 23, 59, 59, tzinfo=prog.tz)
+    case = {"id": 1, "adcode": zones[2], "card_year": year - 1, "deadline": due, "return_reason": None}
+    before, after = datetime(year, 1, 20, 9, tzinfo=prog.tz), datetime(year, 2, 21, 9, tzinfo=prog.tz)
+    owing = dict(case, state=CaseState.OPEN, overdue=False)
+    late = dict(case, state=CaseState.RETURNED, overdue=True, return_reason="佐证材料不足")
+    out = between.rectification_reminders(between_facts.RectificationFacts(prog, reg, year, before, [owing]))
+    out += between.rectification_overdue(between_facts.RectificationFacts(prog, reg, year, after, [late]))
+    out += between.visit_shortfalls(between_facts.VisitFacts(prog, reg, year, after, zones, {}))
+    meeting = {
+        "id": 1,
+        "held_on": date(year, 6, 1),
+        "place": "成都",
+        "kind": "exchange",
+        "recorded_on": date(year, 5, 1),
+    }
+    out += between.meeting_invitations(between_facts.MeetingFacts(prog, reg, year, meeting, zones, ["510107"], {}))
     return out
 
 
