@@ -22,6 +22,7 @@ from pilotzones.errors import (
     terminal_safe,
 )
 from pilotzones.gcpause import freeze_before_exit, no_cyclic_gc
+from pilotzones.rules import file_kinds
 
 
 def _home_path(ctx: click.Context) -> Path:
@@ -163,7 +164,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["evaluation", "nomination", "review", "rectification", "visits", "objection"]),
+    type=click.Choice(file_kinds.names()),
     default="evaluation",
     show_default=True,
 )
@@ -201,7 +202,7 @@ def submit(
                 told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
                 click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
             continue
-        if kind == "objection":
+        if kind == file_kinds.OBJECTION.name:
             _echo_objection(home, prefix, file, out, dry_run)
             continue
         if not out.on_time:
@@ -245,11 +246,11 @@ def _echo_objection(home, prefix: str, file: str, out, dry_run: bool) -> None:
         heard = "在公示期内，将受理" if out.on_time else "不在公示期内，将登记但不予受理"
         click.echo(f"{prefix}{file}: 异议材料通过校验（{out.rows}项），{heard}（本次试运行未记录）。")
     elif out.on_time:
-        click.echo(f"{file}: 异议已受理（异议编号 {out.objection_id}，文件编号 {out.submission_id}），待答复。")
+        click.echo(f"{file}: 异议已受理（异议编号 {out.recorded_id}，文件编号 {out.submission_id}），待答复。")
     else:
         told = "已通知报送单位" if out.notice_queued else "未能通知报送单位"
         click.echo(
-            f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.objection_id}），不予受理；{told}。", err=True
+            f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.recorded_id}），不予受理；{told}。", err=True
         )
 
 
@@ -258,7 +259,7 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
     from pilotzones.intake.submit import read_file
     from pilotzones.intake.submit import submit as submit_one
 
-    if len(paths) > 1 and kind == "evaluation":
+    if len(paths) > 1 and kind == file_kinds.EVALUATION.name:
         from pilotzones.intake.bulk import submit_many
 
         return submit_many(home, paths, year=year, at=at, dry_run=dry_run)

@@ -127,6 +127,12 @@ def received_state(home, year: int, received: datetime) -> ObjectionState:
         return rule_state(received, ledger.utc(w.opened_at), ledger.utc(w.closes_at))
 
 
+def receipt(home, year: int, received: datetime) -> tuple[bool, ObjectionState]:
+    """(heard, its state): the file kind's receipt, judged by the publicity window, not a deadline."""
+    state = received_state(home, year, received)
+    return state != ObjectionState.LATE, state
+
+
 def record_objection(s, sub, rows: list[dict], state: ObjectionState) -> int:
     """The objection of an accepted file, in the transaction that records the file."""
     from pilotzones.store import objections

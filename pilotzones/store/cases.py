@@ -61,6 +61,12 @@ def case_of(s: Session, adcode: str, card_year: int) -> m.RectificationCase | No
     ).first()
 
 
+def report_recorded(s: Session, submission: m.Submission, rows: list, context: object) -> int | None:
+    """The file kind's hook: an accepted report moves its case; returns the case's id (None: no case)."""
+    c = report_received(s, submission)
+    return None if c is None else c.id
+
+
 def report_received(s: Session, submission: m.Submission) -> m.RectificationCase | None:
     """An accepted rectification report reports its case (the latest report is the one judged)."""
     c = case_of(s, submission.sender or "", submission.year)
