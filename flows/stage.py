@@ -144,7 +144,9 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
         if applied:
             write_reports(stage, home, year)
         counts.update(notify(stage, home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
+    # 公示: the zones a rebuild in publicity moved across the card line (their next draft is queued).
+    moved = list(stored.get("moved") or [])
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given, "moved": moved}
 
 
 def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -> dict | State:

@@ -222,7 +222,14 @@ def build_proposal(
 def propose(
     home: Home, collected: Collected, scores: scoring.Scores, proposal: EvaluationProposal, flow_run_id: str | None
 ) -> dict:
-    """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing."""
+    """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing.
+
+    In publicity (公示) the proposal stays there, and the zones whose provisional card differs from
+    their last draft get the next one (`moved`): whatever rebuilt it (an upheld objection, a new
+    file, an exception), and on a rerun that changed nothing when a failed step left them unsent.
+    """
+    from pilotzones.stages.publicity import send_new_drafts
+
     year = collected.year
     inputs = {"files": collected.files, "programme": home.programme.programme.id, "state": collected.state}
     digest = proposal.digest(inputs)
@@ -230,13 +237,15 @@ def propose(
         d, stored = proposals.store(
             s, year=year, stage=STAGE, digest=digest, proposal=proposal, inputs=inputs, flow_run_id=flow_run_id
         )
-        if stored == "unchanged":
-            return {"decision_id": d.id, "state": d.state, "changed": False}
         if stored == "replaced":
             s.execute(delete(m.ItemScore).where(m.ItemScore.decision_id == d.id))
             s.execute(delete(m.Ranking).where(m.Ranking.decision_id == d.id))
-        _store_scores(s, d.id, collected, scores, proposal)
-        return {"decision_id": d.id, "state": d.state, "changed": True}
+        if stored != "unchanged":
+            _store_scores(s, d.id, collected, scores, proposal)
+        out = {"decision_id": d.id, "state": d.state, "changed": stored != "unchanged", "moved": []}
+    if out["state"] == DecisionState.IN_PUBLICITY:
+        out["moved"] = send_new_drafts(home, year)
+    return out
 
 
 def _store_scores(
