@@ -547,12 +547,23 @@ class Publicity(_Model):
     @field_validator("publicity_days")
     @classmethod
     def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
+        from pilotzones import stages
+
+        known = ", ".join(PUBLICIZED_STAGES)
         for name, days in v.items():
-            if name not in PUBLICIZED_STAGES:
-                known = ", ".join(PUBLICIZED_STAGES)
-                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
             if not 0 <= days <= 60:
                 raise ValueError(f"{name}: {days} days is not between 0 and 60")
+            if name in PUBLICIZED_STAGES:
+                continue
+            if name not in stages.names():
+                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
+            if days:
+                # A deliberate choice (README, Rules: Publicity): the stage has no draft notices to
+                # publicize nor objections to hear; a programme asking for them is refused, not ignored.
+                raise ValueError(
+                    f"{name} = {days}: the {name} stage has no publicity period in this version "
+                    f"(only {known}); set it to 0 or remove it"
+                )
         return v
 
     def days(self, stage: str) -> int:
