@@ -93,6 +93,12 @@ def overdue(state: str, due: datetime, at: datetime) -> bool:
     return CaseState(state).owing and at > due
 
 
+def late_report(received: datetime, due: datetime) -> bool:
+    """A report received after its case's deadline: accepted for the case all the same, and recorded
+    as late (status, the case's history, the overdue list), as a late evaluation file is."""
+    return received > due
+
+
 @dataclass(frozen=True)
 class CaseView:
     """A case as the evaluation, the status and the reports show it."""
@@ -103,6 +109,7 @@ class CaseView:
     deadline: datetime
     state: CaseState
     overdue: bool
+    late: bool = False  # a report of the case was received after the deadline
 
     def as_json(self) -> dict:
         return {
@@ -113,6 +120,7 @@ class CaseView:
             "state": self.state.value,
             "state_cn": self.state.cn,
             "overdue": self.overdue,
+            "late_report": self.late,
         }
 
 
@@ -140,6 +148,7 @@ def at_evaluation(
                 "state": "opens",
                 "state_cn": "发布后立案整改",
                 "overdue": False,
+                "late_report": False,
             }
         )
     return out

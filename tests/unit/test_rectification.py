@@ -4,7 +4,7 @@ deadline and the reminder and overdue dates in programme time, and the yearly vi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -173,3 +173,11 @@ def test_a_zone_assigned_to_an_unknown_group_is_refused(tmp_path):
     f.write_text(text, encoding="utf-8")
     with pytest.raises(Exception, match="experts-9"):
         programme.load(f)
+
+
+def test_a_report_after_the_last_second_is_late():
+    from pilotzones.rules.rectification import late_report
+
+    tz = ZoneInfo("Asia/Shanghai")
+    due = datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz)
+    assert not late_report(due, due) and late_report(due + timedelta(seconds=1), due)

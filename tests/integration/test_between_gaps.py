@@ -1,0 +1,71 @@
+"""Between evaluations, the builders' gaps (issue 14): a rectification report received after its
+case's deadline is recorded as late (still reporting the case) and shown so in status, the case's
+history and the overdue list; the yearly meeting count checked on the programme calendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from pilotzones.intake.submit import submit
+from pilotzones.stages import between
+from tests.cli_home import run
+from tests.integration.test_between import SCALES_2022, case_states, report_file
+from tests.integration.test_notices_delivery import evaluate, send_evaluation
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_report_after_the_deadline_is_recorded_late_and_still_reports_the_case(home, tmp_path):
+    tz = home.programme.tz
+    send_evaluation(home, 2022, SCALES_2022)
+    evaluate(home, 2022)  # 伊宁市 (654002) and 洛浦县 (653224) carded, due 2023-06-30 23:59:59
+    on_time = report_file(home, tmp_path / "a.csv", "654002", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
+    assert submit(home, on_time, year=2022, kind="rectification", at=datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz))
+    late = report_file(home, tmp_path / "b.csv", "653224", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
+    out = submit(home, late, year=2022, kind="rectification", at=datetime(2023, 7, 1, 8, tzinfo=tz))
+    assert out.accepted
+    assert case_states(home)[("653224", 2022)] == "reported"  # accepted for the case all the same
+
+    st = json.loads(run(home.path, "status", "--year", "2022", "--json").output)["rectification"]
+    shown = {c["adcode"]: c for c in st["cases"]}
+    assert shown["653224"]["late_report"] and not shown["653224"]["overdue"]
+    assert not shown["654002"]["late_report"] and st["late_reports"] == 1
+    (received,) = [e for e in shown["653224"]["events"] if e["submission_id"] is not None]
+    assert received["late"] and "逾期报送" in received["note"]
+    table = run(home.path, "status", "--year", "2022").output
+    assert "逾期报送1" in table and "653224 2022年度黄牌 期限2023-06-30：已报送整改报告，待审核，逾期报送" in table
+
+    # The overdue list names no overdue case, and lists the late report.
+    (listed,) = between.notices_of(
+        home, "rectification_overdue", 2023, home.programme.moment("rectification_overdue", 2023)
+    )
+    assert listed.data["overdue"] == [] and [c["adcode"] for c in listed.data["late"]] == ["653224"]
+    assert [c["adcode"] for c in listed.data["others"]] == ["654002"]
+    from pilotzones.notices.render import render
+
+    text = render(listed.kind, {**listed.data, "doc_number": "x"}).text
+    assert "逾期报送整改报告（整改期限后收到，已受理）的：洛浦县（653224" in text and "均已报送整改报告" in text
+
+
+def test_the_visit_check_tells_the_commission_how_many_meetings_were_held_once(cli_home):
+    from pilotzones.store.home import Home
+    from tests.integration.test_notices_delivery import rows
+
+    h = cli_home
+    r = run(h, "meeting", "add", "--date", "2023-06-15", "--place", "伊宁市", "--kind", "exchange")
+    assert r.exit_code == 0, r.output
+    for _ in range(2):  # run twice (and after a meeting is added): told once
+        r = run(h, "visit", "check", "--year", "2023", "--at", "2023-11-01T09:00:00")
+        assert r.exit_code == 0, r.output
+    (told,) = rows(Home(h), kind="meeting_shortfall")
+    home = Home(h)
+    assert told.recipient == home.programme.programme.region_code
+    assert "已登记1次，尚差1次" in told.text and "伊宁市" in told.text and "经验交流会" in told.text
+    # A year with its count held gets no such notice.
+    for day in ("2024-05-10", "2024-09-10"):
+        assert run(h, "meeting", "add", "--date", day, "--place", "喀什", "--kind", "field_visit").exit_code == 0
+    assert run(h, "visit", "check", "--year", "2024", "--at", "2024-11-01T09:00:00").exit_code == 0
+    assert [n.year for n in rows(home, kind="meeting_shortfall")] == [2023]
