@@ -239,7 +239,12 @@ def _publicity_lines(p: dict | None) -> list[str]:
         out.append(f"    公示期：{w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）")
     for o in p["objections"]:
         keys = "、".join(i["key"] for i in o["items"])
-        line = f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，指标 {keys}）：{ObjectionState(o['state']).cn}"
+        # The sender: the zone itself, or its prefecture objecting for it (the answer goes to the sender).
+        sender = o.get("sender") or o["adcode"]
+        line = (
+            f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，提出单位 {sender}，指标 {keys}）："
+            f"{ObjectionState(o['state']).cn}"
+        )
         if o.get("answer"):
             line += f"；{o['answer']}"
         for a in o.get("amendments", []):
