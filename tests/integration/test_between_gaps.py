@@ -69,3 +69,21 @@ def test_the_visit_check_tells_the_commission_how_many_meetings_were_held_once(c
         assert run(h, "meeting", "add", "--date", day, "--place", "喀什", "--kind", "field_visit").exit_code == 0
     assert run(h, "visit", "check", "--year", "2024", "--at", "2024-11-01T09:00:00").exit_code == 0
     assert [n.year for n in rows(home, kind="meeting_shortfall")] == [2023]
+
+
+def test_the_demos_year_between_evaluations_speaks_chinese(home, tmp_path, capsys):
+    """Operators read the demo: every line its year between evaluations prints is in Chinese."""
+    import re
+
+    from pilotzones.cli import demo_between
+
+    send_evaluation(home, 2022, SCALES_2022)
+    evaluate(home, 2022)
+    capsys.readouterr()
+    demo_between.spring(home, 2023, tmp_path)
+    demo_between.autumn(home, 2023)
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.strip()]
+    assert any("整改报告" in x and "退回" in x for x in lines) and any("交流会议次数不足" in x for x in lines)
+    for line in lines:
+        assert re.search(r"[\u4e00-\u9fff]", line), line
+        assert not re.search(r"\b(submit|rejected|accepted|errors)\b", line), line
