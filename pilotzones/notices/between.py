@@ -81,6 +81,7 @@ def rectification_overdue(facts: RectificationFacts) -> list[Notice]:
                 "others": done,
                 "at": at,
                 "effect": ctx.prog.rules.rectification_overdue_effect,
+                "points": f"{ctx.prog.rules.rectification_overdue_points:g}",
             },
         )
     ]

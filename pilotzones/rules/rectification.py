@@ -9,6 +9,7 @@ so it follows from the clock and is never stored stale.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
@@ -91,6 +92,19 @@ def deadline(card_date: date, months: int, tz: tzinfo) -> datetime:
 def overdue(state: str, due: datetime, at: datetime) -> bool:
     """An owed report not received by the deadline (a report received, late or not, is not overdue)."""
     return CaseState(state).owing and at > due
+
+
+def deductions(effect: str, points: float, overdue: Iterable[str]) -> dict[str, float]:
+    """The points taken off each zone's total for its overdue case, by the programme's effect:
+    nothing with "none", `points` each with "deduction"."""
+    if effect != "deduction":
+        return {}
+    return dict.fromkeys(overdue, points)
+
+
+def deduction_flag(points: float) -> str:
+    """The flag of a total a deduction lowered (the ranking, the result notice, the report)."""
+    return f"整改逾期扣{points:g}分"
 
 
 def late_report(received: datetime, due: datetime) -> bool:

@@ -140,10 +140,21 @@ def collect(home: Home, year: int) -> Collected:
 
 
 def score(home: Home, collected: Collected) -> scoring.Scores:
+    """Score the year; a programme whose overdue rectification cases cost points takes them off the
+    totals of the zones whose case is overdue at this evaluation (its deadline in this year)."""
+    from pilotzones.rules import rectification
+
     prog = programme_for(home, collected.year)  # the rubric in force for the year evaluated
-    return scoring.score(
+    scores = scoring.score(
         collected.values, collected.zones, set(collected.files), prog.rubric, prog.rules.score_decimals
     )
+    rules = home.programme.rules
+    if rules.rectification_overdue_effect == "none":
+        return scores
+    with session(home.db_url) as s:
+        overdue = cases.overdue_at_evaluation(s, home.programme, collected.year, collected.zones)
+    off = rectification.deductions(rules.rectification_overdue_effect, rules.rectification_overdue_points, overdue)
+    return scoring.deduct(scores, off, rectification.deduction_flag)
 
 
 def rank_and_card(home: Home, scores: scoring.Scores) -> pd.DataFrame:

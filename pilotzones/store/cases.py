@@ -190,6 +190,17 @@ def on_evaluation_published(
     )
 
 
+def overdue_at_evaluation(s: Session, prog, year: int, zones: list[str]) -> list[str]:
+    """The zones of `zones` whose case due in `year` (programme time) is overdue at the evaluation of
+    `year`: what a programme's overdue effect applies to, once, in that evaluation."""
+    at = prog.moment("evaluation", year)
+    return sorted(
+        c.adcode
+        for c in cases(s, adcodes=zones)
+        if ledger.utc(c.deadline).astimezone(prog.tz).year == year and view(c, at, prog.tz).overdue
+    )
+
+
 def at_evaluation(
     s: Session, prog, year: int, carded: list[str], disqualified: list[str], zones: list[str]
 ) -> list[dict]:

@@ -87,3 +87,43 @@ def test_the_demos_year_between_evaluations_speaks_chinese(home, tmp_path, capsy
     for line in lines:
         assert re.search(r"[\u4e00-\u9fff]", line), line
         assert not re.search(r"\b(submit|rejected|accepted|errors)\b", line), line
+
+
+def test_a_programme_may_deduct_points_for_an_overdue_case(tmp_path, db_url, monkeypatch):
+    """With rectification_overdue_effect = "deduction", a zone whose case is overdue at the evaluation
+    of its deadline's year loses the points, flagged; a zone that reported (even late) does not."""
+    from pilotzones.rules import programme as programme_mod
+    from pilotzones.rules import scoring
+    from pilotzones.stages import evaluation as ev
+    from pilotzones.store.home import init_home
+    from tests.integration.test_between import SCALES_2023
+
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    text = programme_mod.BUILTIN.read_text(encoding="utf-8").replace(
+        "rectification_months = 6\n",
+        'rectification_months = 6\nrectification_overdue_effect = "deduction"\nrectification_overdue_points = 10\n',
+    )
+    (tmp_path / "p.toml").write_text(text, encoding="utf-8")
+    home = init_home(tmp_path / "home", tmp_path / "p.toml")
+    tz = home.programme.tz
+    send_evaluation(home, 2022, SCALES_2022)
+    evaluate(home, 2022)  # 654002 and 653224 carded; 654002 reports (late), 653224 never does
+    report = report_file(home, tmp_path / "r.csv", "654002", 2022, [("1", "未定期研究", "建立季度例会", "纪要")])
+    assert submit(home, report, year=2022, kind="rectification", at=datetime(2023, 8, 1, tzinfo=tz)).accepted
+    send_evaluation(home, 2023, SCALES_2023)
+    c = ev.collect(home, 2023)
+    raw = scoring.score(c.values, c.zones, set(c.files), home.programme.rubric, 2).totals.set_index("adcode")
+    got = ev.score(home, c).totals.set_index("adcode")
+    assert got.loc["653224", "total"] == max(0, raw.loc["653224", "total"] - 1000)
+    assert got.loc["653224", "flags"][-1] == "整改逾期扣10分"
+    assert (
+        got.loc["654002", "total"] == raw.loc["654002", "total"] and "整改逾期扣10分" not in got.loc["654002", "flags"]
+    )
+    st = json.loads(run(home.path, "status", "--year", "2022", "--json").output)["rectification"]
+    assert (st["overdue_effect"], st["overdue_points"]) == ("deduction", 10)
+    (listed,) = between.notices_of(
+        home, "rectification_overdue", 2023, home.programme.moment("rectification_overdue", 2023)
+    )
+    from pilotzones.notices.render import render
+
+    assert "从逾期试验区的总分扣减10分" in render(listed.kind, {**listed.data, "doc_number": "x"}).text
