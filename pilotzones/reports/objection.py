@@ -81,7 +81,8 @@ def write_forms(home, year: int, out: Path | None = None, county: str | None = N
             ranking = [r for r in ranking if r.adcode == code]
             if not ranking:
                 raise ConfigError(f"--county {county}：不是{year}年度参加监测评价的{zone}")
-        points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year)}
+        zones = None if county is None else [r.adcode for r in ranking]
+        points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year, zones)}
         counted: dict[str, dict[str, str]] = {}
         for r in ranking:
             if r.submission_id is not None:
