@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -65,6 +66,11 @@ def test_every_rebuild_in_publicity_that_moves_the_card_line_sends_drafts(pub_ho
     r = run(h, "objection", "template", "--year", str(YEAR), "--county", zone, "--out", str(tmp_path / "forms"))
     assert r.exit_code == 0, r.output
     (path,) = [p for p in r.stdout.split() if p.endswith(".xlsx")]
+    # The same form goes with the zone's draft notice.
+    from pilotzones.notices.attachments import attachments_for
+
+    ((name, _),) = attachments_for(home, "evaluation_draft", YEAR, zone)
+    assert name == Path(path).name == f"{YEAR}年度监测评价异议材料表_{zone}_布尔津县.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb.active
     header = [c.value for c in ws[3]]
