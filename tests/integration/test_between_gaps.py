@@ -50,19 +50,25 @@ def test_a_report_after_the_deadline_is_recorded_late_and_still_reports_the_case
     assert "逾期报送整改报告（整改期限后收到，已受理）的：洛浦县（653224" in text and "均已报送整改报告" in text
 
 
+@pytest.mark.usefixtures("prefect_server")
 def test_the_visit_check_tells_the_commission_how_many_meetings_were_held_once(cli_home):
+    from pilotzones.flows.between import visit_check
+
     from pilotzones.store.home import Home
     from tests.integration.test_notices_delivery import rows
 
     h = cli_home
     r = run(h, "meeting", "add", "--date", "2023-06-15", "--place", "伊宁市", "--kind", "exchange")
     assert r.exit_code == 0, r.output
-    for _ in range(2):  # run twice (and after a meeting is added): told once
+    # The visit check's flow (its deployment's) queues and delivers it with the visit shortfalls.
+    out = visit_check(home=str(h), year=2023, at=datetime(2023, 11, 1, 9, tzinfo=Home(h).programme.tz))
+    assert out["queued"] == out["failed"] == 0, out  # nothing left unsent
+    for _ in range(2):  # run again by hand: told once
         r = run(h, "visit", "check", "--year", "2023", "--at", "2023-11-01T09:00:00")
         assert r.exit_code == 0, r.output
     (told,) = rows(Home(h), kind="meeting_shortfall")
     home = Home(h)
-    assert told.recipient == home.programme.programme.region_code
+    assert told.recipient == home.programme.programme.region_code and told.state == "sent"
     assert "已登记1次，尚差1次" in told.text and "伊宁市" in told.text and "经验交流会" in told.text
     # A year with its count held gets no such notice.
     for day in ("2024-05-10", "2024-09-10"):
