@@ -38,6 +38,11 @@ def test_a_report_after_the_deadline_is_recorded_late_and_still_reports_the_case
     table = run(home.path, "status", "--year", "2022").output
     assert "逾期报送1" in table and "653224 2022年度黄牌 期限2023-06-30：已报送整改报告，待审核，逾期报送" in table
 
+    from pilotzones.reports.yearly import write_year_report
+
+    html = write_year_report(home, 2022)[1].read_text(encoding="utf-8")
+    assert "已报送整改报告，待审核，逾期报送" in html
+
     # The overdue list names no overdue case, and lists the late report.
     (listed,) = between.notices_of(
         home, "rectification_overdue", 2023, home.programme.moment("rectification_overdue", 2023)
