@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import delete
@@ -231,13 +232,19 @@ def build_proposal(
 
 
 def propose(
-    home: Home, collected: Collected, scores: scoring.Scores, proposal: EvaluationProposal, flow_run_id: str | None
+    home: Home,
+    collected: Collected,
+    scores: scoring.Scores,
+    proposal: EvaluationProposal,
+    flow_run_id: str | None,
+    now: datetime | None = None,
 ) -> dict:
     """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing.
 
     In publicity (公示) the proposal stays there, and the zones whose provisional card differs from
     their last draft get the next one (`moved`): whatever rebuilt it (an upheld objection, a new
     file, an exception), and on a rerun that changed nothing when a failed step left them unsent.
+    `now`: the moment of what rebuilt it (default now), from which a reopened window runs.
     """
     from pilotzones.stages.publicity import send_new_drafts
 
@@ -255,7 +262,7 @@ def propose(
             _store_scores(s, d.id, collected, scores, proposal)
         out = {"decision_id": d.id, "state": d.state, "changed": stored != "unchanged", "moved": []}
     if out["state"] == DecisionState.IN_PUBLICITY:
-        out["moved"] = send_new_drafts(home, year)
+        out["moved"] = send_new_drafts(home, year, now)
     return out
 
 

@@ -189,7 +189,7 @@ def answer(
         moved: list[str] = []
         if uphold:
             try:
-                moved = rebuild(home, year, before)
+                moved = rebuild(home, year, before, now)
             except Exception as exc:
                 raise StageError(
                     f"异议{objection_id}的答复已记录（答复通知已排队），但重新计算评价结果失败（{exc}）："
@@ -245,7 +245,7 @@ def _amend(home: Home, s, o, proposal: EvaluationProposal, given: dict[str, str]
     s.flush()
 
 
-def rebuild(home: Home, year: int, before: EvaluationProposal) -> list[str]:
+def rebuild(home: Home, year: int, before: EvaluationProposal, now: datetime | None = None) -> list[str]:
     """The stage's steps again over the amended values; the proposal stays in publicity. The zones
     whose card moved (sent their next draft by `propose`, as every rebuild in publicity is)."""
     collected = ev.collect(home, year)
@@ -255,7 +255,7 @@ def rebuild(home: Home, year: int, before: EvaluationProposal) -> list[str]:
     proposal = ev.build_proposal(home, collected, scores, ranked, swaps)
     if before.forced_early is not None:
         proposal = proposal.model_copy(update={"forced_early": before.forced_early})
-    return list(ev.propose(home, collected, scores, proposal, None)["moved"])
+    return list(ev.propose(home, collected, scores, proposal, None, now)["moved"])
 
 
 def send_new_drafts(home: Home, year: int, now: datetime | None = None) -> list[str]:
