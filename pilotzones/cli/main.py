@@ -283,7 +283,10 @@ def _run_stage(
     prechecks.before_run(home, stage, year, early_reason)
     if publicize and not home.programme.publicity.days(stage):
         from pilotzones.errors import StageError
+        from pilotzones.rules.programme import PUBLICIZED_STAGES
 
+        if stage not in PUBLICIZED_STAGES:  # a deliberate choice (README, Rules: Publicity)
+            raise StageError(f"{_stage_cn(home, stage)}没有公示期（本版本只有监测评价公示），不能 --publicize")
         raise StageError(
             f"本方案未设{_stage_cn(home, stage)}公示期（[publicity] publicity_days.{stage} 为0），不能 --publicize"
         )

@@ -104,3 +104,9 @@ def test_every_rebuild_in_publicity_that_moves_the_card_line_sends_drafts(pub_ho
     assert r.exit_code == 0 and "黄牌线调整涉及" in r.stdout, r.output
     third = carded(h)
     assert zone not in third and drafts(home, "r3") == second ^ third
+
+
+def test_the_candidate_selection_cannot_be_publicized(cli_home):
+    """By choice (README, Rules: Publicity): no publicity period for the candidate selection."""
+    r = run(cli_home, "candidates", "run", "--year", "2023", "--publicize")
+    assert r.exit_code == 2 and "候补试验区遴选没有公示期" in r.stderr, r.output
