@@ -284,7 +284,10 @@ def _run_stage(
     prechecks.before_run(home, stage, year, early_reason)
     if publicize and not home.programme.publicity.days(stage):
         from pilotzones.errors import StageError
+        from pilotzones.rules.programme import PUBLICIZED_STAGES
 
+        if stage not in PUBLICIZED_STAGES:  # a deliberate choice (README, Rules: Publicity)
+            raise StageError(f"{_stage_cn(home, stage)}没有公示期（本版本只有监测评价公示），不能 --publicize")
         raise StageError(
             f"本方案未设{_stage_cn(home, stage)}公示期（[publicity] publicity_days.{stage} 为0），不能 --publicize"
         )
@@ -305,6 +308,8 @@ def _run_stage(
         return
     if state == DecisionState.IN_PUBLICITY:
         click.echo(f"{year}年度{_stage_cn(home, stage)}方案公示中：公示期满、异议均已答复后审批。")
+        if result.get("moved"):
+            _send_drafts(home, year, result["moved"])
     elif state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
     elif state == DecisionState.PUBLISHED:
@@ -315,6 +320,18 @@ def _run_stage(
             f"{year}年度{_stage_cn(home, stage)}方案待审批：pilotzones approve --year {year} --stage {stage}"
             f"（或 pilotzones decline --year {year} --stage {stage} --note 意见）。"
         )
+
+
+def _send_drafts(home, year: int, moved: list[str]) -> None:
+    """公示: a rebuild moved the card line; the zones it moved get their next draft now."""
+    from pilotzones.notices import deliver, raise_if_unsent
+
+    names = "、".join(f"{home.register.name(a)}（{a}）" for a in moved)
+    click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
+    _can_send()
+    report = deliver(home, year=year)
+    click.echo(f"notices: {report.summary()}")
+    raise_if_unsent(report)
 
 
 def _publicize(home, stage: str, year: int, at: str | None) -> None:
@@ -425,6 +442,21 @@ def objection() -> None:
     """公示: objections to a draft result (submit them with `submit --kind objection`)."""
 
 
+@objection.command("template")
+@click.option("--year", type=int, required=True, help="The evaluation year of the draft in publicity.")
+@click.option("--county", default=None, help="One zone (adcode or name); default: every zone of the draft.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/objection.")
+@click.pass_context
+def objection_template(ctx: click.Context, year: int, county: str | None, out: str | None) -> None:
+    """Write each zone's objection form, the items it lost points on prefilled from its draft."""
+    from pilotzones.reports.objection import write_forms
+
+    paths = write_forms(_open(ctx), year, Path(out) if out else None, county)
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"已生成{len(paths)}份{year}年度监测评价异议材料表。", err=True)
+
+
 @objection.command("answer")
 @click.option("--id", "objection_id", type=int, required=True, help="The objection's id (submit's answer, status).")
 @click.option("--uphold", "verdict", flag_value="uphold", help="The objection stands: correct the values.")
@@ -452,8 +484,8 @@ def objection_answer(
     what = "异议成立，已按更正值重新计算评价结果" if out["state"] == "upheld" else "异议不成立，维持公示结果"
     click.echo(f"异议{objection_id}已答复（{who}）：{what}。")
     if out["moved"]:
-        names = "、".join(f"{home.register.name(a)}（{a}）" for a in out["moved"])
-        click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
+        _send_drafts(home, out["year"], out["moved"])
+        return
     report = deliver(home, year=out["year"])
     click.echo(f"notices: {report.summary()}")
     raise_if_unsent(report)
