@@ -293,8 +293,9 @@ def _refuse_rewriting_published_years(home: Home, prog: Programme, text: str, so
     if changed:
         years = "、".join(str(y) for y in published)
         raise ConfigError(
-            f"{source}: 方案 {prog.programme.id} 的 {', '.join(changed)} 与已发布年度（{years}）所依据的方案不同，"
-            "不能改写已发布年度的规则：请恢复原方案文件"
+            f"{source}：方案 {prog.programme.id} 的 {'、'.join(changed)} 与已发布年度（{years}）所依据的方案不同，"
+            f"不能改写已发布年度的规则：请恢复原方案文件；{published[-1] + 1}年度起的评价细则修订请用 "
+            f"pilotzones programme add FILE --from-year {published[-1] + 1}"
         )
 
 

@@ -113,7 +113,7 @@ def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
     bad.write_text("[programme]\nid = 'x'\n", encoding="utf-8")
     r = run(tmp_path / "h", "init", "--program", str(bad))
     assert r.exit_code == 2
-    assert "bad.toml" in r.stderr and "pilots" in r.stderr
+    assert f"{bad}：pilots：缺少此项：请补上" in r.stderr and "Field required" not in r.stderr
 
 
 def test_a_duplicate_pilot_exits_2_naming_the_field_and_creates_nothing(tmp_path):
@@ -125,7 +125,10 @@ def test_a_duplicate_pilot_exits_2_naming_the_field_and_creates_nothing(tmp_path
     f.write_text(text, encoding="utf-8")
     r = run(tmp_path / "h", "init", "--program", str(f))
     assert r.exit_code == 2, r.output
-    assert "dup.toml" in r.stderr and "pilots.initial" in r.stderr and "654025" in r.stderr
+    assert (
+        r.stderr.strip()
+        == f"pilotzones: {f}：pilots.initial[2]：654025 已列于 pilots.initial[0]：每个县只能列出一次，请删去重复的一项"
+    )
     assert not (tmp_path / "h" / "pilotzones.db").exists()
 
 
