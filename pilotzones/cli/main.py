@@ -189,7 +189,7 @@ def submit(
     # them over and over and find next to nothing to free (pilotzones.gcpause).
     with no_cyclic_gc():
         outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
-    prefix = "[dry-run] " if dry_run else ""
+    prefix = "【试运行】" if dry_run else ""
     rejected = 0
     for file, out in zip(map(shown, files), outcomes, strict=True):
         if out.errors:
@@ -629,7 +629,7 @@ def demo(ctx: click.Context, years: str) -> None:
     try:
         first, last = (int(x) for x in years.split("-"))
     except ValueError:
-        raise click.BadParameter("use FIRST-LAST, e.g. 2022-2024", param_hint="--years") from None
+        raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
     explicit = ctx.obj.get("home")
     home = Path(explicit) if explicit else Path(".pilotzones-demo")
     reset_home(home)

@@ -51,6 +51,7 @@ def test_dry_run_reports_like_submit_and_records_nothing(cli_home, tmp_path):
     f = write(rows_for(home, "654025", 2023, **{"1": "95"}), tmp_path / "bad.csv")
     r = run(cli_home, "submit", str(f), "--year", "2023", "--dry-run")
     assert r.exit_code == 3 and "95" in r.stderr
+    assert r.stderr.startswith(f"【试运行】{f}: 文件未通过校验") and "dry-run" not in r.output
     with session(home.db_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
     assert not any((cli_home / "archive").rglob("*.csv"))
@@ -180,7 +181,7 @@ def test_the_dry_run_of_a_late_file_names_deadline_and_receipt_and_records_nothi
 
 def test_missing_file_is_a_usage_error(cli_home):
     r = run(cli_home, "submit", "/nonexistent.csv", "--year", "2023")
-    assert r.exit_code == 2 and "cannot read" in r.stderr
+    assert r.exit_code == 2 and "/nonexistent.csv：无法读取文件（文件或目录不存在）" in r.stderr
 
 
 def test_an_unreachable_database_is_a_configuration_error_naming_it(cli_home, monkeypatch):
