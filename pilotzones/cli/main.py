@@ -100,12 +100,29 @@ class _NoTraceback(logging.Formatter):
 class Group(click.Group):
     """Turn every error into a message and an exit code; never a bare traceback."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
+        from pilotzones.cli.usage import ChineseUsageError
+
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ChineseUsageError:
+            raise
+        except click.UsageError as exc:
+            raise ChineseUsageError(exc) from None
+
     def invoke(self, ctx: click.Context):
+        from pilotzones.cli.usage import ChineseUsageError
+
         try:
             return super().invoke(ctx)
         except PilotzonesError as exc:
             _say(str(exc))
             sys.exit(exc.exit_code)
+        except ChineseUsageError:
+            raise
+        except click.UsageError as exc:
+            raise ChineseUsageError(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
