@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pilotzones import stages
 from pilotzones.rules.programme import Programme
+from pilotzones.stages.between import STEPS
 
 
 @dataclass(frozen=True)
@@ -17,21 +18,39 @@ class Scheduled:
     moment: str  # calendar entry of the programme
     flow: str  # "module:function" of the flow it runs
     parameters: dict = field(default_factory=dict)
+    cn: str = ""  # what it does, in the programme's words ({candidate}: Info.words()), for the UI
 
 
 _WAIT = {"wait_for_approval": True}
 
 STAGES = (
-    Scheduled("nomination-call", "nomination_call", "pilotzones.flows.notices:nomination_call"),
-    Scheduled("nomination-reminder", "nomination_reminder", "pilotzones.flows.notices:nomination_reminder"),
-    Scheduled("evaluation-call", "evaluation_call", "pilotzones.flows.notices:evaluation_call"),
-    Scheduled("evaluation-reminder", "evaluation_reminder", "pilotzones.flows.notices:evaluation_reminder"),
+    Scheduled(
+        "nomination-call", "nomination_call", "pilotzones.flows.notices:nomination_call", cn="{candidate}推荐通知"
+    ),
+    Scheduled(
+        "nomination-reminder",
+        "nomination_reminder",
+        "pilotzones.flows.notices:nomination_reminder",
+        cn="{candidate}推荐提醒",
+    ),
+    Scheduled("evaluation-call", "evaluation_call", "pilotzones.flows.notices:evaluation_call", cn="监测评价报送通知"),
+    Scheduled(
+        "evaluation-reminder",
+        "evaluation_reminder",
+        "pilotzones.flows.notices:evaluation_reminder",
+        cn="监测评价报送提醒",
+    ),
     # Every registered decision stage; a scheduled one stops for approval (a Resume form in the UI).
-    *(Scheduled(s.deployment, s.calendar, s.run_flow, _WAIT) for s in stages.all_stages()),
+    *(Scheduled(s.deployment, s.calendar, s.run_flow, _WAIT, s.cn_template) for s in stages.all_stages()),
     # Between evaluations (issue 14): the rectification reminder and overdue list, the visit check.
-    Scheduled("rectification-reminder", "rectification_reminder", "pilotzones.flows.between:rectification_reminder"),
-    Scheduled("rectification-overdue", "rectification_overdue", "pilotzones.flows.between:rectification_overdue"),
-    Scheduled("visit-check", "visit_check", "pilotzones.flows.between:visit_check"),
+    *(
+        Scheduled(name, step.moment, f"pilotzones.flows.between:{flow}", cn=step.cn)
+        for name, flow, step in (
+            ("rectification-reminder", "rectification_reminder", STEPS["rectification_reminder"]),
+            ("rectification-overdue", "rectification_overdue", STEPS["rectification_overdue"]),
+            ("visit-check", "visit_check", STEPS["visit_shortfall"]),
+        )
+    ),
 )
 
 
@@ -104,6 +123,7 @@ def deployments(home: Path, programme: Programme, pool: str | None = None) -> li
 
     home = home.resolve()
     out = []
+    words = programme.programme.words()
     for st in STAGES:
         if pool is None:
             flow, where = load_flow(st.flow), {}
@@ -116,7 +136,7 @@ def deployments(home: Path, programme: Programme, pool: str | None = None) -> li
                 schedules=[Cron(cron(programme, st.moment), timezone=programme.programme.timezone)],
                 parameters={"home": str(home), **st.parameters},
                 tags=["pilotzones", programme.programme.id],
-                description=f"{st.name}: {programme.calendar_text(st.moment)} every year",
+                description=f"每年 {programme.calendar_text(st.moment)} 运行：{st.cn.format(**words)}",
                 **where,
             )
         )

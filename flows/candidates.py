@@ -31,6 +31,13 @@ def _markdown(p: CandidateSelection, state: str, words: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def selection_table(p: CandidateSelection) -> list[dict]:
+    """The selection as the UI's table shows it: Chinese column headers, as in the markdown above."""
+    header = ("名次", "代码", "县（市、区）", "评审得分")
+    rows: list[tuple[object, ...]] = [(x.rank, x.adcode, x.county, x.review_score) for x in p.selected]
+    return [dict(zip(header, row, strict=True)) for row in rows or [("", "", "无符合条件的推荐对象", "")]]
+
+
 def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | None, words: dict[str, str]) -> None:
     """The run's markdown summary and selection table; created again, same keys, once approved or declined.
     `words`: the programme's, as the operators approving it read them."""
@@ -41,8 +48,7 @@ def artifacts(year: int, p: CandidateSelection, state: str, approval: dict | Non
         description=f"{what}（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
-        table=[{k: getattr(x, k) for k in ("rank", "adcode", "county", "review_score")} for x in p.selected]
-        or [{"rank": "", "adcode": "", "county": "无符合条件的推荐对象", "review_score": ""}],
+        table=selection_table(p),
         key=f"candidates-{year}-selected",
         description=f"{what}入选名单（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )

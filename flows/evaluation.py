@@ -39,6 +39,23 @@ def _ranking_markdown(proposal: EvaluationProposal, state: str, words: dict[str,
     return "\n".join(lines)
 
 
+def ranking_table(proposal: EvaluationProposal) -> list[dict]:
+    """The ranking as the UI's table shows it: Chinese column headers, as in the markdown above."""
+    return [
+        {
+            "名次": r.rank,
+            "代码": r.adcode,
+            "县（市、区）": r.county,
+            "基础分": r.base,
+            "加分": r.bonus,
+            "总分": r.total,
+            "黄牌": "亮黄牌" if r.yellow_card else "",
+            "标注": "、".join(r.flags),
+        }
+        for r in proposal.ranking
+    ]
+
+
 def artifacts(
     year: int, proposal: EvaluationProposal, state: str, approval: dict | None, words: dict[str, str]
 ) -> None:
@@ -51,11 +68,7 @@ def artifacts(
         description=f"{what}排名与决定（{stage.state_cn(state)}，{state}）",
     )
     create_table_artifact(
-        table=[
-            {k: getattr(r, k) for k in ("rank", "adcode", "county", "base", "bonus", "total", "yellow_card")}
-            | {"flags": " ".join(r.flags)}
-            for r in proposal.ranking
-        ],
+        table=ranking_table(proposal),
         key=f"evaluation-{year}-ranking",
         description=f"{what}排名（{stage.state_cn(state)}，{state}）" + stage.approval_suffix(approval),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 
 EXIT_OK = 0
@@ -43,6 +44,29 @@ class SubmissionRejected(PilotzonesError):
 # split a line of stderr or reverse the text around them.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+# The reasons an operating system gives most often, as the operator reads them (strerror is English).
+_OS_REASONS = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "不允许此操作",
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "文件系统只读",
+    errno.EISDIR: "是目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EEXIST: "已存在",
+    errno.EIO: "读写出错（I/O 错误）",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.ELOOP: "符号链接层数过多",
+    errno.EBUSY: "正被占用",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in Chinese where the reason is a common one."""
+    return _OS_REASONS.get(exc.errno or 0) or (f"{exc.strerror}（errno {exc.errno}）" if exc.strerror else str(exc))
 
 
 def shown(text: str) -> str:

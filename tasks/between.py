@@ -15,9 +15,9 @@ from pilotzones.store.home import Home
 @task(name="queue-between-notices", cache_policy=NONE)
 def queue_step_notices(home: str, year: int, step: str, at: datetime | None = None) -> int:
     """Build the step's notices as things stand at `at` (default now) and queue those not queued yet."""
-    from pilotzones.stages.between import run_step
+    from pilotzones.stages.between import STEPS, run_step
 
     fault("queue-notices")
     added = run_step(Home(Path(home)), step, year, at)
-    get_run_logger().info("%s: %d newly queued", step, added)
+    get_run_logger().info("%s：新排队通知%d份", STEPS[step].cn if step in STEPS else step, added)
     return added

@@ -101,12 +101,29 @@ class _NoTraceback(logging.Formatter):
 class Group(click.Group):
     """Turn every error into a message and an exit code; never a bare traceback."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
+        from pilotzones.cli.usage import ChineseUsageError
+
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ChineseUsageError:
+            raise
+        except click.UsageError as exc:
+            raise ChineseUsageError(exc) from None
+
     def invoke(self, ctx: click.Context):
+        from pilotzones.cli.usage import ChineseUsageError
+
         try:
             return super().invoke(ctx)
         except PilotzonesError as exc:
             _say(str(exc))
             sys.exit(exc.exit_code)
+        except ChineseUsageError:
+            raise
+        except click.UsageError as exc:
+            raise ChineseUsageError(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
@@ -190,7 +207,7 @@ def submit(
     # them over and over and find next to nothing to free (pilotzones.gcpause).
     with no_cyclic_gc():
         outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
-    prefix = "[dry-run] " if dry_run else ""
+    prefix = "【试运行】" if dry_run else ""
     rejected = 0
     for file, out in zip(map(shown, files), outcomes, strict=True):
         if out.errors:
@@ -662,7 +679,7 @@ def demo(ctx: click.Context, years: str) -> None:
     try:
         first, last = (int(x) for x in years.split("-"))
     except ValueError:
-        raise click.BadParameter("use FIRST-LAST, e.g. 2022-2024", param_hint="--years") from None
+        raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
     explicit = ctx.obj.get("home")
     home = Path(explicit) if explicit else Path(".pilotzones-demo")
     reset_home(home)

@@ -9,6 +9,7 @@ from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
 from pilotzones.store import deadlines, ledger, objections, proposals, runlog
 from pilotzones.store.home import Home
+from pilotzones.store.proposals import DECLINE_FLOW
 from pilotzones.store.session import session
 from pilotzones.store.tracker import tracker
 
@@ -123,6 +124,16 @@ _NOTICE_CN = {
 }
 
 
+def _run_kind(stage: str, flow: str) -> str:
+    """Which of a stage's runs a record is, for the table (its Prefect flow name stays in --json):
+    nothing for the stage's own run, what else it was for an approval or a refusal."""
+    from pilotzones import stages
+
+    if stage in stages.names() and flow == stages.get(stage).flow_name("publish"):
+        return "审批后发布，"
+    return {DECLINE_FLOW: "命令行拒绝，"}.get(flow, "")
+
+
 def _state_cn(state: str) -> str:
     try:
         return DecisionState(state).cn
@@ -185,7 +196,7 @@ def render_table(st: dict, words: dict[str, str] | None = None) -> str:
     out.append("  最近运行：" + ("" if runs else "无"))
     for stage, r in runs.items():
         when = r["finished_at"] or r["started_at"]
-        line = f"    {stage_cn(stage)}：{_state_cn(r['outcome'])}（{r['flow']}，{when}）"
+        line = f"    {stage_cn(stage)}：{_state_cn(r['outcome'])}（{_run_kind(stage, r['flow'])}{when}）"
         if r.get("message"):
             line += f"：{r['message']}"
         early = (r.get("counts") or {}).get("forced_early")

@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element
 
 import pandas as pd
 
-from pilotzones.errors import ConfigError, PilotzonesError
+from pilotzones.errors import ConfigError, PilotzonesError, os_reason
 from pilotzones.rules.programme import Limits
 
 ROW = "_row"  # the file row number of each data row (header = 1)
@@ -67,7 +67,7 @@ def receive(path: Path, limits: Limits) -> Received:
         try:
             data = f.read(limits.file_bytes + 1)  # a file growing meanwhile is read no further
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+            raise ConfigError(f"{path}：无法读取文件（{os_reason(exc)}）") from exc
     if len(data) > limits.file_bytes:
         return Received(path, max(size, len(data)), None)
     return Received(path, len(data), data)
@@ -83,7 +83,7 @@ def open_regular(path: Path) -> BinaryIO:
         _regular(path, os.stat(path).st_mode)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        raise ConfigError(f"{path}：无法读取文件（{os_reason(exc)}）：请检查路径和读取权限") from exc
     f = os.fdopen(fd, "rb")
     try:
         _regular(path, os.fstat(fd).st_mode)
@@ -94,18 +94,18 @@ def open_regular(path: Path) -> BinaryIO:
 
 
 _NOT_REGULAR = {
-    stat.S_IFIFO: "a named pipe (FIFO)",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "命名管道（FIFO）",
+    stat.S_IFCHR: "字符设备",
+    stat.S_IFBLK: "块设备",
+    stat.S_IFSOCK: "套接字",
+    stat.S_IFDIR: "目录",
 }
 
 
 def _regular(path: Path, mode: int) -> None:
     if not stat.S_ISREG(mode):
-        what = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        raise ConfigError(f"{path}: {what}, not a regular file; submit a saved CSV or XLSX file")
+        what = _NOT_REGULAR.get(stat.S_IFMT(mode), "特殊文件")
+        raise ConfigError(f"{path}：是{what}，不是普通文件：请报送保存好的 CSV 或 XLSX 文件")
 
 
 def too_big(size: int, limits: Limits) -> str:

@@ -245,7 +245,7 @@ def submit(
 ) -> Outcome:
     """Check `file`; unless `dry_run`, archive its bytes and record it either way."""
     if kind not in KINDS:
-        raise ConfigError(f"--kind must be one of {', '.join(KINDS)}")
+        raise ConfigError(f"--kind {kind}：报送种类只能是 {'、'.join(KINDS)} 之一")
     limits = home.programme.limits
     received_file = read_file(file, limits)
     received = at or clock.now()

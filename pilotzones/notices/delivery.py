@@ -136,7 +136,10 @@ class SmtpTransport:
 
     def __init__(self, cfg: DeliverySettings) -> None:
         if cfg.smtp_security not in ("none", "starttls", "ssl"):
-            raise ConfigError(f"PILOTZONES_SMTP_SECURITY must be none, starttls or ssl, not {cfg.smtp_security!r}")
+            raise ConfigError(
+                f"PILOTZONES_SMTP_SECURITY {cfg.smtp_security!r}："
+                "只能是 none、starttls 或 ssl（明文、STARTTLS、隐式 TLS）"
+            )
         self.cfg = cfg
         self._conn: smtplib.SMTP | None = None
 
@@ -268,9 +271,11 @@ def deliver(
             )
         transport = SmtpTransport(cfg) if mode == "smtp" else EmlTransport(home.outbox)
     if cfg.mail_from and not valid_email(cfg.mail_from):
-        raise ConfigError(f"PILOTZONES_MAIL_FROM {cfg.mail_from!r} is not one plain e-mail address")
+        raise ConfigError(
+            f"PILOTZONES_MAIL_FROM {cfg.mail_from!r}：应为一个电子邮件地址（如 jcws@example.org），不带姓名"
+        )
     if cfg.smtp_host and not cfg.mail_from:
-        log.warning("PILOTZONES_MAIL_FROM is not set; sending as %s", DEFAULT_FROM)
+        log.warning("未设置 PILOTZONES_MAIL_FROM：以 %s 作为发件地址", DEFAULT_FROM)
     try:
         with stage_lock(home.db_url, "outbox", 0):
             return _deliver(home, retry, transport, cfg, year, stage)
@@ -294,7 +299,9 @@ def check_delivery(cfg: Settings | None = None) -> None:
             )
         SmtpTransport(cfg)  # refuses an unknown PILOTZONES_SMTP_SECURITY
     if cfg.mail_from and not valid_email(cfg.mail_from):
-        raise ConfigError(f"PILOTZONES_MAIL_FROM {cfg.mail_from!r} is not one plain e-mail address")
+        raise ConfigError(
+            f"PILOTZONES_MAIL_FROM {cfg.mail_from!r}：应为一个电子邮件地址（如 jcws@example.org），不带姓名"
+        )
 
 
 def delivery_mode(cfg: Settings) -> str:
@@ -314,7 +321,7 @@ def _held(home: Home, year: int | None, stage: str | None, why: str) -> Delivery
         queued=counts["queued"] + counts["sending"],
         error=why,
     )
-    log.error("notices: %s", report.summary())
+    log.error("通知：%s", report.summary())
     return report
 
 
@@ -380,7 +387,7 @@ def _deliver(
     counts = outbox_counts(home, year, stage)
     report.failed, report.no_recipient = counts["failed"], counts["no_recipient"]
     report.queued = counts["queued"] + counts["sending"]
-    log.info("notices: %s", report.summary())
+    log.info("通知：%s", report.summary())
     return report
 
 
@@ -472,10 +479,10 @@ def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPoli
         line.drop()
     if not transient(exc):
         outbox.mark_failed(url, row_id, code, text)
-        log.warning("notice %s failed for good: %s", row_id, text)
+        log.warning("通知 %s 发送失败，不再重试：%s", row_id, text)
         return False
     outbox.mark_queued(url, row_id, code, text)
-    log.info("notice %s not sent yet (%s); attempt %d", row_id, text, attempt + 1)
+    log.info("通知 %s 暂未发出（%s）；第%d次尝试", row_id, text, attempt + 1)
     if attempt + 1 >= retry.attempts:
         return False
     time.sleep(retry.delay(attempt))

@@ -95,7 +95,7 @@ def _text(value: str, limit: int = 300) -> str | Header:
 def _address(r: Recipient) -> str:
     email = valid_email(r.email)
     if email is None:
-        raise ValueError(f"not one plain e-mail address: {r.email!r}")
+        raise ValueError(f"收件地址 {r.email!r} 不是一个电子邮件地址：请在联系人目录（contacts）中改正")
     # formataddr quotes a name with specials and encodes a non-ASCII one: it stays a display name.
     return formataddr((header_text(r.name, 120), email), charset="utf-8")
 

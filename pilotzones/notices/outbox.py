@@ -52,7 +52,7 @@ def queue(home: Home, notices: list[Notice]) -> int:
     for row in new:
         write_printable(home, row)
     if new:
-        log.info("queued %d notices", len(new))
+        log.info("新排队通知%d份", len(new))
     return len(new)
 
 

@@ -6,6 +6,7 @@ Nothing in the code is specific to one programme: the Xinjiang programme is the 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pilotzones.errors import ConfigError
+from pilotzones.errors import ConfigError, shown
 
 if TYPE_CHECKING:
     # Imported where a score is computed: `status` and `rubric` read programmes without numpy.
@@ -32,6 +33,19 @@ Adcode = Annotated[str, Field(pattern=r"^\d{6}$")]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Faults(ValueError):
+    """What one validator found wrong, each fault (where, below the model that found it; what to fix)
+    in Chinese: `load` puts each on a line of its own, located as the file names the key."""
+
+    def __init__(self, *faults: tuple[tuple[int | str, ...], str]) -> None:
+        super().__init__("；".join(message for _, message in faults))
+        self.faults = faults
+
+
+def _fault(message: str, *at: int | str) -> Faults:
+    return Faults((at, message))
 
 
 class CountLevel(_Model):
@@ -66,7 +80,10 @@ class _ItemBase(_Model):
     def _needed(self) -> Self:
         missing = [f for f in self.needs if not getattr(self, f)]
         if missing:
-            raise ValueError(f"item {self.id}: rule {self.rule} needs {', '.join(missing)}")  # type: ignore[attr-defined]
+            rule = self.rule  # type: ignore[attr-defined]
+            raise Faults(
+                *(((f,), f"指标{self.id}的计分规则 {rule} 须填写 {f}（不能为0或空）：请补上") for f in missing)
+            )
         return self
 
     def keys(self) -> tuple[str, ...]:
@@ -211,7 +228,9 @@ class ShareGrowthItem(_ItemBase):
             try:
                 Fraction(self.min_growth)
             except (ValueError, ZeroDivisionError) as exc:
-                raise ValueError(f"item {self.id}: min_growth {self.min_growth!r} is not a number") from exc
+                raise _fault(
+                    f'“{shown(self.min_growth)}”不是数：应写作带引号的数，如 "1.1"（增长到上年的1.1倍）', "min_growth"
+                ) from exc
         return self
 
     @property
@@ -320,7 +339,7 @@ class TieredCountItem(_ItemBase):
     @model_validator(mode="after")
     def _highest_first(self) -> TieredCountItem:
         if self.tiers and list(self.tiers) != sorted(self.tiers, key=lambda t: -t.min):
-            raise ValueError(f"item {self.id}: tiers must be listed highest first")
+            raise _fault(f"指标{self.id}的档次须从高到低排列（min 由大到小）：请调整顺序", "tiers")
         return self
 
     def keys(self) -> tuple[str, ...]:
@@ -371,7 +390,9 @@ class Category(_Model):
         if not self.bonus:
             total = sum(i.weight or 0 for i in self.items)
             if total != self.max:
-                raise ValueError(f"category {self.id} {self.name}: weights add up to {total}, max is {self.max}")
+                raise _fault(
+                    f"“{shown(self.name)}”各指标的 weight 合计{total}分，与 max = {self.max} 不符：请使二者相等"
+                )
         return self
 
 
@@ -381,13 +402,29 @@ class Rubric(_Model):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Rubric:
-        ids = [i.id for c in self.categories for i in c.items]
-        if len(ids) != len(set(ids)):
-            raise ValueError("item ids must be unique")
-        keys = [k for c in self.categories for i in c.items for k in i.keys()]
-        dup = sorted({k for k in keys if keys.count(k) > 1})
-        if dup:
-            raise ValueError(f"submission keys used twice: {', '.join(dup)}")
+        faults: list[tuple[tuple[int | str, ...], str]] = []
+        first_id: dict[int, str] = {}
+        first_key: dict[str, str] = {}
+        for ci, c in enumerate(self.categories):
+            for ii, i in enumerate(c.items):
+                at = ("categories", ci, "items", ii)
+                here = key_path(("rubric", *at))
+                if i.id in first_id:
+                    faults.append(
+                        (
+                            (*at, "id"),
+                            f"指标编号 {i.id} 已用于 {first_id[i.id]}：每个指标的 id 只能用一次，请改用未用过的编号",
+                        )
+                    )
+                    continue  # an assessed item's key is its id: one fault, not two
+                first_id[i.id] = here
+                for k in i.keys():
+                    if k in first_key:
+                        where = "本指标中重复出现" if first_key[k] == here else f"已用于 {first_key[k]}"
+                        faults.append((at, f"报送键 {shown(k)} {where}：每个报送键只能用一次，请改名"))
+                    first_key.setdefault(k, here)
+        if faults:
+            raise Faults(*faults)
         return self
 
     @property
@@ -476,7 +513,7 @@ class Info(_Model):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {v!r}") from exc
+            raise ValueError(f'没有时区“{shown(v)}”：应为 IANA 时区名，如 "Asia/Shanghai"') from exc
         return v
 
 
@@ -496,9 +533,16 @@ class Pilots(_Model):
     @field_validator("initial")
     @classmethod
     def _each_once(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        twice = sorted({a for a in v if v.count(a) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed more than once")
+        first: dict[str, int] = {}
+        faults: list[tuple[tuple[int | str, ...], str]] = []
+        for i, adcode in enumerate(v):
+            if adcode in first:
+                faults.append(
+                    ((i,), f"{adcode} 已列于 pilots.initial[{first[adcode]}]：每个县只能列出一次，请删去重复的一项")
+                )
+            first.setdefault(adcode, i)
+        if faults:
+            raise Faults(*faults)
         return v
 
 
@@ -564,21 +608,18 @@ class Publicity(_Model):
     def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
         from pilotzones import stages
 
-        known = ", ".join(PUBLICIZED_STAGES)
+        known = "、".join(PUBLICIZED_STAGES)
         for name, days in v.items():
             if not 0 <= days <= 60:
-                raise ValueError(f"{name}: {days} days is not between 0 and 60")
+                raise _fault(f"公示{days}天不在0到60天之间：请改为0到60之间的天数", name)
             if name in PUBLICIZED_STAGES:
                 continue
             if name not in stages.names():
-                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
+                raise _fault(f"阶段 {shown(name)} 不是决策阶段：只能为 {known} 设公示天数", name)
             if days:
                 # A deliberate choice (README, Rules: Publicity): the stage has no draft notices to
                 # publicize nor objections to hear; a programme asking for them is refused, not ignored.
-                raise ValueError(
-                    f"{name} = {days}: the {name} stage has no publicity period in this version "
-                    f"(only {known}); set it to 0 or remove it"
-                )
+                raise _fault(f"{shown(name)} 阶段没有公示期（只有 {known} 有）：请设为0或删去此项", name)
         return v
 
     def days(self, stage: str) -> int:
@@ -615,7 +656,7 @@ class Calendar(_Model):
             try:
                 datetime.strptime("2024-" + value, "%Y-%m-%d %H:%M:%S")
             except ValueError as exc:
-                raise ValueError(f"calendar.{name}: {value!r} is not a date") from exc
+                raise _fault(f"“{shown(value)}”不是日历上有的日子：请改为存在的月-日", name) from exc
         return self
 
 
@@ -672,15 +713,20 @@ class Guidance(_Model):
     @model_validator(mode="after")
     def _known_ids(self) -> Guidance:
         groups, leaders = {g.id for g in self.groups}, {x.id for x in self.leaders}
+        faults: list[tuple[tuple[int | str, ...], str]] = []
+        group = "专家组 {} 不在 guidance.groups 中：请先在 guidance.groups 中列出它，或改用已列出的 id"
+        leader = "领导 {} 不在 guidance.leaders 中：请先在 guidance.leaders 中列出他（她），或改用已列出的 id"
         for i, z in enumerate(self.zones):
             if z.group not in groups:
-                raise ValueError(f"zones.{i}: group {z.group!r} is not in guidance.groups")
+                faults.append((("zones", i, "group"), group.format(shown(z.group))))
             if z.leader not in leaders:
-                raise ValueError(f"zones.{i}: leader {z.leader!r} is not in guidance.leaders")
+                faults.append((("zones", i, "leader"), leader.format(shown(z.leader))))
         if self.default_group and self.default_group not in groups:
-            raise ValueError(f"default_group {self.default_group!r} is not in guidance.groups")
+            faults.append((("default_group",), group.format(shown(self.default_group))))
         if self.default_leader and self.default_leader not in leaders:
-            raise ValueError(f"default_leader {self.default_leader!r} is not in guidance.leaders")
+            faults.append((("default_leader",), leader.format(shown(self.default_leader))))
+        if faults:
+            raise Faults(*faults)
         return self
 
     def of(self, adcode: str) -> tuple[ExpertGroup | None, Leader | None]:
@@ -719,7 +765,7 @@ class Programme(_Model):
             card.date(), months, reminder, self.moment("rectification_overdue", due_year), self.tz
         )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Faults(*((("calendar", name), message) for name, message in problems.items()))
         return self
 
     @cached_property
@@ -757,27 +803,32 @@ class Programme(_Model):
 
 
 def load(path: Path | None = None) -> Programme:
-    """Read and check a programme file; raise ConfigError naming the file and the field."""
+    """Read and check a programme file; raise ConfigError with one line per fault, in Chinese, each
+    naming the file, the key as the file writes it (`pilots.initial[2]`) and what to fix."""
     path = path or BUILTIN
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: programme file not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not a valid TOML file: {exc}") from exc
+        raise ConfigError(f"{path}：找不到方案文件：请检查路径") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}：是目录，不是方案文件：请给出 .toml 文件的路径") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}：不是 UTF-8 编码的文本：请把方案文件另存为 UTF-8 编码") from exc
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"at line (\d+), column (\d+)", str(exc))
+        where = f"第{at[1]}行第{at[2]}列" if at else "文件末尾"
+        raise ConfigError(
+            f"{path}：不是有效的 TOML 文件（{where}有误）：请检查该处的等号、引号、括号和是否有重复的键"
+        ) from exc
     try:
         return Programme.model_validate(raw)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in _without_kind(err["loc"])) or "(top level)"
-            lines.append(f"  {where}: {err['msg']}")
-        raise ConfigError(f"{path}: programme file is not valid:\n" + "\n".join(lines)) from exc
+        raise ConfigError("\n".join(f"{path}：{where}：{what}" for where, what in _faults(exc))) from exc
 
 
 def check_places(prog: Programme, path: Path | None = None) -> None:
-    """Refuse (ConfigError naming the file and each field) a region or pilot the county register
-    does not have as the file says: the register, not the file, is the authority on places."""
+    """Refuse (ConfigError, one line per fault naming the file and the key) a region or pilot the
+    county register does not have as the file says: the register, not the file, is the authority on places."""
     from pilotzones.rules.register import load_register, normalize_text
 
     info = prog.programme
@@ -787,25 +838,119 @@ def check_places(prog: Programme, path: Path | None = None) -> None:
     national = code == "000000"
     # GB/T 2260 province-level codes run 11-82; the register's 990000 (苏鲁交界) is a geocoding artefact.
     if not national and (not code.endswith("0000") or not 11 <= int(code[:2]) <= 82 or register.region_name == code):
-        problems.append(f"programme.region_code: {code} is not a province-level region of GB/T 2260")
+        problems.append(
+            f"programme.region_code：{code} 不是 GB/T 2260 的省级行政区划代码："
+            "请改为省、自治区或直辖市的代码（如 650000）"
+        )
     else:
         if normalize_text(info.region_name) != register.region_name:
             problems.append(
-                f"programme.region_name: {info.region_name!r} is not the name of {code} ({register.region_name})"
+                f"programme.region_name：“{shown(info.region_name)}”不是 {code} 的名称：请改为“{register.region_name}”"
             )
         for i, adcode in enumerate(prog.pilots.initial):
-            where = f"pilots.initial.{i}: {adcode}"
+            where = f"pilots.initial[{i}]：{adcode}"
             if register.county(adcode) is not None:
                 continue
             if adcode.endswith("00"):
-                problems.append(f"{where} is a prefecture or region code, not a county-level division")
+                problems.append(
+                    f"{where} 是{info.prefecture_name}或省级的代码，不是县级行政区划：请改为县（市、区）的代码"
+                )
             else:
-                problems.append(f"{where} is not a county-level division of {register.region_name} ({code})")
+                problems.append(
+                    f"{where} 不是{register.region_name}（{code}）的县级行政区划：请改为本区域内县（市、区）的代码"
+                )
     if problems:
-        raise ConfigError(f"{path or BUILTIN}: programme file is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+        raise ConfigError("\n".join(f"{path or BUILTIN}：{p}" for p in problems))
 
 
-_TAGS = {kind.model_fields["rule"].annotation.__args__[0] for kind in KINDS}  # type: ignore[union-attr]
+def key_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """A location as the TOML file writes the key: `pilots.initial[2]`, `rubric.categories[0].items[3].weight`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{shown(part)}" if out else shown(part))
+    return out or "（文件顶层）"
+
+
+def _faults(exc: ValidationError) -> list[tuple[str, str]]:
+    """(key, what to fix) for each fault of a programme file, in Chinese, in the file's terms."""
+    out: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = _without_kind(err["loc"])
+        error = err.get("ctx", {}).get("error")
+        if isinstance(error, Faults):
+            out += [(key_path([*loc, *at]), message) for at, message in error.faults]
+        elif err["type"] == "value_error" and error is not None:
+            out.append((key_path(loc), str(error)))  # a validator's own ValueError, already in Chinese
+        else:
+            more, message = _pydantic_fault(err)
+            out.append((key_path([*loc, *more]), message))
+    return out
+
+
+# The patterns of the fields above, as a clerk of the commission would be told to write them.
+_PATTERNS = {
+    r"^\d{6}$": '应为6位数字的行政区划代码，写在引号内（如 "654025"）',
+    r"^\d{2}-\d{2} \d{2}:\d{2}:\d{2}$": '应写作“月-日 时:分:秒”（如 "12-20 23:59:59"）',
+    r"^[a-z0-9][a-z0-9-]*$": '应只用小写字母、数字和连字符，且不以连字符开头（如 "sichuan"）',
+    r"^[a-z][a-z0-9-]{0,11}$": '应以小写字母开头，只用小写字母、数字和连字符，最多12个字符（如 "group-a"）',
+}
+
+
+def _value(v: Any) -> str:
+    """A scalar from the file as the message quotes it ("" for a table or an array)."""
+    if isinstance(v, str):
+        text = v if len(v) <= 40 else v[:40] + "…"
+        return f"“{shown(text)}”"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | date | datetime | time):
+        return str(v)
+    return ""
+
+
+def _pydantic_fault(err: Any) -> tuple[tuple[str, ...], str]:
+    """A pydantic error of a programme file in Chinese, with what to fix (and a key to add to its place)."""
+    kind, ctx = err["type"], err.get("ctx", {})
+    v = _value(err.get("input"))
+    tags = "、".join(_TAGS)
+    if kind == "missing":
+        return (), "缺少此项：请补上（写法可参照内置方案文件 xinjiang.toml）"
+    if kind == "extra_forbidden":
+        return (), "方案文件没有这一项：请删去，或改正键名的拼写"
+    if kind == "string_pattern_mismatch":
+        return (), f"{v}格式不对：{_PATTERNS.get(ctx.get('pattern', ''), '请对照内置方案文件改正')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return (), f"{v}太小：应不小于{ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return (), f"{v}太大：应不大于{ctx.get('le', ctx.get('lt'))}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return (), f"{v}不是整数：应写整数，不加引号"
+    if kind in ("string_type", "string_sub_type"):
+        return (), f"{v}不是文字：应写在引号内"
+    if kind in ("bool_type", "bool_parsing"):
+        return (), f"{v}应为 true 或 false"
+    if kind == "too_short":
+        return (), f"至少应列出{ctx.get('min_length', 1)}项"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("' or '", "'、'").replace("', '", "'、'")
+        return (), f"{v}不可用：应为 {expected} 之一"
+    if kind == "union_tag_invalid":
+        return ("rule",), f"没有计分规则“{shown(str(ctx.get('tag', '')))}”：应为 {tags} 之一"
+    if kind == "union_tag_not_found":
+        return ("rule",), f"缺少计分规则：请写明 rule，为 {tags} 之一"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return (), "应为一个表（[表名] 或 {键 = 值, …}）"
+    if kind in ("tuple_type", "list_type", "set_type", "frozen_set_type"):
+        return (), "应为数组（[…, …]）"
+    if kind.startswith("date_"):
+        return (), f"{v}不是日期：应写作如 2024-10-01"
+    if kind.startswith("float_") or kind.startswith("decimal_"):
+        return (), f"{v}不是数：应写数，不加引号"
+    return (), f"{v}不符合要求：请对照内置方案文件改正"
+
+
+# In the kinds' order, as messages list them.
+_TAGS = tuple(kind.model_fields["rule"].annotation.__args__[0] for kind in KINDS)  # type: ignore[union-attr]
 
 
 def _without_kind(loc: tuple[int | str, ...]) -> list[int | str]:

@@ -168,15 +168,21 @@ def at_evaluation(
     return out
 
 
-def check_calendar(evaluation: date, months: int, reminder: datetime, overdue_at: datetime, tz: tzinfo) -> list[str]:
-    """Problems with the reminder and overdue dates of a card given on `evaluation` (empty: none).
-
-    The reminder must come before that card's deadline, the overdue list after it.
+def check_calendar(
+    evaluation: date, months: int, reminder: datetime, overdue_at: datetime, tz: tzinfo
+) -> dict[str, str]:
+    """Problems with the reminder and overdue dates of a card given on `evaluation`, by calendar key
+    and in Chinese (empty: none). The reminder must come before that card's deadline, the overdue
+    list after it.
     """
     due = deadline(evaluation, months, tz)
-    problems = []
+    problems = {}
     if not reminder < due:
-        problems.append(f"calendar.rectification_reminder: {reminder:%m-%d} is not before the deadline {due:%m-%d}")
+        problems["rectification_reminder"] = (
+            f"{reminder:%m-%d} 不在整改期限 {due:%m-%d} 之前：提醒须早于期限，请提前或删去此项（默认期限前一个月）"
+        )
     if not overdue_at > due:
-        problems.append(f"calendar.rectification_overdue: {overdue_at:%m-%d} is not after the deadline {due:%m-%d}")
+        problems["rectification_overdue"] = (
+            f"{overdue_at:%m-%d} 不在整改期限 {due:%m-%d} 之后：逾期名单须晚于期限，请推后或删去此项（默认期限次日）"
+        )
     return problems

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from sqlalchemy import inspect, make_url, select
 
-from pilotzones.errors import ConfigError
+from pilotzones.errors import ConfigError, os_reason
 from pilotzones.rules import programme as programme_mod
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
@@ -82,9 +82,7 @@ class Home:
                 tmp, digest, size = self._copy_in(iter(lambda: source.read(_CHUNK), b""))
                 rel = _archive_rel(digest, suffix)
         except OSError as exc:
-            raise ConfigError(
-                f"无法写入存档 {self.archive}：{exc.strerror or exc}；请检查主目录的权限和剩余空间"
-            ) from exc
+            raise ConfigError(f"无法写入存档 {self.archive}：{os_reason(exc)}；请检查主目录的权限和剩余空间") from exc
         return Staged(self.path, digest, size, rel, tmp)
 
     def _copy_in(self, chunks: Iterable[bytes]) -> tuple[Path, str, int]:
@@ -109,7 +107,7 @@ class Home:
             lock = file_lock(self.archive / WRITERS_LOCK, shared=True)
             lock.__enter__()
         except OSError as exc:
-            raise ConfigError(f"无法写入存档 {self.archive}：{exc.strerror or exc}；请检查主目录的权限") from exc
+            raise ConfigError(f"无法写入存档 {self.archive}：{os_reason(exc)}；请检查主目录的权限") from exc
         try:
             yield
         finally:
@@ -144,9 +142,7 @@ class Staged:
             target.parent.mkdir(exist_ok=True)
             os.replace(self.tmp, target)
         except OSError as exc:
-            raise ConfigError(
-                f"无法写入存档 {target.parent}：{exc.strerror or exc}；请检查主目录的权限和剩余空间"
-            ) from exc
+            raise ConfigError(f"无法写入存档 {target.parent}：{os_reason(exc)}；请检查主目录的权限和剩余空间") from exc
         self.tmp = None
 
     def discard(self) -> None:
@@ -200,7 +196,7 @@ def init_home(path: Path, programme_file: Path | None = None) -> Home:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"无法创建主目录 {path}：{exc.strerror or exc}") from exc
+            raise ConfigError(f"无法创建主目录 {path}：{os_reason(exc)}") from exc
         with file_lock(path / HOME_LOCK):
             # Another process may have created the home meanwhile: then decide again on what it wrote.
             if (path / PROGRAMME_FILE).exists() == existed:
@@ -293,8 +289,9 @@ def _refuse_rewriting_published_years(home: Home, prog: Programme, text: str, so
     if changed:
         years = "、".join(str(y) for y in published)
         raise ConfigError(
-            f"{source}: 方案 {prog.programme.id} 的 {', '.join(changed)} 与已发布年度（{years}）所依据的方案不同，"
-            "不能改写已发布年度的规则：请恢复原方案文件"
+            f"{source}：方案 {prog.programme.id} 的 {'、'.join(changed)} 与已发布年度（{years}）所依据的方案不同，"
+            f"不能改写已发布年度的规则：请恢复原方案文件；{published[-1] + 1}年度起的评价细则修订请用 "
+            f"pilotzones programme add FILE --from-year {published[-1] + 1}"
         )
 
 
@@ -325,7 +322,7 @@ def open_home(path: Path) -> Home:
             # A machine that does not see the shared home must not start one of its own beside
             # the shared database (and re-seed it with the built-in programme): refuse instead.
             check_shared_home(path)
-        print(f"pilotzones: creating home {path} for the built-in programme", file=sys.stderr)
+        print(f"pilotzones: 正在为内置方案创建主目录 {path}", file=sys.stderr)
     elif _set_up(Home(path)):
         return Home(path)
     # Idempotent: migrates the database and seeds the initial pilots if this database is new.

@@ -100,6 +100,8 @@ def to_publish(
 # -- approvals on the record ---------------------------------------------------------------------
 
 VIAS = ("ui", "cli")
+# The run log's "flow" of a refusal from the command line (no Prefect flow runs it).
+DECLINE_FLOW = "pilotzones decline"
 
 
 def _approval_fields(approval: dict | None) -> dict:
@@ -249,7 +251,7 @@ def decline_stage(
         )
         a = approval_json(declined, prog.tz)
     if via == "cli":
-        run = runlog.start(home, stage, year, "pilotzones decline")
+        run = runlog.start(home, stage, year, DECLINE_FLOW)
         runlog.finish(home, run, DecisionState.DECLINED, f"拒绝：{verdict_line(a)}")
     return a
 

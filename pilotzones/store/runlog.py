@@ -102,6 +102,7 @@ class Run:
 @contextmanager
 def recorded(home: Home | str, stage: str, year: int, flow: str, flow_run_id: str | None = None) -> Iterator[Run]:
     """Record the run around a flow body; a failure is recorded (failed, or busy) and raised again."""
+    from pilotzones.errors import PilotzonesError
     from pilotzones.store.locks import StageBusy
 
     run = Run(home, start(home, stage, year, flow, flow_run_id))
@@ -111,7 +112,8 @@ def recorded(home: Home | str, stage: str, year: int, flow: str, flow_run_id: st
         _close(run, "busy", str(exc))
         raise
     except BaseException as exc:
-        _close(run, "failed", f"{type(exc).__name__}: {exc}")
+        # A refusal we worded is recorded as the operator read it; anything else with its type.
+        _close(run, "failed", str(exc) if isinstance(exc, PilotzonesError) else f"{type(exc).__name__}: {exc}")
         raise
     _close(run, run.outcome, run.message)
 

@@ -94,8 +94,8 @@ def add_version(home: Home, file: Path, from_year: int) -> Programme:
     changed += [f"programme.{k}" for k in _FIXED_INFO if old["programme"][k] != now["programme"][k]]
     if changed:
         raise ConfigError(
-            f"{file}: 新版本只能修订评价细则（rubric）及其用语、发布文件（programme.document），"
-            f"不能改变 {', '.join(changed)}；其他变化需要新的方案与主目录"
+            f"{file}：新版本只能修订评价细则（rubric）及其用语、发布文件（programme.document），"
+            f"不能改变 {'、'.join(changed)}：请恢复这些项；其他变化需要新的方案与主目录"
         )
     with session(home.db_url) as s:
         published = sorted(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pilotzones.flows.evaluation import evaluation_stage
 from prefect.flow_runs import resume_flow_run
@@ -50,6 +52,11 @@ def test_a_ui_approval_is_on_the_record(home, tmp_path, monkeypatch):
     latest = {x.key: x for x in asyncio.run(artifact())}
     assert "published" in latest[f"evaluation-{YEAR}-ranking"].description
     assert "张主任" in latest[f"evaluation-{YEAR}-ranking"].description
+    # What the operator reads in the UI's table: its columns in Chinese, as the markdown beside it.
+    table = latest[f"evaluation-{YEAR}-ranking"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    assert list(rows[0]) == ["名次", "代码", "县（市、区）", "基础分", "加分", "总分", "黄牌", "标注"]
+    assert rows[0]["名次"] == 1 and {r["黄牌"] for r in rows} <= {"亮黄牌", ""}
 
 
 def test_a_ui_decline_is_recorded_refuses_approval_and_a_rerun_proposes_again(home, tmp_path, monkeypatch):

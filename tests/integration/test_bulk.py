@@ -161,7 +161,7 @@ def test_submit_of_several_accepted_files_exits_0(home, tmp_path):
     paths = _files(home, tmp_path)[:4]
     r = _cli(home, "submit", *map(str, paths), "--year", str(YEAR), "--at", f"{YEAR}-12-10T10:00:00", "--dry-run")
     assert r.exit_code == 0, r.output
-    assert r.stdout.count("[dry-run]") == 4 and _last_id(home) == 0
+    assert r.stdout.count("【试运行】") == 4 and _last_id(home) == 0
 
 
 def test_submit_of_several_files_records_nothing_when_one_cannot_be_read(home, tmp_path):

@@ -116,7 +116,10 @@ def test_a_changed_rubric_is_refused_once_a_year_is_published(home, tmp_path):
     _publish(home, 2023)
     with pytest.raises(ConfigError) as exc:
         init_home(home.path, f)
-    assert "rubric" in str(exc.value) and "2023" in str(exc.value)
+    assert str(exc.value) == (
+        f"{f}：方案 xj-jcws-syq 的 rubric 与已发布年度（2023）所依据的方案不同，不能改写已发布年度的规则："
+        "请恢复原方案文件；2024年度起的评价细则修订请用 pilotzones programme add FILE --from-year 2024"
+    )
     assert (home.path / PROGRAMME_FILE).read_text(encoding="utf-8") == original
     # By hand: the next command refuses too, instead of scoring under the edited rubric.
     (home.path / PROGRAMME_FILE).write_text(moved, encoding="utf-8")

@@ -91,12 +91,12 @@ def test_the_errors_of_one_file_are_capped_on_stderr_in_the_database_and_in_the_
 def test_a_pipe_or_a_device_is_refused_before_it_is_opened_and_records_nothing(home, tmp_path):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)  # nobody writes to it: reading it would wait forever
-    for path, what in ((fifo, "named pipe"), (Path("/dev/zero"), "character device")):
+    for path, what in ((fifo, "是命名管道（FIFO），不是普通文件"), (Path("/dev/zero"), "是字符设备，不是普通文件")):
         done = cli(home, "submit", str(path), "--year", YEAR, timeout=60)
         assert done.returncode == 2 and what in done.stderr and len(done.stderr.splitlines()) == 1
     ok = valid_file(home, tmp_path)
     done = cli(home, "submit", str(ok), str(fifo), "--year", YEAR, timeout=60)  # a batch: nothing of it
-    assert done.returncode == 2 and "named pipe" in done.stderr
+    assert done.returncode == 2 and "命名管道" in done.stderr
     assert submissions(home) == [] and archived(home) == []
 
 

@@ -153,12 +153,14 @@ def test_errors_are_capped_with_a_count_of_the_rest():
 def test_a_pipe_a_device_and_a_folder_are_refused_before_they_are_read(tmp_path):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)  # no writer: opening it for reading the usual way would wait forever
-    with pytest.raises(ConfigError, match="named pipe"):
+    with pytest.raises(ConfigError, match="是命名管道（FIFO），不是普通文件：请报送保存好的 CSV 或 XLSX 文件"):
         receive(fifo, Limits())
-    with pytest.raises(ConfigError, match="character device"):
+    with pytest.raises(ConfigError, match="是字符设备"):
         receive(Path("/dev/zero"), Limits())
-    with pytest.raises(ConfigError, match="directory"):
+    with pytest.raises(ConfigError, match="是目录"):
         receive(tmp_path, Limits())
+    with pytest.raises(ConfigError, match="无法读取文件（文件或目录不存在）"):
+        receive(tmp_path / "nope.csv", Limits())
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 

@@ -192,7 +192,7 @@ def test_the_candidate_selection_has_no_publicity_period(tmp_path):
     text = programme_mod.BUILTIN.read_text(encoding="utf-8")
     bad = tmp_path / "p.toml"
     bad.write_text(text + "\n[publicity]\npublicity_days = { evaluation = 5, candidates = 5 }\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"publicity\.publicity_days.*candidates = 5.*no publicity period"):
+    with pytest.raises(ConfigError, match=r"publicity\.publicity_days.*candidates.*没有公示期"):
         programme_mod.load(bad)
     off = tmp_path / "q.toml"
     off.write_text(text + "\n[publicity]\npublicity_days = { evaluation = 5, candidates = 0 }\n", encoding="utf-8")

@@ -67,3 +67,12 @@ def test_prefect_yaml_matches_the_programme_calendar():
         assert d["schedules"] == [{"cron": cron(P, s.moment), "timezone": P.programme.timezone}]
         assert d["entrypoint"] == entrypoint(s.flow)
         assert d["parameters"].get("wait_for_approval", False) == s.parameters.get("wait_for_approval", False)
+
+
+def test_each_deployment_says_in_the_programme_s_words_what_runs():
+    """The UI's deployment list is read by operators: each says what it does, in Chinese."""
+    words = {**P.programme.words(), "candidate": "候补单位"}
+    said = {s.name: s.cn.format(**words) for s in STAGES}
+    assert said["nomination-call"] == "候补单位推荐通知" and said["candidate-selection"] == "候补单位遴选"
+    assert said["evaluation-stage"] == "监测评价" and said["visit-check"] == "专家调研与交流会议次数检查"
+    assert all(said.values())

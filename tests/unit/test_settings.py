@@ -57,3 +57,15 @@ def test_an_empty_variable_counts_as_unset(monkeypatch):
     monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "")
     assert settings().home == Path(".pilotzones")
     assert settings().approval_poll == 10.0
+
+
+def test_a_delivery_setting_that_cannot_work_is_told_in_chinese_naming_the_variable():
+    import pytest
+
+    from pilotzones.errors import ConfigError
+    from pilotzones.notices.delivery import check_delivery
+
+    with pytest.raises(ConfigError, match="PILOTZONES_SMTP_SECURITY 'tls'：只能是 none、starttls 或 ssl"):
+        check_delivery(Settings(delivery="smtp", smtp_host="127.0.0.1", smtp_security="tls"))
+    with pytest.raises(ConfigError, match="PILOTZONES_MAIL_FROM 'a, b'：应为一个电子邮件地址"):
+        check_delivery(Settings(mail_from="a, b"))

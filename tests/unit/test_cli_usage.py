@@ -1,0 +1,36 @@
+"""click's own usage errors, said to the operator in Chinese on one line, exit 2 as before."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from pilotzones.cli.main import cli
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        # a missing argument or option names it
+        (["submit"], "缺少参数 FILE...；运行 pilotzones submit --help 查看用法"),
+        (["evaluation", "run"], "缺少选项 --year；运行 pilotzones evaluation run --help 查看用法"),
+        # a value of the wrong type says what it should be
+        (["submit", "x.csv", "--year", "abc"], "--year 的值不对：“abc”不是整数；"),
+        (
+            ["approve", "--year", "2023", "--stage", "x"],
+            "--stage 的值不对：“x”不是可选的值：应为 candidates、evaluation 之一；",
+        ),
+        # a mistyped command or option suggests the right one
+        (["sumbit"], "没有命令“sumbit”（是否想用 submit？）；运行 pilotzones --help 查看用法"),
+        (["status", "--yeer", "1"], "没有选项 --yeer（是否想用 --year？）；"),
+        (["--hme", "x", "status"], "没有选项 --hme（是否想用 --home"),
+        (["status", "--year"], "选项 --year 后面须写一个值"),
+        (["status", "--year", "2023", "extra"], "多余的参数：extra；"),
+    ],
+)
+def test_a_usage_error_is_one_chinese_line_naming_the_option_and_exits_2(args, said):
+    r = CliRunner().invoke(cli, args, obj={}, prog_name="pilotzones")
+    assert r.exit_code == 2
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("pilotzones: 用法有误：") and said in line, line
+    assert not any(w in r.stderr for w in ("Usage:", "Error:", "Missing", "Invalid value", "No such"))
