@@ -107,17 +107,24 @@ class TemporaryServer:
         env.pop("PREFECT_API_URL", None)
         command = [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"]
         command += ["--fd", str(sock.fileno()), "--log-level", "error", "--lifespan", "on"]
-        with open(log_path, "ab") as log:
+        try:
+            log = open(log_path, "ab")
+        except OSError:  # a home this user may read but not write: the server's errors on stderr
+            log = None
+        try:
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
                 command,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if log else None,
                 pass_fds=[sock.fileno()],
                 preexec_fn=_parent_death_signal(),
             )
-        sock.close()  # the child holds the listening socket now
+        finally:
+            if log:
+                log.close()
+            sock.close()  # the child holds the listening socket now
         atexit.register(self.stop)
 
     def ready(self, timeout: float) -> None:
