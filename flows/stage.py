@@ -102,8 +102,7 @@ def _run_to_approval(
     stage = sf.stage.name
     try:
         with runlog.recorded(home, stage, year, sf.run_flow, run_id()) as rec:
-            h = Home(Path(home))
-            with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
+            with stage_lock(Home(Path(home)).db_url, stage, year, words_of(home)):
                 result = _run(sf, home, year, approve, rec.counts, early_reason)
             rec.outcome = result["state"]
             if result["state"] == DecisionState.PUBLISHED and not result["applied"]:
@@ -121,8 +120,7 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
     stage = sf.stage.name
     done = sf.tasks.check_stage(home, year)
     if done is not None:
-        words = Home(Path(home)).programme.programme.words()
-        get_run_logger().info("%s年度%s此前已发布，本次不再执行任何变更", year, sf.stage.cn_in(words))
+        get_run_logger().info("%s年度%s此前已发布，本次不再执行任何变更", year, sf.stage.cn_in(words_of(home)))
         counts.update(notify(stage, home, year, done))
         return {"year": year, "state": DecisionState.PUBLISHED, "applied": False, "proposal": done}
     # Here and not only in the command: a deployment run started by hand has no command in front of it.
@@ -292,8 +290,7 @@ def _publish_recorded(sf: StageFlow, home: str, year: int, given: dict) -> dict 
 def publish(sf: StageFlow, home: str, year: int, counts: dict, given: dict) -> dict:
     """Publish under the stage's lock, the approval recorded with it; then the artifacts and notices."""
     stage = sf.stage.name
-    h = Home(Path(home))
-    with stage_lock(h.db_url, stage, year, h.programme.programme.words()):
+    with stage_lock(Home(Path(home)).db_url, stage, year, words_of(home)):
         result = sf.tasks.publish(home, year, given)
         done = sf.tasks.published(home, year)
         _, result["approval"] = proposals.verdict(Home(Path(home)), stage, year)

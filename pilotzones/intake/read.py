@@ -468,7 +468,11 @@ ALIASES = {
         ("得分", "value"),
         ("分值", "value"),
         ("佐证材料", "evidence"),
-        ("地（州、市）", "prefecture"),
+        # The prefecture level as each province's programmes call it (a programme's prefecture_name).
+        *(
+            (word, "prefecture")
+            for word in ("地（州、市）", "地州市", "市（州）", "州（市）", "市州", "地市", "盟市", "地级市")
+        ),
         ("联系邮箱", "contact_email"),
         ("推荐理由", "reason"),
         ("评审得分", "review_score"),

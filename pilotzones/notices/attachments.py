@@ -20,7 +20,7 @@ def attachments_for(home: Home, kind: str, year: int, about: str) -> list[tuple[
         name = template_name(year, about, home.register.name(about))
         path = home.reports / str(year) / "templates" / name
         # Made again when a version for the year was added since: the template lists the items in force.
-        if not path.exists() or path.stat().st_mtime_ns < version_file(home, year).stat().st_mtime_ns:
+        if not path.exists() or path.stat().st_mtime_ns <= version_file(home, year).stat().st_mtime_ns:
             write_template(path, programme_for(home, year), home.register, year, about)
         return [(name, path.read_bytes())]
     if kind == "yellow_card":

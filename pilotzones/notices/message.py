@@ -74,11 +74,16 @@ def as_bytes(msg: Message) -> bytes:
 
 def header_text(value: str, limit: int = 300) -> str:
     """`value` on one line: control, format and line/paragraph separators become spaces."""
-    out = []
-    for ch in str(value):
-        cat = unicodedata.category(ch)
-        out.append(" " if cat.startswith("C") or cat in ("Zl", "Zp") else ch)
-    return _SPACES.sub(" ", "".join(out)).strip()[:limit]
+    text = str(value)
+    # A printable string holds no control, format or separator character but the space: most values.
+    if not text.isprintable():
+        text = "".join(" " if _unsafe(ch) else ch for ch in text)
+    return _SPACES.sub(" ", text).strip()[:limit]
+
+
+def _unsafe(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat.startswith("C") or cat in ("Zl", "Zp")
 
 
 def _text(value: str, limit: int = 300) -> str | Header:

@@ -68,7 +68,9 @@ def write_forms(home, year: int, out: Path | None = None, adcode: str | None = N
             for c in cases.cases(s, card_years=[year], adcodes=None if adcode is None else [adcode])
             if not CaseState(c.state).closed
         ]
-        points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year)}
+        # One zone's rows, not the year's (120,000 nationally), when a notice asks for one form.
+        zones = None if adcode is None else [adcode]
+        points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year, zones)}
     folder = out or home.reports / str(year) / "rectification"
     paths = []
     for c in open_cases:

@@ -198,19 +198,26 @@ def _profile(wb, r: YearReport, head, num) -> None:
     ws.insert_chart(last + 3, 1, chart)
 
 
+class _Sections:
+    """Tables one under another on a sheet, each a caption, a header and its rows ("无" when none)."""
+
+    def __init__(self, ws, head, title) -> None:
+        self.ws, self.head, self.title, self.row = ws, head, title, 0
+
+    def __call__(self, caption: str, header: list[str], rows: list[list]) -> None:
+        rows = rows or [["无"]]
+        self.ws.write_string(self.row, 0, caption, self.title)
+        write_row(self.ws, self.row + 1, header, self.head)
+        for k, values in enumerate(rows, start=self.row + 2):
+            write_row(self.ws, k, values)
+        self.row += len(rows) + 3
+
+
 def _decisions(wb, r: YearReport, head, title) -> None:
     ws = wb.add_worksheet(DECISIONS)
     p = r.proposal
     names = {**r.names, **{z.adcode: z.county for z in r.ranking}}
-    row = 0
-
-    def section(caption: str, header: list[str], rows: list[list]) -> None:
-        nonlocal row
-        ws.write_string(row, 0, caption, title)
-        write_row(ws, row + 1, header, head)
-        for k, values in enumerate(rows or [["无"]], start=row + 2):
-            write_row(ws, k, values)
-        row += len(rows or [["无"]]) + 3
+    section = _Sections(ws, head, title)
 
     section(
         "亮黄牌",
@@ -282,15 +289,7 @@ def _between(wb, r: YearReport, head, title) -> None:
         return
     ws = wb.add_worksheet(BETWEEN)
     names = {**r.names, **{z.adcode: z.county for z in r.ranking}}
-    row = 0
-
-    def section(caption: str, header: list[str], rows: list[list]) -> None:
-        nonlocal row
-        ws.write_string(row, 0, caption, title)
-        write_row(ws, row + 1, header, head)
-        for k, values in enumerate(rows or [["无"]], start=row + 2):
-            write_row(ws, k, values)
-        row += len(rows or [["无"]]) + 3
+    section = _Sections(ws, head, title)
 
     section(
         "黄牌整改",

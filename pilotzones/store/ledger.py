@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -258,8 +258,10 @@ def utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def item_scores(s: Session, year: int) -> list[Row[tuple[str, int, float, str | None]]]:
-    """(adcode, item, points, flag) of every item scored by the evaluation of `year`.
+def item_scores(
+    s: Session, year: int, adcodes: Collection[str] | None = None
+) -> list[Row[tuple[str, int, float, str | None]]]:
+    """(adcode, item, points, flag) of every item scored by the evaluation of `year` (of `adcodes` only).
 
     Plain rows, not ItemScore objects: at national scale there are over a hundred thousand, and
     loading each into the session costs far more than reading its four columns.
@@ -268,4 +270,7 @@ def item_scores(s: Session, year: int) -> list[Row[tuple[str, int, float, str | 
     d = decision(s, year, stages.EVALUATION.name)
     if d is None:
         return []
-    return list(s.execute(select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == d.id)))
+    query = select(t.c.adcode, t.c.item, t.c.points, t.c.flag).where(t.c.decision_id == d.id)
+    if adcodes is not None:
+        query = query.where(t.c.adcode.in_(list(adcodes)))
+    return list(s.execute(query))

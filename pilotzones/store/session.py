@@ -32,8 +32,8 @@ def engine(url: str) -> Engine:
     except (ArgumentError, ValueError, ImportError) as exc:
         # A URL that cannot be parsed, an unknown dialect or driver, a port that is no number.
         raise ConfigError(
-            f"PILOTZONES_DATABASE_URL is not a usable database URL ({_first_line(exc)}): "
-            "write it as postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE, or unset it for the home's SQLite file"
+            f"PILOTZONES_DATABASE_URL 不是可用的数据库地址（{_first_line(exc)}）："
+            "请写成 postgresql+psycopg://用户:密码@主机:端口/数据库，或不设置以使用主目录的 SQLite 文件"
         ) from None
     if eng.dialect.name == "sqlite":
         event.listen(eng, "connect", _sqlite_pragmas)
@@ -44,8 +44,8 @@ def engine(url: str) -> Engine:
 _FAULTS = (
     (
         ("readonly database", "read-only", "permission denied"),
-        "the state database {where} cannot be written ({detail}): give the user running pilotzones write "
-        "access to it (a SQLite file and its folder) or set PILOTZONES_DATABASE_URL to a writable database",
+        "状态数据库 {where} 不可写（{detail}）：请给运行 pilotzones 的用户写权限（SQLite 文件及其所在目录），"
+        "或将 PILOTZONES_DATABASE_URL 设为可写的数据库",
     ),
     (
         (
@@ -66,8 +66,7 @@ _FAULTS = (
             "invalid dsn",
             "connection is bad",
         ),
-        "cannot open the state database {where}: {detail}. Check PILOTZONES_DATABASE_URL and that the "
-        "database server is running",
+        "无法打开状态数据库 {where}：{detail}。请检查 PILOTZONES_DATABASE_URL，并确认数据库服务器正在运行",
     ),
 )
 
@@ -107,7 +106,7 @@ def _where() -> str:
     from pilotzones.settings import settings
 
     url = settings().database_url_value()
-    return make_url(url).render_as_string(hide_password=True) if url else "the home's SQLite database"
+    return make_url(url).render_as_string(hide_password=True) if url else "（主目录的 SQLite 数据库）"
 
 
 def migrate(url: str) -> None:

@@ -55,7 +55,7 @@ def test_a_filled_template_is_accepted_and_items_left_out_are_warned(cli_home, t
 
 def test_unknown_county_is_refused(cli_home, tmp_path):
     r = run(cli_home, "template", "--year", "2023", "--county", "654003", "--out", str(tmp_path))
-    assert r.exit_code == 2 and "not a pilot" in r.stderr
+    assert r.exit_code == 2 and "不是2023年度的试验区" in r.stderr
 
 
 @pytest.mark.parametrize(

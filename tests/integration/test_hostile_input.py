@@ -206,8 +206,8 @@ def test_a_password_the_mail_server_echoes_is_kept_printed_and_reported_nowhere(
     ("url", "says"),
     [
         ("postgresql+psycopg://pz:secret@127.0.0.1:99999/state", "invalid port"),
-        ("postgresql+psycopg://pz:secret@127.0.0.1:port/state", "not a usable database URL"),
-        ("oracle+nosuchdriver://pz:secret@127.0.0.1/state", "not a usable database URL"),
+        ("postgresql+psycopg://pz:secret@127.0.0.1:port/state", "不是可用的数据库地址"),
+        ("oracle+nosuchdriver://pz:secret@127.0.0.1/state", "不是可用的数据库地址"),
         ("postgresql+psycopg://pz:secret@127.0.0.1/state?sslmode=sometimes", "invalid sslmode"),
     ],
 )
@@ -228,7 +228,7 @@ def test_a_read_only_database_is_one_line_and_exit_2_and_keeps_nothing(home, tmp
     done = cli(home, "submit", str(path), "--year", YEAR, "--at", AT, PILOTZONES_DATABASE_URL=read_only)
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
-    assert "cannot be written" in line and "[SQL" not in line and "parameters" not in line
+    assert "不可写" in line and "[SQL" not in line and "parameters" not in line
     assert submissions(home) == [] and archived(home) == [] and not list(home.archive.rglob("*.part"))
 
 

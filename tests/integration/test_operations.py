@@ -128,6 +128,9 @@ def test_prefect_deploy_registers_every_stage_on_the_work_pool(tmp_path):
         "evaluation-call",
         "evaluation-reminder",
         "evaluation-stage",
+        "rectification-reminder",
+        "rectification-overdue",
+        "visit-check",
     }
     assert found["evaluation-stage"].parameters["home"] == str(tmp_path / "home")
     assert found["evaluation-stage"].schedules[0].schedule.cron == "0 9 31 12 *"

@@ -231,7 +231,7 @@ def shared(drill, tmp_path_factory) -> Iterator[Place]:
         )
         _init(home, drill.programme, env)
         _ok(env, PREFECT, "work-pool", "create", "drill", "--type", "process", "--overwrite")
-        assert "6 个部署" in _ok(env, EXE, "deploy", "--pool", "drill").stdout
+        assert f"{len(STAGE_MOMENTS)} 个部署" in _ok(env, EXE, "deploy", "--pool", "drill").stdout
         # The worker runs elsewhere: its own folder, the checkout reached through the deployment.
         worker = subprocess.Popen(
             [PREFECT, "worker", "start", "--pool", "drill", "--type", "process"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import openpyxl
@@ -12,6 +13,7 @@ from pilotzones.cli import demo
 from pilotzones.cli.main import cli
 from pilotzones.intake.submit import submit
 from pilotzones.notices import evaluation_notices
+from pilotzones.notices.attachments import attachments_for
 from pilotzones.reports.template import write_templates
 from pilotzones.reports.yearly import gather, write_year_report
 from pilotzones.rules import programme
@@ -134,6 +136,12 @@ def _evaluate(home, year: int, tmp_path) -> EvaluationProposal:
     return published
 
 
+def _attached_items(home, year: int) -> set[str]:
+    ((_, data),) = attachments_for(home, "evaluation_reminder", year, "654025")
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return {str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
+
+
 def _template_items(home, year: int) -> set[str]:
     (path,) = write_templates(home, year, county="654025", out=home.path / f"t{year}")
     ws = openpyxl.load_workbook(path).worksheets[0]
@@ -146,8 +154,13 @@ def test_a_revision_adding_and_dropping_items_leaves_earlier_years_results_and_r
     html22 = write_year_report(home, 2022)[1].read_text(encoding="utf-8")
     assert "制定试验区实施方案" in html22
 
+    called = _attached_items(home, 2023)  # the 2023 call went out before the revision
     r = run(home, "programme", "add", str(_revised(tmp_path, *REVISED)), "--from-year", "2023")
     assert r.exit_code == 0, r.output
+    # The reminder after it carries the template of the items now in force for 2023.
+    assert "制定试验区实施方案" in called and "建立基层卫生健康工作专班" not in called
+    reminded = _attached_items(home, 2023)
+    assert "建立基层卫生健康工作专班" in reminded and "制定试验区实施方案" not in reminded
 
     # 2022 after the revision: its rubric, result, status and report are what they were.
     assert [i.id for i in programme_for(home, 2022).rubric.items][:2] == [1, 2]

@@ -84,3 +84,11 @@ def test_a_quoted_cell_may_hold_commas_and_line_breaks():
 def test_unreadable_input_says_why_in_chinese(data, says):
     with pytest.raises(FileUnreadable, match=says):
         read_table(data, "data.csv")
+
+
+def test_a_nomination_header_may_name_the_prefecture_level_as_another_province_does():
+    from pilotzones.intake.read import read_columns
+
+    text = "年度,市（州）,行政区划代码,县（市、区）,联系邮箱,推荐理由\n2025,成都市,510107,武侯区,a@b.cn,好\n"
+    columns = read_columns(text.encode("utf-8"), "n.csv")
+    assert columns["prefecture"] == ["成都市"] and columns["adcode"] == ["510107"]
