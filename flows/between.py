@@ -42,5 +42,6 @@ def rectification_overdue(home: str, year: int | None = None, at: datetime | Non
 
 @flow(name="visit-check")
 def visit_check(home: str, year: int | None = None, at: datetime | None = None) -> dict:
-    """Notify the expert group and leader of each pilot short of its yearly visits."""
+    """Notify the expert group and leader of each pilot short of its yearly visits, and the commission
+    of the meetings held when fewer than the programme's yearly count."""
     return _run(home, year, "visit_shortfall", at)

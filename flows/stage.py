@@ -142,7 +142,15 @@ def _run(sf: StageFlow, home: str, year: int, approve: bool, counts: dict, early
         if applied:
             write_reports(stage, home, year)
         counts.update(notify(stage, home, year, proposal))
-    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given}
+    # 公示: the zones a rebuild in publicity moved across the card line get their next draft now,
+    # from a deployment's run as from the command line.
+    moved = list(stored.get("moved") or [])
+    if moved:
+        from pilotzones.notices.kinds import PUBLICITY
+
+        get_run_logger().info("公示中重新计算，黄牌线调整涉及%s：发送更新后的公示稿", "、".join(moved))
+        n.deliver_notices(home, year, PUBLICITY)
+    return {"year": year, "state": state, "applied": applied, "proposal": proposal, "approval": given, "moved": moved}
 
 
 def _await(sf: StageFlow, home: str, year: int, rec: runlog.Run, result: dict) -> dict | State:

@@ -135,7 +135,7 @@ def _turn_on_publicity(home: Home, year: int) -> Home:
         f'day_kind = "working"\nholidays = [{year + 1}-01-01]\n',
         encoding="utf-8",
     )
-    click.echo(f"\n== {year}: 方案增设监测评价公示期（[publicity] 5个工作日，{year + 1}年1月1日放假）")
+    click.echo(f"\n== {year}：方案增设监测评价公示期（[publicity] 5个工作日，{year + 1}年1月1日放假）")
     return init_home(home.path)
 
 

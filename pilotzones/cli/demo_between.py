@@ -39,7 +39,7 @@ def spring(home: Home, year: int, inbox: Path) -> None:
     with session(home.db_url) as s:
         open_cases = [(c.id, c.adcode) for c in cases.cases(s, card_years=[card_year]) if c.state == CaseState.OPEN]
     if open_cases:
-        click.echo(f"\n== {year}: 黄牌整改（{card_year}年度黄牌，期限见 status）")
+        click.echo(f"\n== {year}：黄牌整改（{card_year}年度黄牌，期限见 pilotzones status）")
         forms = write_forms(home, card_year, inbox / "rectification")
         click.echo(
             f"  整改报告表（失分指标已预填）：{len(forms)}份（pilotzones rectification template --year {card_year}）"
@@ -50,21 +50,21 @@ def spring(home: Home, year: int, inbox: Path) -> None:
         at = datetime(year, 3, 15, 10, tzinfo=tz)
         bad = _report(home, inbox / f"rectification-{zone}.csv", zone, card_year, [("1", "领导小组未定期研究", "", "")])
         out = submit(home, bad, year=card_year, kind="rectification", at=at)
-        click.echo(f"  submit {bad.name} (rectification): rejected ({len(out.errors)} errors), 退回通知已排队")
+        click.echo(f"  报送 {bad.name}（整改报告）：退回（{len(out.errors)}处错误），退回通知已排队")
         lines = [
             ("1", "领导小组未定期研究基层卫生健康工作", "建立季度专题会议制度，已召开2次", "会议纪要2份"),
             ("", "基层人员培训不足", "开展全员轮训，覆盖率达到95%", "培训签到表"),
         ]
         good = _report(home, inbox / f"rectification-{zone}-2.csv", zone, card_year, lines)
         out = submit(home, good, year=card_year, kind="rectification", at=at + timedelta(days=20))
-        click.echo(f"  submit {good.name} (rectification): {'accepted' if out.accepted else 'rejected'}")
+        click.echo(f"  报送 {good.name}（整改报告）：{'已接收' if out.accepted else '退回'}")
         between.judge_case(home, case_id, Verdict.ACCEPTED, by=OPERATOR, reason=None)
         close = f"pilotzones rectification close --case {case_id} --accept"
         click.echo(f"  整改事项 {case_id}（{reg.name(zone)}）已验收结案（{close}）")
         for step in ("rectification_reminder", "rectification_overdue"):
             moment = home.programme.moment(between.STEPS[step].moment, year)
             n = between.run_step(home, step, year, moment)
-            click.echo(f"  {moment:%m-%d} {between.STEPS[step].cn}：{n}份通知")
+            click.echo(f"  {moment.month}月{moment.day}日 {between.STEPS[step].cn}：{n}份通知")
         overdue = [reg.name(z) for _, z in open_cases[1:]]
         if overdue:
             click.echo(
@@ -95,7 +95,7 @@ def _visits(home: Home, year: int) -> None:
                 by=OPERATOR,
             )
     click.echo(
-        f"== {year}: 专家调研：已登记{len(zones)}个{home.programme.programme.zone_name}的调研（pilotzones visit add）"
+        f"== {year}：专家调研：已登记{len(zones)}个{home.programme.programme.zone_name}的调研（pilotzones visit add）"
     )
 
 
@@ -106,14 +106,15 @@ def _meeting(home: Home, year: int) -> None:
     with session(home.db_url) as s:
         zones = ledger.pilots_for(s, year)
     between.attend(home, mid, zones[: max(1, len(zones) - 1)])
-    click.echo(f"== {year}: 经验交流会（6月18日，伊宁市）：邀请通知{invited}份，参会{max(1, len(zones) - 1)}个")
+    click.echo(f"== {year}：经验交流会（6月18日，伊宁市）：邀请通知{invited}份，参会{max(1, len(zones) - 1)}个")
 
 
 def autumn(home: Home, year: int) -> None:
-    """1 November: the visit check notifies the groups of pilots short of their visits."""
+    """1 November: the visit check notifies the groups of pilots short of their visits, and the
+    commission of the meetings held when fewer than the yearly count."""
     moment = home.programme.moment("visit_check", year)
     n = between.run_step(home, "visit_shortfall", year, moment)
-    click.echo(f"== {year}: 专家调研次数检查（{moment:%m-%d}）：{n}份提示通知")
+    click.echo(f"== {year}：{between.STEPS['visit_shortfall'].cn}（{moment.month}月{moment.day}日）：{n}份提示通知")
     with session(home.db_url) as s:
         from sqlalchemy import select
 
@@ -127,3 +128,8 @@ def autumn(home: Home, year: int) -> None:
             for line in first.text.splitlines():
                 if "调研指导" in line and "截至" in line:
                     click.echo(f"  {line.strip()}")
+        meetings = s.scalars(
+            select(m.OutboxNotice).where(m.OutboxNotice.year == year, m.OutboxNotice.kind == "meeting_shortfall")
+        ).first()
+        if meetings is not None:
+            click.echo(f"  {meetings.subject}")

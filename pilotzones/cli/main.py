@@ -23,6 +23,7 @@ from pilotzones.errors import (
     terminal_safe,
 )
 from pilotzones.gcpause import freeze_before_exit, no_cyclic_gc
+from pilotzones.rules import file_kinds
 
 
 def _home_path(ctx: click.Context) -> Path:
@@ -187,7 +188,7 @@ def init(ctx: click.Context, program: str | None) -> None:
 @click.option("--year", type=int, required=True)
 @click.option(
     "--kind",
-    type=click.Choice(["evaluation", "nomination", "review", "rectification", "visits", "objection"]),
+    type=click.Choice(file_kinds.names()),
     default="evaluation",
     show_default=True,
 )
@@ -225,7 +226,7 @@ def submit(
                 told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
                 click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
             continue
-        if kind == "objection":
+        if kind == file_kinds.OBJECTION.name:
             _echo_objection(home, prefix, file, out, dry_run)
             continue
         if not out.on_time:
@@ -269,11 +270,11 @@ def _echo_objection(home, prefix: str, file: str, out, dry_run: bool) -> None:
         heard = "在公示期内，将受理" if out.on_time else "不在公示期内，将登记但不予受理"
         click.echo(f"{prefix}{file}: 异议材料通过校验（{out.rows}项），{heard}（本次试运行未记录）。")
     elif out.on_time:
-        click.echo(f"{file}: 异议已受理（异议编号 {out.objection_id}，文件编号 {out.submission_id}），待答复。")
+        click.echo(f"{file}: 异议已受理（异议编号 {out.recorded_id}，文件编号 {out.submission_id}），待答复。")
     else:
         told = "已通知报送单位" if out.notice_queued else "未能通知报送单位"
         click.echo(
-            f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.objection_id}），不予受理；{told}。", err=True
+            f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.recorded_id}），不予受理；{told}。", err=True
         )
 
 
@@ -282,7 +283,7 @@ def _submit_files(home, paths: list[Path], *, year: int, kind: str, at, dry_run:
     from pilotzones.intake.submit import read_file
     from pilotzones.intake.submit import submit as submit_one
 
-    if len(paths) > 1 and kind == "evaluation":
+    if len(paths) > 1 and kind == file_kinds.EVALUATION.name:
         from pilotzones.intake.bulk import submit_many
 
         return submit_many(home, paths, year=year, at=at, dry_run=dry_run)
@@ -308,7 +309,10 @@ def _run_stage(
     prechecks.before_run(home, stage, year, early_reason)
     if publicize and not home.programme.publicity.days(stage):
         from pilotzones.errors import StageError
+        from pilotzones.rules.programme import PUBLICIZED_STAGES
 
+        if stage not in PUBLICIZED_STAGES:  # a deliberate choice (README, Rules: Publicity)
+            raise StageError(f"{_stage_cn(home, stage)}没有公示期（本版本只有监测评价公示），不能 --publicize")
         raise StageError(
             f"本方案未设{_stage_cn(home, stage)}公示期（[publicity] publicity_days.{stage} 为0），不能 --publicize"
         )
@@ -330,6 +334,8 @@ def _run_stage(
         return
     if state == DecisionState.IN_PUBLICITY:
         click.echo(f"{year}年度{_stage_cn(home, stage)}方案公示中：公示期满、异议均已答复后审批。")
+        if result.get("moved"):
+            _send_drafts(home, year, result["moved"])
     elif state == DecisionState.PUBLISHED and not result.get("applied", True):
         click.echo(f"{year}年度{_stage_cn(home, stage)}此前已发布，本次未再执行任何变更。")
     elif state == DecisionState.PUBLISHED:
@@ -340,6 +346,18 @@ def _run_stage(
             f"{year}年度{_stage_cn(home, stage)}方案待审批：pilotzones approve --year {year} --stage {stage}"
             f"（或 pilotzones decline --year {year} --stage {stage} --note 意见）。"
         )
+
+
+def _send_drafts(home, year: int, moved: list[str]) -> None:
+    """公示: a rebuild moved the card line; the zones it moved get their next draft now."""
+    from pilotzones.notices import deliver, raise_if_unsent
+
+    names = "、".join(f"{home.register.name(a)}（{a}）" for a in moved)
+    click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
+    _can_send()
+    report = deliver(home, year=year)
+    click.echo(f"notices: {report.summary()}")
+    raise_if_unsent(report)
 
 
 def _publicize(home, stage: str, year: int, at: str | None) -> None:
@@ -453,6 +471,21 @@ def objection() -> None:
     """公示: objections to a draft result (submit them with `submit --kind objection`)."""
 
 
+@objection.command("template")
+@click.option("--year", type=int, required=True, help="The evaluation year of the draft in publicity.")
+@click.option("--county", default=None, help="One zone (adcode or name); default: every zone of the draft.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/objection.")
+@click.pass_context
+def objection_template(ctx: click.Context, year: int, county: str | None, out: str | None) -> None:
+    """Write each zone's objection form, the items it lost points on prefilled from its draft."""
+    from pilotzones.reports.objection import write_forms
+
+    paths = write_forms(_open(ctx), year, Path(out) if out else None, county)
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"已生成{len(paths)}份{year}年度监测评价异议材料表。", err=True)
+
+
 @objection.command("answer")
 @click.option("--id", "objection_id", type=int, required=True, help="The objection's id (submit's answer, status).")
 @click.option("--uphold", "verdict", flag_value="uphold", help="The objection stands: correct the values.")
@@ -480,8 +513,8 @@ def objection_answer(
     what = "异议成立，已按更正值重新计算评价结果" if out["state"] == "upheld" else "异议不成立，维持公示结果"
     click.echo(f"异议{objection_id}已答复（{who}）：{what}。")
     if out["moved"]:
-        names = "、".join(f"{home.register.name(a)}（{a}）" for a in out["moved"])
-        click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
+        _send_drafts(home, out["year"], out["moved"])
+        return
     report = deliver(home, year=out["year"])
     click.echo(f"notices: {report.summary()}")
     raise_if_unsent(report)

@@ -111,7 +111,7 @@ _ROUND_CN = {
     "deliver_notices": "通知发送",
     "rectification_reminder": "整改报告提醒",
     "rectification_overdue": "整改逾期名单",
-    "visit_shortfall": "专家调研次数检查",
+    "visit_shortfall": "专家调研与交流会议次数检查",
 }
 _OUTCOME_CN = {"running": "运行中（或已中断）", "done": "完成", "failed": "失败", "busy": "未执行（另一运行正在进行）"}
 _NOTICE_CN = {
@@ -204,9 +204,11 @@ def render_between(st: dict) -> list[str]:
     out: list[str] = []
     rect = st.get("rectification")
     if rect and rect["cases"]:
-        out.append(f"  黄牌整改：{len(rect['cases'])}项，未结案{rect['open']}，逾期{rect['overdue']}")
+        late_reports = rect.get("late_reports", 0)
+        also = f"，逾期报送{late_reports}" if late_reports else ""
+        out.append(f"  黄牌整改：{len(rect['cases'])}项，未结案{rect['open']}，逾期{rect['overdue']}{also}")
         for c in rect["cases"]:
-            late = "，已逾期" if c["overdue"] else ""
+            late = "，已逾期" if c["overdue"] else ("，逾期报送" if c.get("late_report") else "")
             out.append(
                 f"    #{c['id']} {c['adcode']} {c['card_year']}年度黄牌 期限{c['deadline'][:10]}：{c['state_cn']}{late}"
             )
@@ -237,7 +239,12 @@ def _publicity_lines(p: dict | None) -> list[str]:
         out.append(f"    公示期：{w['opened_at']} 至 {w['closes_at']}（{w['days']}个{unit}）")
     for o in p["objections"]:
         keys = "、".join(i["key"] for i in o["items"])
-        line = f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，指标 {keys}）：{ObjectionState(o['state']).cn}"
+        # The sender: the zone itself, or its prefecture objecting for it (the answer goes to the sender).
+        sender = o.get("sender") or o["adcode"]
+        line = (
+            f"    异议 #{o['id']} {o['adcode']}（{o['received_at']}，提出单位 {sender}，指标 {keys}）："
+            f"{ObjectionState(o['state']).cn}"
+        )
         if o.get("answer"):
             line += f"；{o['answer']}"
         for a in o.get("amendments", []):

@@ -5,6 +5,9 @@ value (the value the zone claims; may be blank), claim (why), evidence (what sho
 prefecture (optional: when the zone's prefecture objects for it, its code or name on every row).
 Every row names the same zone, a pilot evaluated in the year; every key is one of the year's
 rubric; a claimed value passes the checks a submitted value passes; every row gives its claim.
+The Chinese headers of the objection form (年度, 行政区划代码, 县（市、区）, 指标, 报送值, 异议理由,
+佐证材料, 地（州、市）) are these columns (intake/read.py ALIASES). A row with neither a value, a
+claim nor evidence is a prefilled item of the form left alone, and is skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pilotzones.rules.publicity import received_state as rule_state
 from pilotzones.rules.register import Register, normalize_adcode, normalize_text
 
 REQUIRED = ("year", "adcode", "key", "claim")
+_HEADERS = {"year": "年度", "adcode": "行政区划代码", "key": "指标", "claim": "异议理由"}
 
 
 @dataclass
@@ -37,18 +41,18 @@ def check_objection(
     frame = read_table(data, filename, programme.limits)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        cols = "、".join(missing)
-        return ObjectionCheck(
-            None, errors=[RowError(None, None, "§3", f"缺少列：{cols}（异议材料应有 {', '.join(REQUIRED)}）")]
-        )
-    if not len(frame):
+        cols = "、".join(f"{c}（{_HEADERS[c]}）" for c in missing)
+        need = "、".join(_HEADERS[c] for c in REQUIRED)
+        return ObjectionCheck(None, errors=[RowError(None, None, "§3", f"缺少列：{cols}（异议材料应有{need}）")])
+    records = [r for r in frame.to_dict("records") if any(_cell(r, c) for c in ("value", "claim", "evidence"))]
+    if not records:
         return ObjectionCheck(None, errors=[RowError(None, None, "§3", "异议材料没有任何异议行")])
     errors: list[RowError] = []
     items: list[dict] = []
     zones: set[str] = set()
     senders: set[str | None] = set()
     words = programme.programme.words()
-    for rec in frame.to_dict("records"):
+    for rec in records:
         row = int(rec[ROW])
         given = _cell(rec, "prefecture")
         pref = register.prefecture_code(given) if given else None
@@ -125,6 +129,12 @@ def received_state(home, year: int, received: datetime) -> ObjectionState:
         if w is None:
             return ObjectionState.LATE
         return rule_state(received, ledger.utc(w.opened_at), ledger.utc(w.closes_at))
+
+
+def receipt(home, year: int, received: datetime) -> tuple[bool, ObjectionState]:
+    """(heard, its state): the file kind's receipt, judged by the publicity window, not a deadline."""
+    state = received_state(home, year, received)
+    return state != ObjectionState.LATE, state
 
 
 def record_objection(s, sub, rows: list[dict], state: ObjectionState) -> int:

@@ -486,6 +486,10 @@ ALIASES = {
         ("调研人员", "who"),
         ("后续事项", "follow_up"),
         ("整改事项", "case"),
+        # An objection (异议材料): the value the zone claims and why; 佐证材料 as above.
+        ("报送值", "value"),
+        ("主张值", "value"),
+        ("异议理由", "claim"),
     )
 }
 KNOWN_COLUMNS = frozenset(ALIASES.values())

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pilotzones import clock
 from pilotzones.errors import ConfigError
 from pilotzones.intake import capped
+from pilotzones.rules import file_kinds
 from pilotzones.rules.completeness import left_out
 from pilotzones.store import ledger
 from pilotzones.store.home import Home, Staged, keep_recorded
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from pilotzones.intake.read import Received
     from pilotzones.rules.programme import Limits
 
-KINDS = ("evaluation", "nomination", "review", "rectification", "visits", "objection")
-_DEADLINE = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
+KINDS = file_kinds.names()
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Outcome:
     # The stage that would count it, when that stage of its year is already published: kept, not counted.
     published_stage: str | None = None
     notice_queued: bool = False  # a rejection notice went to the outbox (the file named its sender)
-    objection_id: int | None = None  # an accepted objection file: its objection on the record
+    recorded_id: int | None = None  # what recording an accepted file made besides it (an objection's id)
 
     @property
     def error_count(self) -> int:
@@ -51,66 +51,76 @@ class Outcome:
 
 
 def _check(home: Home, file: Received, kind: str, year: int):
-    """Run the intake check of `kind`; returns (sender, value rows, errors)."""
+    """Run the intake check of `kind` (its FileKind's); returns (sender, value rows, errors)."""
     from pilotzones.intake import RowError
     from pilotzones.intake.read import FileUnreadable, too_big
 
-    prog, reg = programme_for(home, year), home.register  # the rubric in force for the year
-    data, filename = file.data, file.name
-    if data is None:  # over limits.file_bytes: not read at all
-        return None, [], [RowError(None, None, "§3", too_big(file.size, prog.limits))]
+    if file.data is None:  # over limits.file_bytes: not read at all
+        return None, [], [RowError(None, None, "§3", too_big(file.size, programme_for(home, year).limits))]
     try:
-        if kind == "evaluation":
-            from pilotzones.intake.evaluation import check_evaluations
-
-            with session(home.db_url) as s:
-                pilots = frozenset(ledger.pilots_for(s, year))
-            # A batch of one: an unreadable file comes back rejected with its whole-file error.
-            (c,) = check_evaluations([(data, filename)], year=year, programme=prog, register=reg, pilots=pilots)
-            return c.adcode, evaluation_values(c), c.errors
-        if kind == "nomination":
-            from pilotzones.intake.nomination import check_nomination
-
-            nc = check_nomination(data, filename, year=year, programme=prog, register=reg)
-            rows = [
-                {
-                    "adcode": r["adcode"],
-                    "key": "nomination",
-                    "value": r["adcode"],
-                    "evidence": r.get("reason"),
-                    "extra": {k: r.get(k) for k in ("county", "contact_email", "reason", "row")},
-                }
-                for r in nc.rows
-            ]
-            return nc.prefecture, rows, nc.errors
-        if kind == "rectification":
-            return _check_rectification(home, data, filename, year)
-        if kind == "visits":
-            return _check_visits(home, data, filename, year)
-        if kind == "objection":
-            from pilotzones.intake.objection import check_objection
-
-            with session(home.db_url) as s:
-                pilots = frozenset(ledger.pilots_for(s, year))
-            oc = check_objection(data, filename, year=year, programme=prog, register=reg, pilots=pilots)
-            rows = [
-                {"adcode": oc.adcode, "key": i["key"], "value": i["value"] or "", "evidence": i["evidence"], "extra": i}
-                for i in oc.items
-            ]
-            return oc.sender, rows, oc.errors
-        from pilotzones.intake.review import check_review
-
-        rc = check_review(data, filename, year=year, programme=prog, register=reg)
-        rows = [
-            {"adcode": a, "key": "review_score", "value": v, "evidence": None, "extra": None}
-            for a, v in rc.scores.items()
-        ]
-        return None, rows, rc.errors
+        return file_kinds.get(kind).call("check", home, file.data, file.name, year)
     except FileUnreadable as exc:
         return None, [], unreadable(exc)
 
 
-def _check_rectification(home: Home, data: bytes, filename: str, year: int):
+# The check of each kind of file (FileKind.check), with the rubric in force for the year.
+
+
+def check_evaluation_file(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.evaluation import check_evaluations
+
+    with session(home.db_url) as s:
+        pilots = frozenset(ledger.pilots_for(s, year))
+    # A batch of one: an unreadable file comes back rejected with its whole-file error.
+    (c,) = check_evaluations(
+        [(data, filename)], year=year, programme=programme_for(home, year), register=home.register, pilots=pilots
+    )
+    return c.adcode, evaluation_values(c), c.errors
+
+
+def check_nomination_file(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.nomination import check_nomination
+
+    nc = check_nomination(data, filename, year=year, programme=programme_for(home, year), register=home.register)
+    rows = [
+        {
+            "adcode": r["adcode"],
+            "key": "nomination",
+            "value": r["adcode"],
+            "evidence": r.get("reason"),
+            "extra": {k: r.get(k) for k in ("county", "contact_email", "reason", "row")},
+        }
+        for r in nc.rows
+    ]
+    return nc.prefecture, rows, nc.errors
+
+
+def check_review_file(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.review import check_review
+
+    rc = check_review(data, filename, year=year, programme=programme_for(home, year), register=home.register)
+    rows = [
+        {"adcode": a, "key": "review_score", "value": v, "evidence": None, "extra": None} for a, v in rc.scores.items()
+    ]
+    return None, rows, rc.errors
+
+
+def check_objection_file(home: Home, data: bytes, filename: str, year: int):
+    from pilotzones.intake.objection import check_objection
+
+    with session(home.db_url) as s:
+        pilots = frozenset(ledger.pilots_for(s, year))
+    oc = check_objection(
+        data, filename, year=year, programme=programme_for(home, year), register=home.register, pilots=pilots
+    )
+    rows = [
+        {"adcode": oc.adcode, "key": i["key"], "value": i["value"] or "", "evidence": i["evidence"], "extra": i}
+        for i in oc.items
+    ]
+    return oc.sender, rows, oc.errors
+
+
+def check_rectification_file(home: Home, data: bytes, filename: str, year: int):
     from pilotzones.intake.rectification import check_rectification
     from pilotzones.store import cases
 
@@ -124,7 +134,7 @@ def _check_rectification(home: Home, data: bytes, filename: str, year: int):
     return rc.sender, rc.rows, rc.errors
 
 
-def _check_visits(home: Home, data: bytes, filename: str, year: int):
+def check_visits_file(home: Home, data: bytes, filename: str, year: int):
     from pilotzones.intake.visits import check_visits
     from pilotzones.store import models as m
 
@@ -170,16 +180,17 @@ def published_stage(home: Home, kind: str, year: int) -> str | None:
     """The stage that counts files of `kind` for `year`, when it is already published (else None)."""
     from pilotzones.rules.decisions import DecisionState
 
-    if kind in ("rectification", "visits"):
-        return None  # a report answers its case, a visit sheet is a record: no stage counts them
-    stage = "evaluation" if kind in ("evaluation", "objection") else "candidates"
+    stage = file_kinds.get(kind).counted_by
+    if stage is None:
+        return None
     with session(home.db_url) as s:
         d = ledger.decision(s, year, stage)
         return stage if d is not None and d.state == DecisionState.PUBLISHED else None
 
 
 def deadline_of(home: Home, kind: str, year: int) -> datetime | None:
-    return home.programme.moment(_DEADLINE[kind], year) if kind in _DEADLINE else None
+    moment = file_kinds.get(kind).deadline
+    return home.programme.moment(moment, year) if moment else None
 
 
 def judge_receipt(
@@ -247,16 +258,14 @@ def submit(
         with session(home.db_url) as s:
             extended = ledger.extended_deadline(s, kind, year, sender)
     on_time, extended_until = judge_receipt(received, deadline, extended)
-    heard = None
-    if kind == "objection":  # 公示: heard inside the evaluation's publicity window, late otherwise
-        from pilotzones.intake.objection import received_state
-
-        heard = received_state(home, year, received)
-        on_time = heard.value != "late"
+    fk = file_kinds.get(kind)
+    context = None
+    if fk.receipt:
+        on_time, context = fk.call("receipt", home, year, received)
     outcome = Outcome(kind, year, not errors, on_time, sender, list(errors), rows=len(rows))
     outcome.extended_until = extended_until
     outcome.published_stage = published_stage(home, kind, year)
-    if kind == "evaluation" and not errors:
+    if fk.lists_items and not errors:
         outcome.left_out = left_out(programme_for(home, year).rubric, (r["key"] for r in rows))
     if dry_run:
         return outcome
@@ -268,29 +277,18 @@ def submit(
 
         def recorded(s) -> int:
             sub = ledger.record_submission(s, values=values, **record)
-            if kind == "rectification" and not errors:
-                from pilotzones.store import cases
-
-                cases.report_received(s, sub)  # in the transaction that records the report
-            if kind == "visits" and not errors:
-                from pilotzones.store import visits
-
-                visits.add_sheet(s, values, by=f"#{sub.id}")  # a visit on record already is kept once
-            if heard is not None and not errors:
-                from pilotzones.intake.objection import record_objection
-
-                outcome.objection_id = record_objection(s, sub, rows, heard)
+            if fk.recorded and not errors:  # in the transaction that records the file
+                outcome.recorded_id = fk.call("recorded", s, sub, rows, context)
             return sub.id
 
         outcome.submission_id = keep_recorded(home, [staged], recorded)
     if errors:
         outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
-    elif heard is not None and outcome.objection_id is not None and not on_time:
-        # A late objection is recorded and not heard: its sender is told so.
+    elif fk.late_notice and outcome.recorded_id is not None and not on_time:
+        # Recorded and not heard (an objection outside the publicity window): its sender is told so.
         from pilotzones.notices import queue
-        from pilotzones.notices.publicity import answer_notice
 
-        outcome.notice_queued = bool(queue(home, [answer_notice(home, outcome.objection_id)]))
+        outcome.notice_queued = bool(queue(home, [fk.call("late_notice", home, outcome.recorded_id)]))
     return outcome
 
 

@@ -75,6 +75,15 @@ def visit_shortfall_notices(home: Home, year: int, at: datetime) -> list[Notice]
     return between.visit_shortfalls(between_facts.visit_facts(home, year, at))
 
 
+def visit_check_notices(home: Home, year: int, at: datetime) -> list[Notice]:
+    """The visit check of `year`: each visit shortfall, and meeting_shortfall to the commission when
+    fewer meetings than the programme's yearly count were held."""
+    from pilotzones.notices import between, between_facts
+
+    meetings = between.meeting_shortfall(between_facts.meeting_count_facts(home, year, at))
+    return visit_shortfall_notices(home, year, at) + meetings
+
+
 def meeting_invitation_notices(home: Home, meeting_id: int) -> list[Notice]:
     """meeting_invitation to every pilot and candidate zone of the meeting's year."""
     from pilotzones.notices import between, between_facts
@@ -102,5 +111,6 @@ __all__ = [
     "rectification_notices",
     "submission_rejected_notice",
     "unsent",
+    "visit_check_notices",
     "visit_shortfall_notices",
 ]

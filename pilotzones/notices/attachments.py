@@ -1,6 +1,7 @@
 """The files a notice carries: each pilot's own template with its evaluation call and reminder,
 the year's evaluation workbook with the summary to the commission, a carded zone's rectification
-report form (its lost items prefilled) with its yellow card.
+report form (its lost items prefilled) with its yellow card, a zone's objection form (its lost
+items prefilled from the draft) with its draft in publicity.
 
 Derived from the notice's identity (kind, year, about) when the message is built, so nothing more
 is stored in the outbox and a notice sent again carries the same files.
@@ -37,6 +38,11 @@ def attachments_for(home: Home, kind: str, year: int, about: str) -> list[tuple[
         with session(home.db_url) as s:
             card_years = sorted({c.card_year for c in cases.due_in(s, year, home.programme.tz) if c.adcode == about})
         return [(p.name, p.read_bytes()) for y in card_years for p in write_forms(home, y, adcode=about)]
+    if kind == "evaluation_draft":
+        from pilotzones.reports.objection import write_forms as objection_forms
+
+        # 公示: the zone's objection form, its lost items prefilled from the draft it is sent with.
+        return [(p.name, p.read_bytes()) for p in objection_forms(home, year, county=about)]
     if kind == "evaluation_summary":
         from pilotzones.reports import report_paths
 

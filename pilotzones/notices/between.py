@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pilotzones.notices.between_facts import MeetingFacts, RectificationFacts, VisitFacts
+from pilotzones.notices.between_facts import MeetingCountFacts, MeetingFacts, RectificationFacts, VisitFacts
 from pilotzones.notices.build import _Context
 from pilotzones.notices.notice import Notice
 from pilotzones.rules.visits import MeetingKind, shortfall
@@ -48,14 +48,24 @@ def rectification_reminders(facts: RectificationFacts) -> list[Notice]:
 
 
 def rectification_overdue(facts: RectificationFacts) -> list[Notice]:
-    """To the commission: the cases due this year whose report is overdue (none: no notice)."""
+    """To the commission: the cases due this year whose report is overdue, and those whose report came
+    after the deadline (late, accepted for the case); none of either: no notice."""
     ctx, at = _Context(facts), facts.at
     assert at is not None
     overdue = [dict(c, county=ctx.reg.name(c["adcode"])) for c in facts.cases if c["overdue"]]
-    if not overdue:
+    late = [
+        dict(c, county=ctx.reg.name(c["adcode"]), state_cn=c["state"].cn)
+        for c in facts.cases
+        if c.get("late") and not c["overdue"]
+    ]
+    if not overdue and not late:
         return []
     info = ctx.info
-    done = [dict(c, county=ctx.reg.name(c["adcode"]), state_cn=c["state"].cn) for c in facts.cases if not c["overdue"]]
+    done = [
+        dict(c, county=ctx.reg.name(c["adcode"]), state_cn=c["state"].cn)
+        for c in facts.cases
+        if not c["overdue"] and not c.get("late")
+    ]
     return [
         ctx.notice(
             "rectification_overdue",
@@ -67,9 +77,11 @@ def rectification_overdue(facts: RectificationFacts) -> list[Notice]:
             data={
                 "about_name": info.region_name,
                 "overdue": overdue,
+                "late": late,
                 "others": done,
                 "at": at,
                 "effect": ctx.prog.rules.rectification_overdue_effect,
+                "points": f"{ctx.prog.rules.rectification_overdue_points:g}",
             },
         )
     ]
@@ -110,6 +122,35 @@ def visit_shortfalls(facts: VisitFacts) -> list[Notice]:
             dataclasses.replace(notice, cc=cc, data={**notice.data, "cc_names": [leader.name] if leader else []})
         )
     return out
+
+
+def meeting_shortfall(facts: MeetingCountFacts) -> list[Notice]:
+    """To the commission, once a year on the visit check: the meetings held against the programme's
+    yearly count, when fewer were held (none: no notice)."""
+    ctx, at = _Context(facts), facts.at
+    assert at is not None
+    required = ctx.prog.guidance.meetings_per_year
+    held = len(facts.meetings)
+    if held >= required:
+        return []
+    info = ctx.info
+    return [
+        ctx.notice(
+            "meeting_shortfall",
+            facts.year,
+            about=info.region_code,
+            recipient=info.region_code,
+            issued=at.date(),
+            title=f"关于{facts.year}年度{info.name}交流会议次数不足的提示",
+            data={
+                "about_name": info.region_name,
+                "required": required,
+                "held": held,
+                "meetings": [dict(mt, kind_cn=MeetingKind(mt["kind"]).cn) for mt in facts.meetings],
+                "year_end": f"{facts.year}年12月31日",
+            },
+        )
+    ]
 
 
 def meeting_invitations(facts: MeetingFacts) -> list[Notice]:

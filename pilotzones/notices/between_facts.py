@@ -39,6 +39,22 @@ class MeetingFacts(Facts):
     email_hints: dict[str, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class MeetingCountFacts(Facts):
+    """The meetings recorded for `year` against the programme's yearly count, as they stand at `at`."""
+
+    year: int = 0
+    at: datetime | None = None
+    meetings: list[dict] = field(default_factory=list)  # held_on, place, kind
+
+
+def meeting_count_facts(home: Home, year: int, at: datetime) -> MeetingCountFacts:
+    base = Facts.of(home)
+    with session(home.db_url) as s:
+        held = [{"held_on": mt.held_on, "place": mt.place, "kind": mt.kind} for mt, _ in visits.meetings(s, year)]
+    return MeetingCountFacts(base.prog, base.reg, year, at.astimezone(base.prog.tz), held)
+
+
 def rectification_facts(home: Home, year: int, at: datetime) -> RectificationFacts:
     base = Facts.of(home)
     tz = base.prog.tz
@@ -47,7 +63,7 @@ def rectification_facts(home: Home, year: int, at: datetime) -> RectificationFac
         due = cases.due_in(s, year, tz)
         history = cases.events(s, [c.id for c in due])
         for c in due:
-            v = cases.view(c, at, tz)
+            v = cases.view(c, at, tz, late=any(e.late for e in history.get(c.id, [])))
             returned = [e for e in history.get(c.id, []) if e.state == CaseState.RETURNED.value]
             rows.append(
                 {
@@ -57,6 +73,7 @@ def rectification_facts(home: Home, year: int, at: datetime) -> RectificationFac
                     "deadline": v.deadline,
                     "state": v.state,
                     "overdue": v.overdue,
+                    "late": v.late,
                     "return_reason": returned[-1].note if returned else None,
                 }
             )

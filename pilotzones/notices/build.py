@@ -15,17 +15,8 @@ from pilotzones.notices.kinds import kind as kind_of
 from pilotzones.notices.load import CallFacts, CandidateFacts, EvaluationFacts, Facts, RejectionFacts
 from pilotzones.notices.notice import Notice
 from pilotzones.notices.render import add_months
+from pilotzones.rules import file_kinds
 from pilotzones.rules.clauses import in_words
-
-# What a file of each kind is called in a notice; {nomination_material} in the programme's words.
-SUBMISSION_KINDS = {
-    "evaluation": "监测评价数据",
-    "nomination": "{nomination_material}",
-    "review": "评审得分表",
-    "rectification": "黄牌整改报告",
-    "visits": "专家调研登记表",
-    "objection": "监测评价结果异议材料",
-}
 
 
 def check_call_kind(kind: str) -> None:
@@ -156,7 +147,7 @@ def submission_rejected_notice(facts: RejectionFacts) -> Notice | None:
         return None
     assert received is not None
     ctx = _Context(facts)
-    what = SUBMISSION_KINDS.get(kind, kind).format(**ctx.info.words())
+    what = file_kinds.noun(kind).format(**ctx.info.words())
     name = ctx.reg.name(sender)
     return ctx.notice(
         "submission_rejected",

@@ -43,6 +43,7 @@ KINDS: dict[str, Kind] = {
         Kind("rectification_overdue", RECTIFICATION, False),
         Kind("visit_shortfall", VISITS, False),
         Kind("meeting_invitation", MEETINGS, True),
+        Kind("meeting_shortfall", VISITS, False),  # sent by the visit check, with its shortfalls
         Kind("evaluation_draft", PUBLICITY, True),
         Kind("evaluation_draft_summary", PUBLICITY, False),
         Kind("objection_answer", PUBLICITY, True),

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from pilotzones.notices.directory import Directory, valid_email
+from pilotzones.rules import file_kinds
 from pilotzones.rules.programme import Programme
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal
 from pilotzones.rules.register import Register
@@ -20,8 +21,6 @@ from pilotzones.store import models as m
 from pilotzones.store.home import Home
 from pilotzones.store.session import session
 from pilotzones.store.versions import programme_for
-
-_DEADLINES = {"evaluation": "evaluation_deadline", "nomination": "nomination_deadline"}
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,9 @@ def rejection_facts(home: Home, submission_id: int) -> RejectionFacts:
             key=lambda e: (e.get("row") is not None, e.get("row") or 0, str(e.get("key") or "")),
         )
     base = Facts.of(home, year)  # the version in force for the file's year
-    deadline = base.prog.moment(_DEADLINES[kind], year) if sender and kind in _DEADLINES else None
-    if kind == "rectification" and sender:
+    moment = file_kinds.get(kind).deadline if kind in file_kinds.names() else None
+    deadline = base.prog.moment(moment, year) if sender and moment else None
+    if kind == file_kinds.RECTIFICATION.name and sender:
         from pilotzones.store import cases
 
         with session(home.db_url) as s:

@@ -49,6 +49,7 @@ def year_between(home, year: int, at: datetime) -> dict[str, dict]:
     attendance = {z: sum(z in x["attended"] for x in meetings) for z in zones}
     rect["deadline_months"] = prog.rules.rectification_months
     rect["overdue_effect"] = prog.rules.rectification_overdue_effect
+    rect["overdue_points"] = prog.rules.rectification_overdue_points
     return {
         "rectification": rect,
         "visits": {

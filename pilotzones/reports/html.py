@@ -390,7 +390,9 @@ def _between_section(r: YearReport) -> str:
                         f"{names.get(c['adcode'], c['adcode'])}（{c['adcode']}）",
                         str(c["card_year"]),
                         c["deadline"][:10],
-                        c["state_cn"] + ("，已逾期" if c["overdue"] else ""),
+                        c["state_cn"]
+                        + ("，已逾期" if c["overdue"] else "")
+                        + ("，逾期报送" if c.get("late_report") else ""),
                     ]
                     for c in rect["cases"]
                 ],

@@ -293,7 +293,7 @@ def _between(wb, r: YearReport, head, title) -> None:
 
     section(
         "黄牌整改",
-        ["事项", "行政区划代码", "县（市、区）", "亮黄牌年度", "整改期限", "状态", "逾期"],
+        ["事项", "行政区划代码", "县（市、区）", "亮黄牌年度", "整改期限", "状态", "逾期", "逾期报送"],
         [
             [
                 c["id"],
@@ -303,6 +303,7 @@ def _between(wb, r: YearReport, head, title) -> None:
                 c["deadline"][:10],
                 c["state_cn"],
                 c["overdue"],
+                c.get("late_report", False),
             ]
             for c in b["rectification"]["cases"]
         ],

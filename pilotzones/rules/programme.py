@@ -509,8 +509,23 @@ class Rules(_Model):
     rectification_months: int = Field(default=6, ge=0)
     score_decimals: int = Field(default=2, ge=0, le=6)
     # What an overdue rectification case does to the next evaluation's scores: the programme's
-    # choice. Only "none" (shown, never scored) is defined so far (README, Rules: Rectification).
-    rectification_overdue_effect: Literal["none"] = "none"
+    # choice (README, Rules: Rectification): "none" (shown, never scored), or "deduction":
+    # `rectification_overdue_points` off the total in the evaluation of the year the deadline
+    # falls in, flagged.
+    rectification_overdue_effect: Literal["none", "deduction"] = "none"
+    rectification_overdue_points: float = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _overdue_points(self) -> Self:
+        points, effect = self.rectification_overdue_points, self.rectification_overdue_effect
+        if effect == "deduction" and not points:
+            raise ValueError('rectification_overdue_effect = "deduction" needs rectification_overdue_points above 0')
+        if effect == "none" and points:
+            raise ValueError('rectification_overdue_points is set only with rectification_overdue_effect = "deduction"')
+        units = points * 10**self.score_decimals
+        if abs(units - round(units)) > 1e-9:
+            raise ValueError(f"rectification_overdue_points: {points:g} has more than {self.score_decimals} decimals")
+        return self
 
 
 class Limits(_Model):
@@ -547,12 +562,23 @@ class Publicity(_Model):
     @field_validator("publicity_days")
     @classmethod
     def _known_stages(cls, v: dict[str, int]) -> dict[str, int]:
+        from pilotzones import stages
+
+        known = ", ".join(PUBLICIZED_STAGES)
         for name, days in v.items():
-            if name not in PUBLICIZED_STAGES:
-                known = ", ".join(PUBLICIZED_STAGES)
-                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
             if not 0 <= days <= 60:
                 raise ValueError(f"{name}: {days} days is not between 0 and 60")
+            if name in PUBLICIZED_STAGES:
+                continue
+            if name not in stages.names():
+                raise ValueError(f"{name!r} is not a stage with a publicity period; one of {known}")
+            if days:
+                # A deliberate choice (README, Rules: Publicity): the stage has no draft notices to
+                # publicize nor objections to hear; a programme asking for them is refused, not ignored.
+                raise ValueError(
+                    f"{name} = {days}: the {name} stage has no publicity period in this version "
+                    f"(only {known}); set it to 0 or remove it"
+                )
         return v
 
     def days(self, stage: str) -> int:

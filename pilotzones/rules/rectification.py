@@ -9,6 +9,7 @@ so it follows from the clock and is never stored stale.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
@@ -93,6 +94,25 @@ def overdue(state: str, due: datetime, at: datetime) -> bool:
     return CaseState(state).owing and at > due
 
 
+def deductions(effect: str, points: float, overdue: Iterable[str]) -> dict[str, float]:
+    """The points taken off each zone's total for its overdue case, by the programme's effect:
+    nothing with "none", `points` each with "deduction"."""
+    if effect != "deduction":
+        return {}
+    return dict.fromkeys(overdue, points)
+
+
+def deduction_flag(points: float) -> str:
+    """The flag of a total a deduction lowered (the ranking, the result notice, the report)."""
+    return f"整改逾期扣{points:g}分"
+
+
+def late_report(received: datetime, due: datetime) -> bool:
+    """A report received after its case's deadline: accepted for the case all the same, and recorded
+    as late (status, the case's history, the overdue list), as a late evaluation file is."""
+    return received > due
+
+
 @dataclass(frozen=True)
 class CaseView:
     """A case as the evaluation, the status and the reports show it."""
@@ -103,6 +123,7 @@ class CaseView:
     deadline: datetime
     state: CaseState
     overdue: bool
+    late: bool = False  # a report of the case was received after the deadline
 
     def as_json(self) -> dict:
         return {
@@ -113,6 +134,7 @@ class CaseView:
             "state": self.state.value,
             "state_cn": self.state.cn,
             "overdue": self.overdue,
+            "late_report": self.late,
         }
 
 
@@ -140,6 +162,7 @@ def at_evaluation(
                 "state": "opens",
                 "state_cn": "发布后立案整改",
                 "overdue": False,
+                "late_report": False,
             }
         )
     return out

@@ -6,6 +6,7 @@ totals, ties and the card line are exact; they become floats only for output.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,19 @@ def _wide(values: pd.DataFrame, zones: list[str], keys: list[str]) -> pd.DataFra
     )
     wide.columns.name = None
     return wide
+
+
+def deduct(scores: Scores, points: Mapping[str, float], flag: Callable[[float], str]) -> Scores:
+    """`scores` with `points` taken off the totals of the zones named (never below 0), each flagged
+    `flag(points)`; base, bonus and the items stay as scored."""
+    if not points:
+        return scores
+    totals = scores.totals.copy()
+    off = totals["adcode"].map(lambda z: round(points.get(z, 0) * scores.scale)).astype("int64")
+    totals["total"] = (totals["total"] - off).clip(lower=0)
+    pairs = zip(totals["adcode"], totals["flags"], strict=True)
+    totals["flags"] = [[*f, flag(points[z])] if z in points else list(f) for z, f in pairs]
+    return Scores(items=scores.items, totals=totals, scale=scores.scale)
 
 
 def score(values: pd.DataFrame, zones: list[str], submitted: set[str], rubric: Rubric, decimals: int) -> Scores:

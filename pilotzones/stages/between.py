@@ -30,7 +30,7 @@ STEPS = {
     for s in (
         Step("rectification_reminder", "rectification_reminder", "整改报告提醒"),
         Step("rectification_overdue", "rectification_overdue", "整改逾期名单"),
-        Step("visit_shortfall", "visit_check", "专家调研次数检查"),
+        Step("visit_shortfall", "visit_check", "专家调研与交流会议次数检查"),
     )
 }
 
@@ -41,7 +41,7 @@ def notices_of(home: Home, step: str, year: int, at: datetime | None = None) -> 
 
     at = at or clock.now()
     if step == "visit_shortfall":
-        return notices.visit_shortfall_notices(home, year, at)
+        return notices.visit_check_notices(home, year, at)
     return notices.rectification_notices(home, year, step, at)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import delete
@@ -140,10 +141,21 @@ def collect(home: Home, year: int) -> Collected:
 
 
 def score(home: Home, collected: Collected) -> scoring.Scores:
+    """Score the year; a programme whose overdue rectification cases cost points takes them off the
+    totals of the zones whose case is overdue at this evaluation (its deadline in this year)."""
+    from pilotzones.rules import rectification
+
     prog = programme_for(home, collected.year)  # the rubric in force for the year evaluated
-    return scoring.score(
+    scores = scoring.score(
         collected.values, collected.zones, set(collected.files), prog.rubric, prog.rules.score_decimals
     )
+    rules = home.programme.rules
+    if rules.rectification_overdue_effect == "none":
+        return scores
+    with session(home.db_url) as s:
+        overdue = cases.overdue_at_evaluation(s, home.programme, collected.year, collected.zones)
+    off = rectification.deductions(rules.rectification_overdue_effect, rules.rectification_overdue_points, overdue)
+    return scoring.deduct(scores, off, rectification.deduction_flag)
 
 
 def rank_and_card(home: Home, scores: scoring.Scores) -> pd.DataFrame:
@@ -220,9 +232,22 @@ def build_proposal(
 
 
 def propose(
-    home: Home, collected: Collected, scores: scoring.Scores, proposal: EvaluationProposal, flow_run_id: str | None
+    home: Home,
+    collected: Collected,
+    scores: scoring.Scores,
+    proposal: EvaluationProposal,
+    flow_run_id: str | None,
+    now: datetime | None = None,
 ) -> dict:
-    """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing."""
+    """Store the proposal as awaiting approval; a rerun on the same inputs changes nothing.
+
+    In publicity (公示) the proposal stays there, and the zones whose provisional card differs from
+    their last draft get the next one (`moved`): whatever rebuilt it (an upheld objection, a new
+    file, an exception), and on a rerun that changed nothing when a failed step left them unsent.
+    `now`: the moment of what rebuilt it (default now), from which a reopened window runs.
+    """
+    from pilotzones.stages.publicity import send_new_drafts
+
     year = collected.year
     inputs = {"files": collected.files, "programme": home.programme.programme.id, "state": collected.state}
     digest = proposal.digest(inputs)
@@ -230,13 +255,15 @@ def propose(
         d, stored = proposals.store(
             s, year=year, stage=STAGE, digest=digest, proposal=proposal, inputs=inputs, flow_run_id=flow_run_id
         )
-        if stored == "unchanged":
-            return {"decision_id": d.id, "state": d.state, "changed": False}
         if stored == "replaced":
             s.execute(delete(m.ItemScore).where(m.ItemScore.decision_id == d.id))
             s.execute(delete(m.Ranking).where(m.Ranking.decision_id == d.id))
-        _store_scores(s, d.id, collected, scores, proposal)
-        return {"decision_id": d.id, "state": d.state, "changed": True}
+        if stored != "unchanged":
+            _store_scores(s, d.id, collected, scores, proposal)
+        out = {"decision_id": d.id, "state": d.state, "changed": stored != "unchanged", "moved": []}
+    if out["state"] == DecisionState.IN_PUBLICITY:
+        out["moved"] = send_new_drafts(home, year, now)
+    return out
 
 
 def _store_scores(

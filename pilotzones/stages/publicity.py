@@ -68,6 +68,7 @@ def publicize(home: Home, year: int, *, by: str, via: str = "cli", at: datetime 
                     day_kind=prog.publicity.day_kind,
                     by=by,
                     via=via,
+                    cards=[r.adcode for r in EvaluationProposal.from_stored(d.proposal, d.id).ranking if r.yellow_card],
                 )
             elif state == DecisionState.IN_PUBLICITY:
                 found = objections.window(s, STAGE, year)
@@ -183,15 +184,17 @@ def answer(
                 _amend(home, s, o, before, given, by, now)
             o.state = (ObjectionState.UPHELD if uphold else ObjectionState.DISMISSED).value
             o.answer, o.answered_by, o.answered_at = reason or None, by[:64], now
+        # The answer is on the record: the objector is told before anything else can fail.
+        queue(home, [answer_notice(home, objection_id)])
         moved: list[str] = []
         if uphold:
-            after = rebuild(home, year, before)
-            moved = rule.cards_moved(
-                {r.adcode: r.yellow_card for r in before.ranking}, {r.adcode: r.yellow_card for r in after.ranking}
-            )
-            if moved:
-                _redraft(home, year, after, moved, now)
-        queue(home, [answer_notice(home, objection_id)])
+            try:
+                moved = rebuild(home, year, before, now)
+            except Exception as exc:
+                raise StageError(
+                    f"异议{objection_id}的答复已记录（答复通知已排队），但重新计算评价结果失败（{exc}）："
+                    f"请运行 {proposals.rerun_command(STAGE, year)}，黄牌线调整后的公示稿随之发出"
+                ) from exc
     return {"id": objection_id, "year": year, "state": "upheld" if uphold else "dismissed", "moved": moved}
 
 
@@ -242,8 +245,9 @@ def _amend(home: Home, s, o, proposal: EvaluationProposal, given: dict[str, str]
     s.flush()
 
 
-def rebuild(home: Home, year: int, before: EvaluationProposal) -> EvaluationProposal:
-    """The stage's steps again over the amended values; the proposal stays in publicity."""
+def rebuild(home: Home, year: int, before: EvaluationProposal, now: datetime | None = None) -> list[str]:
+    """The stage's steps again over the amended values; the proposal stays in publicity. The zones
+    whose card moved (sent their next draft by `propose`, as every rebuild in publicity is)."""
     collected = ev.collect(home, year)
     scores = ev.score(home, collected)
     ranked = ev.rank_and_card(home, scores)
@@ -251,30 +255,41 @@ def rebuild(home: Home, year: int, before: EvaluationProposal) -> EvaluationProp
     proposal = ev.build_proposal(home, collected, scores, ranked, swaps)
     if before.forced_early is not None:
         proposal = proposal.model_copy(update={"forced_early": before.forced_early})
-    ev.propose(home, collected, scores, proposal, None)
-    with session(home.db_url) as s:
-        d = ledger.decision(s, year, STAGE)
-        assert d is not None
-        return EvaluationProposal.from_stored(d.proposal, d.id)
+    return list(ev.propose(home, collected, scores, proposal, None, now)["moved"])
 
 
-def _redraft(home: Home, year: int, proposal: EvaluationProposal, moved: list[str], now: datetime) -> None:
-    """The next draft to the zones the card line moved, and to the commission; the window starts
-    again only when the programme says so."""
+def send_new_drafts(home: Home, year: int, now: datetime | None = None) -> list[str]:
+    """The next draft to the zones whose provisional card in the stored proposal differs from the
+    last draft they were sent, and to the commission; the zones (none: nothing sent).
+
+    The one path of every rebuild in publicity (an upheld objection, a new file, an exception), run
+    again by every run of the stage, so drafts a failed step left unsent go out with the next run.
+    The notices are queued (by identity: the revision) before the window records them as sent, so a
+    crash between the two sends nothing twice. The window starts again only when the programme says so.
+    """
     from pilotzones.notices import queue
     from pilotzones.notices.load import evaluation_facts
     from pilotzones.notices.publicity import draft_notices
 
     prog = home.programme
     with session(home.db_url) as s:
+        d = ledger.decision(s, year, STAGE)
         w = objections.window(s, STAGE, year)
-        assert w is not None
-        w.drafts += 1
+        if d is None or w is None or d.state != DecisionState.IN_PUBLICITY:
+            return []
+        proposal = EvaluationProposal.from_stored(d.proposal, d.id)
+        carded = sorted(r.adcode for r in proposal.ranking if r.yellow_card)
+        if w.cards is None:  # a window opened before its card line was kept: taken as what it shows
+            w.cards = carded
+            return []
+        moved = rule.cards_moved(dict.fromkeys(w.cards, True), dict.fromkeys(carded, True))
+        if not moved:
+            return []
+        revision, opened, closes_at = w.drafts + 1, ledger.utc(w.opened_at), ledger.utc(w.closes_at)
         if prog.publicity.reopen_on_upheld:
-            closes = rule.closes(prog.publicity, STAGE, now, prog.tz)
-            assert closes is not None
-            w.closes_at = closes.astimezone(UTC)
-        revision, opened, closes_at = w.drafts, ledger.utc(w.opened_at), ledger.utc(w.closes_at)
+            again = rule.closes(prog.publicity, STAGE, now or clock.now(), prog.tz)
+            assert again is not None
+            closes_at = again.astimezone(UTC)
         upheld = [
             {"id": o.id, "adcode": o.adcode, "county": home.register.name(o.adcode)}
             for o in objections.of_stage(s, STAGE, year)
@@ -282,3 +297,9 @@ def _redraft(home: Home, year: int, proposal: EvaluationProposal, moved: list[st
         ]
     facts = evaluation_facts(home, year, proposal)
     queue(home, draft_notices(facts, opened=opened, closes=closes_at, revision=revision, only=moved, upheld=upheld))
+    with session(home.db_url) as s:
+        w = objections.window(s, STAGE, year, lock=True)
+        assert w is not None
+        if w.drafts < revision:
+            w.drafts, w.cards, w.closes_at = revision, carded, closes_at
+    return moved

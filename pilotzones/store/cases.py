@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pilotzones import clock
 from pilotzones.errors import ConfigError
-from pilotzones.rules.rectification import CaseState, CaseView, Verdict, deadline, move, overdue
+from pilotzones.rules.rectification import CaseState, CaseView, Verdict, deadline, late_report, move, overdue
 from pilotzones.store import ledger
 from pilotzones.store import models as m
 
@@ -61,15 +61,24 @@ def case_of(s: Session, adcode: str, card_year: int) -> m.RectificationCase | No
     ).first()
 
 
+def report_recorded(s: Session, submission: m.Submission, rows: list, context: object) -> int | None:
+    """The file kind's hook: an accepted report moves its case; returns the case's id (None: no case)."""
+    c = report_received(s, submission)
+    return None if c is None else c.id
+
+
 def report_received(s: Session, submission: m.Submission) -> m.RectificationCase | None:
-    """An accepted rectification report reports its case (the latest report is the one judged)."""
+    """An accepted rectification report reports its case (the latest report is the one judged); one
+    received after the deadline is recorded as late, and still reports the case."""
     c = case_of(s, submission.sender or "", submission.year)
     if c is None or CaseState(c.state).closed:
         return None
     move(c, CaseState.REPORTED)
+    late = late_report(ledger.utc(submission.received_at), ledger.utc(c.deadline))
+    note = "收到整改报告（逾期报送：整改期限后收到）" if late else "收到整改报告"
     s.add(
         m.RectificationEvent(
-            case_id=c.id, state=c.state, at=clock.now(), by=SYSTEM, note="收到整改报告", submission_id=submission.id
+            case_id=c.id, state=c.state, at=clock.now(), by=SYSTEM, note=note, submission_id=submission.id, late=late
         )
     )
     return c
@@ -92,9 +101,20 @@ def judge(s: Session, case_id: int, verdict: Verdict, *, by: str, reason: str | 
     return c
 
 
-def view(c: m.RectificationCase, at: datetime, tz: tzinfo) -> CaseView:
+def view(c: m.RectificationCase, at: datetime, tz: tzinfo, late: bool = False) -> CaseView:
+    """`late`: a report of the case was received after the deadline (`late_reported`)."""
     due = ledger.utc(c.deadline).astimezone(tz)
-    return CaseView(c.id, c.adcode, c.card_year, due, CaseState(c.state), overdue(c.state, due, at))
+    return CaseView(c.id, c.adcode, c.card_year, due, CaseState(c.state), overdue(c.state, due, at), late)
+
+
+def late_reported(s: Session, case_ids: list[int]) -> set[int]:
+    """The cases of `case_ids` a report of which was received after the deadline."""
+    if not case_ids:
+        return set()
+    q = select(m.RectificationEvent.case_id).where(
+        m.RectificationEvent.case_id.in_(case_ids), m.RectificationEvent.late.is_(True)
+    )
+    return set(s.scalars(q))
 
 
 def cases(
@@ -138,7 +158,7 @@ def year_json(s: Session, year: int, tz: tzinfo, at: datetime) -> dict:
     history = events(s, [c.id for c in ordered])
     out = []
     for c in ordered:
-        row = view(c, at, tz).as_json()
+        row = view(c, at, tz, late=any(e.late for e in history.get(c.id, []))).as_json()
         row["events"] = [
             {
                 "state": e.state,
@@ -146,6 +166,7 @@ def year_json(s: Session, year: int, tz: tzinfo, at: datetime) -> dict:
                 "by": e.by,
                 "note": e.note,
                 "submission_id": e.submission_id,
+                "late": bool(e.late),
             }
             for e in history.get(c.id, [])
         ]
@@ -154,6 +175,7 @@ def year_json(s: Session, year: int, tz: tzinfo, at: datetime) -> dict:
         "cases": out,
         "open": sum(1 for r in out if not CaseState(r["state"]).closed),
         "overdue": sum(1 for r in out if r["overdue"]),
+        "late_reports": sum(1 for r in out if r["late_report"]),
     }
 
 
@@ -174,6 +196,17 @@ def on_evaluation_published(
     )
 
 
+def overdue_at_evaluation(s: Session, prog, year: int, zones: list[str]) -> list[str]:
+    """The zones of `zones` whose case due in `year` (programme time) is overdue at the evaluation of
+    `year`: what a programme's overdue effect applies to, once, in that evaluation."""
+    at = prog.moment("evaluation", year)
+    return sorted(
+        c.adcode
+        for c in cases(s, adcodes=zones)
+        if ledger.utc(c.deadline).astimezone(prog.tz).year == year and view(c, at, prog.tz).overdue
+    )
+
+
 def at_evaluation(
     s: Session, prog, year: int, carded: list[str], disqualified: list[str], zones: list[str]
 ) -> list[dict]:
@@ -181,6 +214,8 @@ def at_evaluation(
     from pilotzones.rules.rectification import at_evaluation as rows
 
     at = prog.moment("evaluation", year)
-    earlier = [view(c, at, prog.tz) for c in cases(s, adcodes=zones) if c.card_year < year]
+    before = [c for c in cases(s, adcodes=zones) if c.card_year < year]
+    late = late_reported(s, [c.id for c in before])
+    earlier = [view(c, at, prog.tz, late=c.id in late) for c in before]
     due = deadline(at.date(), prog.rules.rectification_months, prog.tz)
     return rows(year, earlier, carded, disqualified, due)

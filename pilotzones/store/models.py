@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -286,6 +299,7 @@ class RectificationEvent(Base):
     by: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)  # the reason of a return, the verdict's note
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))  # the report
+    late: Mapped[bool] = mapped_column(Boolean, default=False)  # a report received after the deadline
 
 
 class ExpertVisit(Base):
@@ -352,6 +366,9 @@ class PublicityWindow(Base):
     opened_by: Mapped[str] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(8))  # ui | cli
     drafts: Mapped[int] = mapped_column(Integer, default=1)
+    # The zones carded in the last draft sent: a rebuild is compared with what the zones were told,
+    # not with the proposal it replaced, so drafts a failed step never sent go out with the next run.
+    cards: Mapped[list | None] = mapped_column(JSON)
 
 
 class Objection(Base):

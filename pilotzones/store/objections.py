@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def window(s: Session, stage: str, year: int) -> m.PublicityWindow | None:
+def window(s: Session, stage: str, year: int, lock: bool = False) -> m.PublicityWindow | None:
     """The publicity window of the stage's decision of `year`, if it was ever publicized."""
     d = ledger.decision(s, year, stage)
     if d is None:
         return None
-    return s.scalars(select(m.PublicityWindow).where(m.PublicityWindow.decision_id == d.id)).first()
+    q = select(m.PublicityWindow).where(m.PublicityWindow.decision_id == d.id)
+    return s.scalars(q.with_for_update() if lock else q).first()
 
 
 def open_window(
@@ -36,9 +37,11 @@ def open_window(
     day_kind: str,
     by: str,
     via: str,
+    cards: list[str],
 ) -> m.PublicityWindow:
-    """The decision's window, opened now. A proposal declined in publicity and proposed again opens
-    it again: the same row, its drafts counted on (the new drafts are new notices)."""
+    """The decision's window, opened now, with the zones its first draft cards. A proposal declined in
+    publicity and proposed again opens it again: the same row, its drafts counted on (the new drafts
+    are new notices)."""
     row = s.scalars(select(m.PublicityWindow).where(m.PublicityWindow.decision_id == d.id)).first()
     if row is None:
         row = m.PublicityWindow(decision_id=d.id, stage=d.stage, year=d.year, drafts=1)
@@ -48,6 +51,7 @@ def open_window(
     # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
     row.opened_at, row.closes_at = opened_at.astimezone(UTC), closes_at.astimezone(UTC)
     row.days, row.day_kind, row.opened_by, row.via = days, day_kind, by[:64], via
+    row.cards = sorted(cards)
     s.flush()
     return row
 

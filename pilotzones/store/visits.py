@@ -52,6 +52,11 @@ def add_visit(
     return row, True
 
 
+def sheet_recorded(s: Session, submission: m.Submission, rows: list, context: object) -> None:
+    """The file kind's hook: the visits of an accepted sheet, once each (a visit on record is kept)."""
+    add_sheet(s, rows, by=f"#{submission.id}")
+
+
 def add_sheet(s: Session, rows, *, by: str) -> int:
     """The visits of an accepted visit sheet (intake.visits rows); returns how many were new."""
     from datetime import date as day

@@ -7,6 +7,7 @@ what it imports of pilotzones comes from the wheel alone.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import sysconfig
@@ -80,3 +81,6 @@ def test_the_wheel_installs_alone_and_runs_the_demo_from_another_folder(tmp_path
     report = home / "reports" / "2022" / "2022年度试验区监测评价报告.html"
     assert report.is_file() and f"报告：{report.resolve()}" in demo.stdout
     assert "Traceback" not in demo.stderr
+    # Operators read the demo: every line it prints speaks Chinese (commands and paths within it).
+    for line in demo.stdout.splitlines():
+        assert not line.strip() or re.search(r"[\u4e00-\u9fff]", line), line

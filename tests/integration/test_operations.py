@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from pilotzones.flows.evaluation import evaluation_stage, publish_evaluation
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
-from prefect.settings import PREFECT_API_URL
 
 from pilotzones.cli.status import year_status
 from tests.integration.cli_runs import EXE, ROOT, SCALES, cli_env, flow_runs
@@ -88,52 +84,6 @@ def test_approval_in_the_ui_publishes_exactly_once(home, tmp_path, monkeypatch):
     assert out["state"] == "published" and out["applied"] is True
     assert publish_evaluation(home=str(home.path), year=2022)["applied"] is False
     assert year_status(home, 2022)["notices"]["sent"] == 9
-
-
-def test_prefect_deploy_registers_every_stage_on_the_work_pool(tmp_path):
-    """The shared-server way: `prefect deploy --all` with prefect.yaml onto a process work pool."""
-    import asyncio
-
-    prefect = str(Path(sys.executable).parent / "prefect")
-    env = dict(
-        os.environ,
-        PREFECT_API_URL=PREFECT_API_URL.value(),
-        PILOTZONES_HOME=str(tmp_path / "home"),
-        PILOTZONES_CHECKOUT=str(ROOT),
-        PILOTZONES_DATABASE_URL=f"sqlite:///{tmp_path / 'state.db'}",
-    )
-    pool = subprocess.run(
-        [prefect, "work-pool", "create", "pilotzones", "--type", "process", "--overwrite"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert pool.returncode == 0, pool.stdout + pool.stderr
-    deploy = subprocess.run(
-        [prefect, "--no-prompt", "deploy", "--all"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
-    )
-    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-
-    async def on_pool():
-        async with get_client() as client:
-            return [d for d in await client.read_deployments() if d.work_pool_name == "pilotzones"]
-
-    found = {d.name: d for d in asyncio.run(on_pool())}
-    assert set(found) == {
-        "nomination-call",
-        "nomination-reminder",
-        "candidate-selection",
-        "evaluation-call",
-        "evaluation-reminder",
-        "evaluation-stage",
-        "rectification-reminder",
-        "rectification-overdue",
-        "visit-check",
-    }
-    assert found["evaluation-stage"].parameters["home"] == str(tmp_path / "home")
-    assert found["evaluation-stage"].schedules[0].schedule.cron == "0 9 31 12 *"
 
 
 def test_refusals_are_one_line_before_prefect_starts(home, tmp_path):

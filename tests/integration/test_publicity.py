@@ -145,6 +145,10 @@ def test_publicity_period_end_to_end(pub_home, tmp_path, monkeypatch):
     assert carded_after == {"652926", "653224"}
     states = {o["id"]: o["state"] for o in status["evaluation"]["publicity"]["objections"]}
     assert states == {1: "upheld", 2: "late", 3: "dismissed"}
+    # The status table names each objection's sender: 伊犁州 (654000) objected for 伊宁市.
+    table = run(h, "status", "--year", str(YEAR)).stdout
+    assert "异议 #3 654002（2023-01-05T10:00:00+08:00，提出单位 654000，" in table
+    assert "异议 #1 654321（2023-01-09T23:59:59+08:00，提出单位 654321，" in table
 
     r = run(h, "approve", "--year", str(YEAR), "--stage", "evaluation")
     assert r.exit_code == 0, r.output

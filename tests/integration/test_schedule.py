@@ -330,17 +330,18 @@ def test_prefect_yaml_deployments_are_scheduled_at_the_programme_dates(shared, t
     )
     _check_calendar(scheduled, BUILTIN, started)
     # `pilotzones deploy` gives a run what prefect.yaml gives it: the same pull steps, the same
-    # job variables (no secret in either), the home aside.
+    # job variables (no secret in either) and parameters, the home aside.
     yaml_deployments = _deployments(shared.api_url)
     for name in STAGE_MOMENTS:
         ours, theirs = drill_deployments[name], yaml_deployments[name]
+        assert theirs["parameters"]["home"] == str(home), name
         assert json.loads(json.dumps(ours).replace(str(shared.home), "HOME")) == json.loads(
             json.dumps(theirs).replace(str(home), "HOME")
         ), name
 
 
 def _deployments(api_url: str) -> dict[str, dict]:
-    """Each deployment's job variables and its pull steps other than the working directory."""
+    """Each deployment's job variables, parameters and pull steps other than the working directory."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -353,6 +354,7 @@ def _deployments(api_url: str) -> dict[str, dict]:
     return {
         d.name: {
             "job_variables": d.job_variables,
+            "parameters": d.parameters,
             "pull_steps": [step for step in d.pull_steps or [] if "set_working_directory" not in json.dumps(step)],
         }
         for d in found

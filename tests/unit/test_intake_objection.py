@@ -65,3 +65,18 @@ def test_a_prefecture_may_object_for_its_zone():
     out = check([dict(ROW, prefecture="阿克苏地区")], [*COLUMNS, "prefecture"])
     assert any("不是新源县所在的" in str(e) for e in out.errors)
     assert check([ROW]).sender == "654025"
+
+
+def test_the_chinese_headers_of_the_form_and_its_untouched_rows():
+    """The objection form's headers (Excel/WPS, in Chinese) are the columns; a prefilled row with no
+    value, reason or evidence is left alone, and a form with none filled has no objection."""
+    chinese = ["年度", "行政区划代码", "县（市、区）", "指标", "指标名称", "公示得分", "报送值", "异议理由", "佐证材料"]
+    filled = ["2023", "654025", "新源县", "1", "党委政府主导", "45.5", "80", "已落实", "验收报告"]
+    untouched = ["2023", "654025", "新源县", "2", "制定试验区实施方案", "11.5", "", "", ""]
+    out = check([dict(zip(chinese, filled, strict=True)), dict(zip(chinese, untouched, strict=True))], chinese)
+    assert not out.errors, [str(e) for e in out.errors]
+    assert [(i["key"], i["value"], i["claim"], i["evidence"]) for i in out.items] == [("1", "80", "已落实", "验收报告")]
+    out = check([dict(zip(chinese, untouched, strict=True))], chinese)
+    assert any("没有任何异议行" in str(e) for e in out.errors)
+    out = check([dict(zip(chinese, filled, strict=True))], [c for c in chinese if c != "异议理由"])
+    assert any("缺少列：claim（异议理由）" in str(e) for e in out.errors)

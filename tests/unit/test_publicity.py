@@ -184,3 +184,16 @@ def test_check_pairs_over_amended_values():
     assert check_pairs(RUBRIC, values) == []
     problems = check_pairs(RUBRIC, {**values, "29.village_doctors_licensed": "11"})
     assert len(problems) == 1 and "分子不能大于分母" in problems[0]
+
+
+def test_the_candidate_selection_has_no_publicity_period(tmp_path):
+    """A deliberate choice (README, Rules: Publicity): `publicity_days.candidates` above 0 is refused,
+    naming the field, rather than ignored; 0 (off) is accepted."""
+    text = programme_mod.BUILTIN.read_text(encoding="utf-8")
+    bad = tmp_path / "p.toml"
+    bad.write_text(text + "\n[publicity]\npublicity_days = { evaluation = 5, candidates = 5 }\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"publicity\.publicity_days.*candidates = 5.*no publicity period"):
+        programme_mod.load(bad)
+    off = tmp_path / "q.toml"
+    off.write_text(text + "\n[publicity]\npublicity_days = { evaluation = 5, candidates = 0 }\n", encoding="utf-8")
+    assert programme_mod.load(off).publicity.days("candidates") == 0

@@ -4,7 +4,7 @@ deadline and the reminder and overdue dates in programme time, and the yearly vi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -173,3 +173,52 @@ def test_a_zone_assigned_to_an_unknown_group_is_refused(tmp_path):
     f.write_text(text, encoding="utf-8")
     with pytest.raises(Exception, match="experts-9"):
         programme.load(f)
+
+
+def test_a_report_after_the_last_second_is_late():
+    from pilotzones.rules.rectification import late_report
+
+    tz = ZoneInfo("Asia/Shanghai")
+    due = datetime(2023, 6, 30, 23, 59, 59, tzinfo=tz)
+    assert not late_report(due, due) and late_report(due + timedelta(seconds=1), due)
+
+
+def test_an_overdue_deduction_is_the_programmes_choice(tmp_path):
+    """Default none; "deduction" needs its points (and "none" refuses them), in the score's decimals."""
+    from pilotzones.errors import ConfigError
+
+    assert programme.load().rules.rectification_overdue_effect == "none"
+    text = programme.BUILTIN.read_text(encoding="utf-8")
+    for extra, says in (
+        ('rectification_overdue_effect = "deduction"\n', "needs rectification_overdue_points"),
+        ("rectification_overdue_points = 5\n", "only with"),
+        ('rectification_overdue_effect = "deduction"\nrectification_overdue_points = 0.125\n', "decimals"),
+    ):
+        bad = tmp_path / "p.toml"
+        bad.write_text(
+            text.replace("rectification_months = 6\n", f"rectification_months = 6\n{extra}"), encoding="utf-8"
+        )
+        with pytest.raises(ConfigError, match=says):
+            programme.load(bad)
+
+
+def test_a_deduction_lowers_the_total_flags_it_and_never_goes_below_zero():
+    import pandas as pd
+
+    from pilotzones.rules import scoring
+    from pilotzones.rules.rectification import deduction_flag, deductions
+
+    assert deductions("none", 0, ["654025"]) == {}
+    off = deductions("deduction", 10, ["654025", "653224"])
+    totals = pd.DataFrame(
+        {
+            "adcode": ["654025", "653224", "654002"],
+            "base": [80000, 500, 70000],
+            "bonus": [0, 0, 0],
+            "total": [80000, 500, 70000],
+            "flags": [[], ["未按时报送"], []],
+        }
+    )
+    out = scoring.deduct(scoring.Scores(pd.DataFrame(), totals, 100), off, deduction_flag).totals
+    assert list(out["total"]) == [79000, 0, 70000] and list(out["base"]) == [80000, 500, 70000]
+    assert list(out["flags"]) == [["整改逾期扣10分"], ["未按时报送", "整改逾期扣10分"], []]

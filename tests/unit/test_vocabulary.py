@@ -227,6 +227,8 @@ def _between_notices(prog: programme.Programme, reg, year: int, zones: list[str]
     out = between.rectification_reminders(between_facts.RectificationFacts(prog, reg, year, before, [owing]))
     out += between.rectification_overdue(between_facts.RectificationFacts(prog, reg, year, after, [late]))
     out += between.visit_shortfalls(between_facts.VisitFacts(prog, reg, year, after, zones, {}))
+    held = [{"held_on": date(year, 6, 1), "place": "成都", "kind": "exchange"}]
+    out += between.meeting_shortfall(between_facts.MeetingCountFacts(prog, reg, year, after, held))
     meeting = {
         "id": 1,
         "held_on": date(year, 6, 1),

@@ -1,0 +1,120 @@
+"""The objection form (异议材料表) of each zone of a draft in publicity (公示): the items it lost points
+on prefilled from its draft (the item, its maximum, the draft's points, the value counted), a row per
+key for the value it claims, why, and the evidence.
+
+Submitted as it is (`submit --kind objection`), it is read like every file: the header row below the
+title is found, its Chinese headers are the columns intake reads (intake/read.py ALIASES); the name,
+maximum, points and counted-value columns are there for the clerk and are not read. A prefilled row
+left alone (no claimed value, reason or evidence) is skipped, so the clerk fills only what it contests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pilotzones.reports.xlsx import workbook, write_row
+
+HEADER = [
+    "年度",
+    "行政区划代码",
+    "县（市、区）",
+    "指标",
+    "指标名称",
+    "满分",
+    "公示得分",
+    "原报送值",
+    "报送值",
+    "异议理由",
+    "佐证材料",
+]
+HEADER_ROW = 2
+
+
+def write_form(path: Path, *, year: int, adcode: str, county: str, closes: str, rows: list[tuple]) -> Path:
+    """`rows`: (key, item name, maximum, draft points, counted value) of each key prefilled."""
+    wb = workbook(path)
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
+    fixed = wb.add_format({"bg_color": "#EDEDED", "border": 1, "num_format": "@", "text_wrap": True})
+    ws = wb.add_worksheet("异议材料")
+    ws.write_string(0, 0, f"{county}{year}年度监测评价结果（公示稿）异议材料（公示期至{closes}）", title)
+    ws.write_string(
+        1,
+        0,
+        "已预填公示稿中失分的指标；对有异议的指标，填写“报送值”（主张的数值，可不填）、“异议理由”（必填）和"
+        "“佐证材料”，无异议的行留空即可。其他指标有异议的，另起一行填写年度、行政区划代码和指标。",
+    )
+    write_row(ws, HEADER_ROW, HEADER, head)
+    for n, (key, name, maximum, points, counted) in enumerate(rows, start=HEADER_ROW + 1):
+        write_row(ws, n, [str(year), adcode, county, key, name], fixed)
+        write_row(ws, n, [maximum, points, counted], fixed, col=5)
+    for col, width in enumerate([7, 12, 16, 6, 30, 7, 9, 10, 10, 40, 30]):
+        ws.set_column(col, col, width)
+    wb.close()
+    return path
+
+
+def form_name(year: int, adcode: str, county: str) -> str:
+    return f"{year}年度监测评价异议材料表_{adcode}_{county}.xlsx"
+
+
+def write_forms(home, year: int, out: Path | None = None, county: str | None = None) -> list[Path]:
+    """The form of every zone of `year`'s draft (or of `county`, adcode or name); the paths."""
+    from pilotzones import stages
+    from pilotzones.errors import ConfigError, StageError
+    from pilotzones.rules.proposal_models import EvaluationProposal
+    from pilotzones.rules.register import normalize_adcode, normalize_text
+    from pilotzones.store import ledger, objections
+    from pilotzones.store.session import session
+    from pilotzones.store.versions import programme_for
+
+    prog, reg = programme_for(home, year), home.register
+    zone = prog.programme.zone_name
+    with session(home.db_url) as s:
+        d = ledger.decision(s, year, stages.EVALUATION.name)
+        if d is None or not d.proposal:
+            raise StageError(f"{year}年度还没有监测评价方案（公示稿），无法生成异议材料表")
+        proposal = EvaluationProposal.from_stored(d.proposal, d.id)
+        ranking = list(proposal.ranking)
+        if county is not None:
+            code = normalize_adcode(county) or reg.aliases.get(normalize_text(county))
+            ranking = [r for r in ranking if r.adcode == code]
+            if not ranking:
+                raise ConfigError(f"--county {county}：不是{year}年度参加监测评价的{zone}")
+        zones = None if county is None else [r.adcode for r in ranking]
+        points = {(x.adcode, x.item): x.points for x in ledger.item_scores(s, year, zones)}
+        counted: dict[str, dict[str, str]] = {}
+        for r in ranking:
+            if r.submission_id is not None:
+                values = objections.file_values(s, r.submission_id)
+                for a in objections.amendments(s, [r.submission_id]):
+                    values[a.key] = a.new_value
+                counted[r.adcode] = values
+        w = objections.window(s, stages.EVALUATION.name, year)
+        closes = "公示期满" if w is None else _day(ledger.utc(w.closes_at).astimezone(prog.tz))
+    folder = out or home.reports / str(year) / "objection"
+    paths = []
+    for r in ranking:
+        values = counted.get(r.adcode, {})
+        rows = [
+            (key, i.name, i.weight, points.get((r.adcode, i.id), 0.0), values.get(key))
+            for i in prog.rubric.items
+            if i.weight and points.get((r.adcode, i.id), 0.0) < i.weight
+            for key in i.keys()
+        ]
+        name = reg.name(r.adcode)
+        paths.append(
+            write_form(
+                folder / form_name(year, r.adcode, name),
+                year=year,
+                adcode=r.adcode,
+                county=name,
+                closes=closes,
+                rows=rows,
+            )
+        )
+    return paths
+
+
+def _day(moment) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日{moment:%H:%M:%S}"
