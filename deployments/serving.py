@@ -12,11 +12,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from pilotzones.deployments.local_api import forget_serve, healthy, record_serve
 
 from pilotzones.errors import PilotzonesError
 from pilotzones.store.home import Home
@@ -51,14 +51,6 @@ def server_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
 
 
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def run_server(host: str, port: int) -> None:
     """Run a Prefect server in the foreground, with its services, for workers on other machines."""
     env = dict(os.environ, **server_env(host, port))
@@ -73,7 +65,7 @@ def run_server(host: str, port: int) -> None:
 def embedded_server(home: Home, port: int) -> Iterator[str]:
     """A Prefect server on 127.0.0.1 with its database in the home, for one office machine."""
     api_url = f"http://127.0.0.1:{port}/api"
-    if _healthy(api_url):  # already running (another serve, or the operator's own server)
+    if healthy(api_url):  # already running (another serve, or the operator's own server)
         yield api_url
         return
     log = open(home.path / "prefect-server.log", "ab")
@@ -85,7 +77,7 @@ def embedded_server(home: Home, port: int) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + 120
-        while not _healthy(api_url):
+        while not healthy(api_url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise PilotzonesError(f"内置 Prefect 服务器未能启动，请查看 {log.name}")
             time.sleep(0.5)
@@ -115,8 +107,13 @@ def serve_forever(home: Home, port: int) -> None:
 
         deps = deployments(home.path, home.programme)
         ui = api_url.removesuffix("/api")
-        click.echo(f"已按日程登记 {len(deps)} 个部署，Prefect 接口 {api_url}（界面 {ui}）；Ctrl+C 停止。")
-        serve(*deps, print_starting_message=False)
+        # Stage commands on this home report to this server while it runs (local_api.py).
+        record_serve(home.path, api_url)
+        try:
+            click.echo(f"已按日程登记 {len(deps)} 个部署，Prefect 接口 {api_url}（界面 {ui}）；Ctrl+C 停止。")
+            serve(*deps, print_starting_message=False)
+        finally:
+            forget_serve(home.path)
 
 
 def deploy_to_pool(home: Home, pool: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -67,6 +68,29 @@ def _prefect_env(home_path: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "true")
+
+
+def _stage_api(ctx: click.Context, home_path: Path | None = None):
+    """The Prefect server a command that runs a stage flow reports to, chosen before Prefect is
+    imported (deployments/local_api.py: the configured one, `serve`'s, or a temporary one started
+    now so that it comes up while this process imports the flows). Early, before the home is
+    opened and checked, when the home already exists; None when nothing needs waiting for."""
+    from pilotzones.store.home import PROGRAMME_FILE
+
+    path = home_path or _home_path(ctx)
+    if home_path is None and not (path / PROGRAMME_FILE).is_file():
+        return None  # a home about to be created: choose once it is
+    from pilotzones.deployments.local_api import choose_api
+
+    _prefect_env(path)
+    return choose_api(path)
+
+
+def _flow_run(api):
+    """Around a stage command's flow call: what `_stage_api` chose, ready (LocalApi.running)."""
+    if api is None:
+        return contextlib.nullcontext()
+    return api.running(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")))
 
 
 def _can_send() -> None:
@@ -294,6 +318,7 @@ def _run_stage(
     publicize: bool = False,
     at: str | None = None,
 ) -> None:
+    api = _stage_api(ctx)  # first: the server starts while the rest imports
     from pilotzones.rules.decisions import DecisionState
     from pilotzones.stages import prechecks
 
@@ -310,9 +335,10 @@ def _run_stage(
         )
     if approve or publicize:
         _can_send()
-    _prefect_env(home.path)
+    api = api or _stage_api(ctx, home.path)
     run = _quiet(stages.get(stage).flow("run"))
-    result = run(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
+    with _flow_run(api):
+        result = run(home=str(home.path), year=year, approve=approve, early_reason=early_reason)
     state = result["state"]
     if result.get("proposal"):
         from pilotzones.cli.proposal_view import render_proposal
@@ -434,15 +460,18 @@ for _st in stages.all_stages():
 @click.pass_context
 def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str | None) -> None:
     """Publish decisions that a run left awaiting approval."""
+    api = _stage_api(ctx)  # first: the server starts while the rest imports
     from pilotzones.stages import prechecks
     from pilotzones.store import deadlines
 
     home = _open(ctx)
     prechecks.before_publish(home, stage, year)
     _can_send()
-    _prefect_env(home.path)
+    api = api or _stage_api(ctx, home.path)
     who = by or deadlines.operator_name()
-    result = _quiet(stages.get(stage).flow("publish"))(home=str(home.path), year=year, by=who, note=note)
+    publish = _quiet(stages.get(stage).flow("publish"))
+    with _flow_run(api):
+        result = publish(home=str(home.path), year=year, by=who, note=note)
     if result["applied"]:
         from pilotzones.cli.proposal_view import stored_view
 

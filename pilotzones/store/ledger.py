@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session, load_only
 
@@ -14,6 +14,9 @@ from pilotzones import stages
 from pilotzones.rules.decisions import DecisionState
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import driver_connection
+
+if TYPE_CHECKING:  # pandas only where a frame is built: `status` never loads it (0.3 s)
+    import pandas as pd
 
 
 def pilots_for(s: Session, year: int) -> list[str]:
@@ -163,6 +166,8 @@ def file_counts(s: Session, kind: str, year: int) -> dict[str, int]:
 
 
 def values_frame(s: Session, submission_ids: Iterable[int]) -> pd.DataFrame:
+    import pandas as pd
+
     ids = sorted({int(i) for i in submission_ids})
     cols = ["submission_id", "adcode", "key", "value"]
     if not ids:
