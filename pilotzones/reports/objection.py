@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilotzones.reports.xlsx import workbook, write_row
+from pilotzones.reports.xlsx import FORM_HEADER_ROW, prefilled_form
 
 HEADER = [
     "年度",
@@ -27,31 +27,24 @@ HEADER = [
     "异议理由",
     "佐证材料",
 ]
-HEADER_ROW = 2
+HEADER_ROW = FORM_HEADER_ROW
 
 
 def write_form(path: Path, *, year: int, adcode: str, county: str, closes: str, rows: list[tuple]) -> Path:
     """`rows`: (key, item name, maximum, draft points, counted value) of each key prefilled."""
-    wb = workbook(path)
-    title = wb.add_format({"bold": True, "font_size": 14})
-    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
-    fixed = wb.add_format({"bg_color": "#EDEDED", "border": 1, "num_format": "@", "text_wrap": True})
-    ws = wb.add_worksheet("异议材料")
-    ws.write_string(0, 0, f"{county}{year}年度监测评价结果（公示稿）异议材料（公示期至{closes}）", title)
-    ws.write_string(
-        1,
-        0,
-        "已预填公示稿中失分的指标；对有异议的指标，填写“报送值”（主张的数值，可不填）、“异议理由”（必填）和"
+    return prefilled_form(
+        path,
+        sheet="异议材料",
+        title=f"{county}{year}年度监测评价结果（公示稿）异议材料（公示期至{closes}）",
+        guide="已预填公示稿中失分的指标；对有异议的指标，填写“报送值”（主张的数值，可不填）、“异议理由”（必填）和"
         "“佐证材料”，无异议的行留空即可。其他指标有异议的，另起一行填写年度、行政区划代码和指标。",
+        header=HEADER,
+        rows=[
+            [str(year), adcode, county, key, name, maximum, points, counted]
+            for key, name, maximum, points, counted in rows
+        ],
+        widths=[7, 12, 16, 6, 30, 7, 9, 10, 10, 40, 30],
     )
-    write_row(ws, HEADER_ROW, HEADER, head)
-    for n, (key, name, maximum, points, counted) in enumerate(rows, start=HEADER_ROW + 1):
-        write_row(ws, n, [str(year), adcode, county, key, name], fixed)
-        write_row(ws, n, [maximum, points, counted], fixed, col=5)
-    for col, width in enumerate([7, 12, 16, 6, 30, 7, 9, 10, 10, 40, 30]):
-        ws.set_column(col, col, width)
-    wb.close()
-    return path
 
 
 def form_name(year: int, adcode: str, county: str) -> str:

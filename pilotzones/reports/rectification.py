@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilotzones.reports.xlsx import workbook, write_row
+from pilotzones.reports.xlsx import FORM_HEADER_ROW, prefilled_form
 
 HEADER = [
     "年度",
@@ -24,30 +24,20 @@ HEADER = [
     "整改措施",
     "佐证材料",
 ]
-HEADER_ROW = 2
+HEADER_ROW = FORM_HEADER_ROW
 
 
 def write_form(path: Path, *, year: int, adcode: str, county: str, deadline: str, lost: list[tuple]) -> Path:
     """`lost`: (item id, name, maximum, points) of each item the zone lost points on."""
-    wb = workbook(path)
-    title = wb.add_format({"bold": True, "font_size": 14})
-    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
-    fixed = wb.add_format({"bg_color": "#EDEDED", "border": 1, "num_format": "@", "text_wrap": True})
-    ws = wb.add_worksheet("整改报告")
-    ws.write_string(0, 0, f"{county}{year}年度黄牌整改报告（整改期限：{deadline}）", title)
-    ws.write_string(
-        1,
-        0,
-        "已预填失分指标；请逐项填写“发现问题”“整改措施”“佐证材料”。失分指标之外的问题，“指标”列留空，另起一行填写。",
+    return prefilled_form(
+        path,
+        sheet="整改报告",
+        title=f"{county}{year}年度黄牌整改报告（整改期限：{deadline}）",
+        guide="已预填失分指标；请逐项填写“发现问题”“整改措施”“佐证材料”。失分指标之外的问题，“指标”列留空，另起一行填写。",
+        header=HEADER,
+        rows=[[str(year), adcode, county, str(item), name, maximum, points] for item, name, maximum, points in lost],
+        widths=[7, 12, 16, 6, 30, 7, 9, 40, 40, 30],
     )
-    write_row(ws, HEADER_ROW, HEADER, head)
-    for n, (item, name, maximum, points) in enumerate(lost, start=HEADER_ROW + 1):
-        write_row(ws, n, [str(year), adcode, county, str(item), name], fixed)
-        write_row(ws, n, [maximum, points], fixed, col=5)
-    for col, width in enumerate([7, 12, 16, 6, 30, 7, 9, 40, 40, 30]):
-        ws.set_column(col, col, width)
-    wb.close()
-    return path
 
 
 def form_name(year: int, adcode: str, county: str) -> str:

@@ -28,3 +28,28 @@ def write_row(ws: Any, row: int, values: list[Any], fmt: Any = None, col: int = 
             ws.write_number(row, col + j, v, fmt)
         else:
             ws.write_string(row, col + j, str(v), fmt)
+
+
+def prefilled_form(
+    path: Path, *, sheet: str, title: str, guide: str, header: list[str], rows: list[list[Any]], widths: list[int]
+) -> Path:
+    """A form a county fills in and sends back as it is (a rectification report, an objection): a
+    title, a line saying what to fill, the header row intake reads (row 3), and the prefilled rows
+    shaded, as text where they are text (a code keeps its leading zeros)."""
+    wb = workbook(path)
+    title_fmt = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
+    fixed = wb.add_format({"bg_color": "#EDEDED", "border": 1, "num_format": "@", "text_wrap": True})
+    ws = wb.add_worksheet(sheet)
+    ws.write_string(0, 0, title, title_fmt)
+    ws.write_string(1, 0, guide)
+    write_row(ws, FORM_HEADER_ROW, header, head)
+    for n, values in enumerate(rows, start=FORM_HEADER_ROW + 1):
+        write_row(ws, n, values, fixed)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    wb.close()
+    return path
+
+
+FORM_HEADER_ROW = 2  # the header row of a prefilled form (0-based: the third row)
