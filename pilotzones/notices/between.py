@@ -60,22 +60,18 @@ def rectification_overdue(facts: RectificationFacts) -> list[Notice]:
     ]
     if not overdue and not late:
         return []
-    info = ctx.info
     done = [
         dict(c, county=ctx.reg.name(c["adcode"]), state_cn=c["state"].cn)
         for c in facts.cases
         if not c["overdue"] and not c.get("late")
     ]
     return [
-        ctx.notice(
+        ctx.to_commission(
             "rectification_overdue",
             facts.year,
-            about=info.region_code,
-            recipient=info.region_code,
             issued=at.date(),
             title=f"关于{facts.year}年黄牌整改逾期情况的报告",
             data={
-                "about_name": info.region_name,
                 "overdue": overdue,
                 "late": late,
                 "others": done,
@@ -135,15 +131,12 @@ def meeting_shortfall(facts: MeetingCountFacts) -> list[Notice]:
         return []
     info = ctx.info
     return [
-        ctx.notice(
+        ctx.to_commission(
             "meeting_shortfall",
             facts.year,
-            about=info.region_code,
-            recipient=info.region_code,
             issued=at.date(),
             title=f"关于{facts.year}年度{info.name}交流会议次数不足的提示",
             data={
-                "about_name": info.region_name,
                 "required": required,
                 "held": held,
                 "meetings": [dict(mt, kind_cn=MeetingKind(mt["kind"]).cn) for mt in facts.meetings],

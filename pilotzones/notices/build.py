@@ -78,6 +78,12 @@ class _Context:
             email_hint=valid_email(email_hint),
         )
 
+    def to_commission(self, kind: str, year: int, *, issued: date, title: str, data: dict, ref: str = "") -> Notice:
+        """A notice to the regional commission about the whole programme (a summary, a list, a count)."""
+        region = self.info.region_code
+        data = {"about_name": self.info.region_name, **data}
+        return self.notice(kind, year, about=region, recipient=region, issued=issued, title=title, data=data, ref=ref)
+
 
 # -- calls and reminders -------------------------------------------------------------------------
 
@@ -480,18 +486,14 @@ def evaluation_notices(facts: EvaluationFacts) -> list[Notice]:
                 },
             )
         )
-    region = info.region_code
     summary_rows = [{**r, "county": name(r["adcode"])} for r in ranking]
     out.append(
-        ctx.notice(
+        ctx.to_commission(
             "evaluation_summary",
             year,
-            about=region,
-            recipient=region,
             issued=issued,
             title=f"关于{year}年度{info.name}监测评价结果及动态调整情况的通知",
             data={
-                "about_name": info.region_name,
                 "ranking": summary_rows,
                 "evaluated": n,
                 "carded": [x for x in summary_rows if x["yellow_card"]],

@@ -71,18 +71,14 @@ def draft_notices(
                 data={"about_name": name, "r": row, "window": window, **sheet},
             )
         )
-    region = info.region_code
     out.append(
-        ctx.notice(
+        ctx.to_commission(
             "evaluation_draft_summary",
             year,
-            about=region,
-            recipient=region,
             issued=issued,
             ref=ref,
             title=f"关于{year}年度{info.name}监测评价结果（公示稿）{'（更新）' if revision > 1 else ''}的报告",
             data={
-                "about_name": info.region_name,
                 "ranking": ranking,
                 "evaluated": proposal.evaluated,
                 "carded": [x for x in ranking if x["yellow_card"]],
