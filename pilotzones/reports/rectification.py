@@ -10,15 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pilotzones.reports.xlsx import FORM_HEADER_ROW, prefilled_form
+from pilotzones.reports.xlsx import FORM_HEADER_ROW, PREFILLED_COLUMNS, prefilled_form
 
 HEADER = [
-    "年度",
-    "行政区划代码",
-    "县（市、区）",
-    "指标",
-    "指标名称",
-    "满分",
+    *PREFILLED_COLUMNS,
     "本年得分",
     "发现问题",
     "整改措施",

@@ -53,3 +53,5 @@ def prefilled_form(
 
 
 FORM_HEADER_ROW = 2  # the header row of a prefilled form (0-based: the third row)
+# The columns every prefilled form starts with: who, which item, its maximum (read, or there for the clerk).
+PREFILLED_COLUMNS = ["年度", "行政区划代码", "县（市、区）", "指标", "指标名称", "满分"]
