@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # Expectations that are about the table itself: they run even when a column they name is absent.
@@ -84,16 +85,21 @@ def _needed(frame: pd.DataFrame, expectations: list[dict[str, Any]]) -> pd.DataF
     """`frame` with only the columns the expectations read, when no check looks at the whole table.
 
     GX filters the whole frame for each check (nulls, row conditions): fewer columns, less copying.
+    A column only a column-set check names (its presence is all that is checked) is handed over
+    as a column of booleans: the check reads its name, and filtering it costs next to nothing.
     """
-    columns: list[str] = []
+    read: set[str] = set()
+    named: set[str] = set()
     for expectation in expectations:
         kind, kwargs = expectation["type"], expectation["kwargs"]
         if kind == "expect_table_columns_to_match_set" and not kwargs.get("exact_match", True):
-            columns += kwargs["column_set"]  # a subset check: the other columns play no part
+            named.update(kwargs["column_set"])  # a subset check: the other columns play no part
         elif kind.startswith("expect_table_") and kind != "expect_table_row_count_to_be_between":
             return frame
-        columns += [kwargs[a] for a in _COLUMN_ARGS if a in kwargs]
-    return frame[[c for c in frame.columns if c in set(columns)]]
+        read.update(kwargs[a] for a in _COLUMN_ARGS if a in kwargs)
+    stand_in = np.zeros(len(frame), dtype=bool)
+    columns = {c: frame[c] if c in read else stand_in for c in frame.columns if c in read or c in named}
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _runnable(expectation: dict[str, Any], present: set[str]) -> bool:
