@@ -558,7 +558,7 @@ def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
 @cli.command()
 @click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(["evaluation", "candidates"]), required=True)
+@click.option("--stage", type=click.Choice(sorted(stages.names())), required=True)
 @click.option("--adcode", required=True, help="The county (evaluation) or prefecture (candidates: its nominations).")
 @click.option("--until", "until", required=True, help="The new deadline, ISO-8601 (no offset = programme time).")
 @click.option("--reason", required=True, help="Why the extension is granted (recorded and shown).")
