@@ -12,7 +12,7 @@ from pilotzones.cli.main import cli
     ("args", "said"),
     [
         # a missing argument or option names it
-        (["submit"], "缺少参数 FILE...；运行 pilotzones submit --help 查看用法"),
+        (["submit"], "缺少参数 文件...；运行 pilotzones submit --help 查看用法"),
         (["evaluation", "run"], "缺少选项 --year；运行 pilotzones evaluation run --help 查看用法"),
         # a value of the wrong type says what it should be
         (["submit", "x.csv", "--year", "abc"], "--year 的值不对：“abc”不是整数；"),
