@@ -126,7 +126,9 @@ class _NoTraceback(logging.Formatter):
 
 
 class Group(helptext.Group):
-    """Turn every error into a message and an exit code; never a bare traceback."""
+    """Turn every error into a message and an exit code; never a bare traceback. click's own words
+    are said in Chinese: its help pages (`helptext.Group`), its usage errors (`ChineseUsageError`),
+    its "Error:" and "Aborted!"."""
 
     def make_context(self, info_name, args, parent=None, **extra):
         # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
@@ -134,7 +136,7 @@ class Group(helptext.Group):
 
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except ChineseUsageError:
+        except (ChineseUsageError, click.exceptions.NoArgsIsHelpError):  # the latter shows the help page
             raise
         except click.UsageError as exc:
             raise ChineseUsageError(exc) from None
@@ -147,11 +149,18 @@ class Group(helptext.Group):
         except PilotzonesError as exc:
             _say(str(exc))
             sys.exit(exc.exit_code)
-        except ChineseUsageError:
+        except (ChineseUsageError, click.exceptions.NoArgsIsHelpError):
             raise
         except click.UsageError as exc:
             raise ChineseUsageError(exc) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        except click.ClickException as exc:
+            _say(exc.format_message())
+            sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+            click.echo(err=True)  # after the terminal's ^C
+            _say("已中止")
+            sys.exit(EXIT_INTERNAL)
+        except (click.exceptions.Exit, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
             from pilotzones.store.session import database_error_line, database_fault
