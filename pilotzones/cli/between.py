@@ -56,7 +56,7 @@ def _send(home, send: bool) -> None:
 
     _can_send()
     report = deliver(home)
-    click.echo(f"notices: {report.summary()}", err=True)
+    click.echo(f"通知：{report.summary()}", err=True)
     raise_if_unsent(report)
 
 

@@ -405,7 +405,7 @@ def _send_drafts(home, year: int, moved: list[str]) -> None:
     click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
     _can_send()
     report = deliver(home, year=year)
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
 
 
@@ -425,7 +425,7 @@ def _publicize(home, stage: str, year: int, at: str | None) -> None:
         f"公示稿通知{out['notices_new']}份已排队。"
     )
     report = deliver(home, year=year)
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     from pilotzones.notices import raise_if_unsent
 
     raise_if_unsent(report)
@@ -582,7 +582,7 @@ def objection_answer(
         _send_drafts(home, out["year"], out["moved"])
         return
     report = deliver(home, year=out["year"])
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
 
 
