@@ -21,13 +21,14 @@ from pilotzones.intake.submit import (
     published_stage,
     queue_rejections,
     read_file,
+    submission_fields,
     submission_record,
 )
 from pilotzones.rules.completeness import left_out
-from pilotzones.store import ledger
+from pilotzones.store import archive, ledger
 from pilotzones.store import models as m
 from pilotzones.store.bulk_insert import insert_returning_ids, insert_rows
-from pilotzones.store.home import Home, keep_recorded
+from pilotzones.store.home import Home
 from pilotzones.store.session import session
 from pilotzones.store.versions import programme_for
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from pilotzones.intake.evaluation import EvaluationCheck
+    from pilotzones.intake.read import Received
 
 KIND = "evaluation"
 
@@ -70,6 +72,7 @@ def submit_many(
     lateness = _lateness(home, year, received, [c.adcode for c in checks])
     outcomes = []
     published = published_stage(home, KIND, year)
+    left_out_by_keys: dict[frozenset[str], list[tuple[int, str]]] = {}  # a batch's files mostly share theirs
     for check in checks:
         on_time, extended_until = lateness.get(check.adcode, (True, None))
         rows = len(check.values)
@@ -77,27 +80,17 @@ def submit_many(
         outcome.extended_until = extended_until
         outcome.published_stage = published
         if check.accepted:
-            outcome.left_out = left_out(prog.rubric, check.values)
+            keys = frozenset(check.values)
+            if keys not in left_out_by_keys:
+                left_out_by_keys[keys] = left_out(prog.rubric, keys)
+            outcome.left_out = list(left_out_by_keys[keys])
         outcomes.append(outcome)
     if dry_run:
         return outcomes
-    records, staged, values = [], [], []
-    with home.writing():
-        for file, check, outcome in zip(files, checks, outcomes, strict=True):
-            record, kept = submission_record(
-                home,
-                file,
-                kind=KIND,
-                year=year,
-                sender=check.adcode,
-                received=received,
-                on_time=outcome.on_time,
-                errors=check.errors,
-            )
-            records.append(record)
-            staged.append(kept)
-            values.append(check if check.accepted else None)
-        ids = keep_recorded(home, staged, lambda s: _record(s, records, values))
+    values = [check if check.accepted else None for check in checks]
+    with archive.writing(home):
+        records, staged = _archived_records(home, files, checks, outcomes, year, received)
+        ids = archive.keep_recorded(home, staged, lambda s: _record(s, records, values))
     for outcome, submission_id in zip(outcomes, ids, strict=True):
         outcome.submission_id = submission_id
     rejected = [o for o in outcomes if not o.accepted and o.submission_id is not None]
@@ -105,6 +98,26 @@ def submit_many(
     for o in rejected:
         o.notice_queued = o.submission_id in queued
     return outcomes
+
+
+def _archived_records(
+    home: Home, files: list[Received], checks: list[EvaluationCheck], outcomes: list[Outcome], year: int, received
+) -> tuple[list[dict], list[archive.Staged]]:
+    """Write the batch into the archive (one pack; a file over the byte limit on its own) and return
+    the fields of each file's Submission row, in order, with what is to be put in place."""
+    held = [(f.data, f.name) for f in files if f.data is not None]
+    entries, pack = archive.stage_batch(home, held) if held else ([], None)
+    packed = iter(entries)
+    records, staged = [], [pack] if pack is not None else []
+    for file, check, outcome in zip(files, checks, outcomes, strict=True):
+        fields = dict(kind=KIND, year=year, sender=check.adcode, received=received, on_time=outcome.on_time)
+        if file.data is None:
+            record, alone = submission_record(home, file, errors=check.errors, **fields)
+            staged.append(alone)
+        else:
+            record = submission_fields(next(packed), filename=file.name, errors=check.errors, **fields)
+        records.append(record)
+    return records, staged
 
 
 def _lateness(

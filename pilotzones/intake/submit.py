@@ -12,8 +12,9 @@ from pilotzones.errors import ConfigError
 from pilotzones.intake import capped
 from pilotzones.rules import file_kinds
 from pilotzones.rules.completeness import left_out
-from pilotzones.store import ledger
-from pilotzones.store.home import Home, Staged, keep_recorded
+from pilotzones.store import archive, ledger
+from pilotzones.store.archive import Entry, Staged, keep_recorded
+from pilotzones.store.home import Home
 from pilotzones.store.session import session
 from pilotzones.store.versions import programme_for
 
@@ -217,27 +218,52 @@ def submission_record(
     """Write the file into the archive (not yet in place: `Staged.keep`) and return the fields of
     its Submission row. A file over the byte limit is copied from its path, never held whole."""
     if file.data is not None:
-        staged = home.stage(file.data, file.name)
+        entry, staged = archive.stage(home, file.data, file.name)
     else:
         from pilotzones.intake.read import open_regular
 
         with open_regular(file.path) as f:
-            staged = home.stage(f, file.name)
+            entry, staged = archive.stage(home, f, file.name)
+    fields = submission_fields(
+        entry,
+        filename=file.name,
+        kind=kind,
+        year=year,
+        sender=sender,
+        received=received,
+        on_time=on_time,
+        errors=errors,
+    )
+    return fields, staged
+
+
+def submission_fields(
+    entry: Entry,
+    *,
+    filename: str,
+    kind: str,
+    year: int,
+    sender: str | None,
+    received: datetime,
+    on_time: bool,
+    errors: list,
+) -> dict:
+    """The fields of a received file's Submission row, its bytes kept at `entry`."""
     return {
         "kind": kind,
         "year": year,
         "sender": sender,
-        "filename": file.name[:255],
-        "sha256": staged.digest,
-        "size": staged.size,
-        "archive_path": staged.rel,
+        "filename": filename[:255],
+        "sha256": entry.digest,
+        "size": entry.size,
+        "archive_path": entry.rel,
         # In UTC: SQLite keeps no offset, and the ledger reads a naive time back as UTC.
         "received_at": received.astimezone(UTC),
         "recorded_at": clock.now(),
         "status": "accepted" if not errors else "rejected",
         "on_time": on_time,
         "errors": [e.as_json() for e in errors],
-    }, staged
+    }
 
 
 def submit(
@@ -269,7 +295,7 @@ def submit(
         outcome.left_out = left_out(programme_for(home, year).rubric, (r["key"] for r in rows))
     if dry_run:
         return outcome
-    with home.writing():
+    with archive.writing(home):
         record, staged = submission_record(
             home, received_file, kind=kind, year=year, sender=sender, received=received, on_time=on_time, errors=errors
         )
@@ -295,6 +321,8 @@ def submit(
 def queue_rejections(home: Home, submission_ids: list[int]) -> set[int]:
     """Each sender gets a notice listing its errors; it goes out with the next delivery (or --send).
     Returns the files whose notice was queued: a file that names no sender has no one to tell."""
+    if not submission_ids:
+        return set()  # a batch all accepted does not load the notices
     from pilotzones.notices import queue, submission_rejected_notice
 
     built = {i: submission_rejected_notice(home, i) for i in submission_ids}

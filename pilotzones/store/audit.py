@@ -11,7 +11,6 @@ files no running writer owns and records each unrecorded file as received but un
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,8 @@ from sqlalchemy import select
 from pilotzones import clock
 from pilotzones.store import ledger
 from pilotzones.store import models as m
-from pilotzones.store.home import PART, WRITERS_LOCK, Home
+from pilotzones.store.archive import PART, WRITERS_LOCK, Reader, walk
+from pilotzones.store.home import Home
 from pilotzones.store.locks import file_lock
 from pilotzones.store.session import session
 
@@ -70,22 +70,22 @@ def check_home(home: Home, *, repair: bool = False) -> HomeCheck:
     hashes: dict[str, str | None] = {}
     with session(home.db_url) as s:
         rows = s.execute(select(m.Submission.id, m.Submission.sha256, m.Submission.archive_path)).all()
-    for sub_id, recorded, rel in rows:
-        if rel not in hashes:
-            hashes[rel] = _sha256(home.path / rel)
-        actual = hashes[rel]
-        if actual is None:
-            out.missing.append((sub_id, rel))
-        elif actual != recorded:
-            out.mismatched.append((sub_id, rel, recorded, actual))
-    out.recorded = len(rows)
-    for path in sorted(p for p in home.archive.rglob("*") if p.is_file() and _archived(p)):
-        rel = str(path.relative_to(home.path))
-        if rel not in hashes:
-            digest = _sha256(path)
-            if digest is not None:
-                stat = path.stat()
-                out.orphans.append(Archived(rel, stat.st_size, digest, datetime.fromtimestamp(stat.st_mtime, UTC)))
+    with Reader(home) as reader:
+        for sub_id, recorded, rel in rows:
+            if rel not in hashes:
+                hashes[rel] = reader.sha256(rel)
+            actual = hashes[rel]
+            if actual is None:
+                out.missing.append((sub_id, rel))
+            elif actual != recorded:
+                out.mismatched.append((sub_id, rel, recorded, actual))
+        out.recorded = len(rows)
+        for kept in walk(home):
+            if kept.rel not in hashes:
+                digest = reader.sha256(kept.rel)
+                if digest is not None:
+                    received = datetime.fromtimestamp(kept.modified, UTC)
+                    out.orphans.append(Archived(kept.rel, kept.size, digest, received))
     if repair:
         _remove_leftovers(home, out)
         out.newly_recorded = _record_orphans(home, out.orphans)
@@ -97,10 +97,6 @@ def check_home(home: Home, *, repair: bool = False) -> HomeCheck:
         ).all()
     out.unrecorded = [(i, rel, ledger.utc(at)) for i, rel, at in found]
     return out
-
-
-def _archived(path: Path) -> bool:
-    return not path.name.endswith(PART) and path.name != WRITERS_LOCK
 
 
 def _leftovers(home: Home) -> list[str]:
@@ -154,15 +150,3 @@ def _record_orphans(home: Home, orphans: list[Archived]) -> dict[str, int]:
             )
             ids[o.path] = sub.id
     return ids
-
-
-def _sha256(path: Path) -> str | None:
-    """The file's SHA-256, read a megabyte at a time; None when it is not there."""
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            while chunk := f.read(2**20):
-                h.update(chunk)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-    return h.hexdigest()

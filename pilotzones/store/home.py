@@ -7,12 +7,9 @@ import os
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from sqlalchemy import inspect, make_url, select
 
@@ -23,14 +20,11 @@ from pilotzones.rules.programme import Programme
 from pilotzones.rules.register import Register, load_register
 from pilotzones.settings import settings
 from pilotzones.store import models as m
+from pilotzones.store.archive import PART
 from pilotzones.store.locks import file_lock
 from pilotzones.store.session import at_head, migrate, session
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
 PROGRAMME_FILE = "programme.toml"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,124 +54,6 @@ class Home:
     @cached_property
     def register(self) -> Register:
         return load_register(self.programme.programme.region_code)
-
-    def stage(self, source: bytes | BinaryIO, filename: str) -> Staged:
-        """Write a received file to a temporary name of its own in the archive, hashing it on the way.
-
-        `source`: the file's bytes, or an open file too large to hold in memory (copied a megabyte
-        at a time). Nothing is in the archive until `Staged.keep()`; a writer killed meanwhile
-        leaves only its `.part` file (`pilotzones check --repair` removes it). Bytes already
-        archived are not written again.
-        """
-        suffix = Path(filename).suffix.lower()[:10]
-        try:
-            if isinstance(source, bytes):
-                digest = hashlib.sha256(source).hexdigest()
-                rel = _archive_rel(digest, suffix)
-                kept = self.path / rel
-                if kept.is_file() and kept.stat().st_size == len(source):
-                    return Staged(self.path, digest, len(source), rel, None)
-                tmp, _, size = self._copy_in([source])
-            else:
-                tmp, digest, size = self._copy_in(iter(lambda: source.read(_CHUNK), b""))
-                rel = _archive_rel(digest, suffix)
-        except OSError as exc:
-            raise ConfigError(f"无法写入存档 {self.archive}：{os_reason(exc)}；请检查主目录的权限和剩余空间") from exc
-        return Staged(self.path, digest, size, rel, tmp)
-
-    def _copy_in(self, chunks: Iterable[bytes]) -> tuple[Path, str, int]:
-        fd, name = tempfile.mkstemp(dir=self.archive, prefix="incoming-", suffix=PART)
-        try:
-            h, size = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    h.update(chunk)
-                    size += len(chunk)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name), h.hexdigest(), size
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Held (shared) while a process writes into the archive: `check --repair` removes
-        temporary files only when it can take it alone."""
-        try:
-            lock = file_lock(self.archive / WRITERS_LOCK, shared=True)
-            lock.__enter__()
-        except OSError as exc:
-            raise ConfigError(f"无法写入存档 {self.archive}：{os_reason(exc)}；请检查主目录的权限") from exc
-        try:
-            yield
-        finally:
-            lock.__exit__(None, None, None)
-
-
-PART = ".part"  # a file on its way into the archive
-WRITERS_LOCK = ".writers.lock"
-_CHUNK = 2**20
-
-
-def _archive_rel(digest: str, suffix: str) -> str:
-    return str(Path("archive") / digest[:2] / f"{digest}{suffix}")
-
-
-@dataclass
-class Staged:
-    """A received file written to a temporary file in the archive, to be kept or discarded."""
-
-    home: Path
-    digest: str
-    size: int
-    rel: str  # its place in the archive, relative to the home
-    tmp: Path | None  # None: these bytes are archived already
-
-    def keep(self) -> None:
-        """Move the file to its place (atomic; another writer may have put the same bytes there)."""
-        if self.tmp is None:
-            return
-        target = self.home / self.rel
-        try:
-            target.parent.mkdir(exist_ok=True)
-            os.replace(self.tmp, target)
-        except OSError as exc:
-            raise ConfigError(f"无法写入存档 {target.parent}：{os_reason(exc)}；请检查主目录的权限和剩余空间") from exc
-        self.tmp = None
-
-    def discard(self) -> None:
-        if self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
-            self.tmp = None
-
-
-def keep_recorded(home: Home, staged: list[Staged], record: Callable[[Session], T]) -> T:
-    """Record received files in one transaction, putting them in the archive just before it commits.
-
-    A database that refuses the record (read-only, unreachable) leaves nothing in the archive, and
-    an archive that refuses the file leaves nothing recorded. Only a crash between the two leaves a
-    file archived and not recorded (`pilotzones check` finds it), never a record without its file.
-    """
-    try:
-        with session(home.db_url) as s:
-            _drill("archive-staged")
-            out = record(s)
-            s.flush()
-            for st in staged:
-                st.keep()
-            _drill("archive-kept")
-        return out
-    finally:
-        for st in staged:
-            st.discard()
-
-
-def _drill(point: str) -> None:
-    """PILOTZONES_FAULT=POINT:kill: the process dies here, as `kill -9` would (the drill of `check`)."""
-    if settings().fault == f"{point}:kill":
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 HOME_LOCK = ".lock"

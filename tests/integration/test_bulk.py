@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from pilotzones.errors import ConfigError
 from pilotzones.intake.bulk import submit_many
 from pilotzones.intake.submit import Outcome, submit
-from pilotzones.store import deadlines
+from pilotzones.store import archive, deadlines
 from pilotzones.store import models as m
+from pilotzones.store.audit import check_home
 from pilotzones.store.session import session
 from tests.support import rows_for, write
 
@@ -106,24 +108,45 @@ def test_an_empty_batch_records_nothing(home):
     assert _last_id(home) == 0
 
 
-def test_a_file_that_cannot_be_kept_records_nothing_of_the_batch(home, tmp_path):
-    """Every file of a batch is kept before anything of it is recorded."""
+def test_a_batch_that_cannot_be_kept_records_nothing_of_it(home, tmp_path):
+    """The batch's files are kept (one pack) before anything of it is recorded."""
     paths = [write(rows_for(home, z, YEAR), tmp_path / f"{z}.csv") for z in PILOTS[:3]]
-    rel = _archive_path(paths[1])
-    blocker = home.path / rel
-    blocker.parent.parent.mkdir(parents=True, exist_ok=True)
-    blocker.parent.write_bytes(b"")  # a file where the archive needs a folder
+    submit(home, paths[0], year=YEAR, kind="evaluation")  # kept on its own before
+    (home.archive / "packs").write_bytes(b"")  # a file where the archive needs its packs folder
     before = _last_id(home)
     at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=1)
     with pytest.raises(ConfigError, match="无法写入存档"):
         submit_many(home, paths, year=YEAR, at=at)
-    assert _last_id(home) == before
-    # What was written before the failure stays kept: a received file is never lost.
+    assert _last_id(home) == before and not list(home.archive.rglob("*.part"))
+    # What was kept before stays kept: a received file is never lost.
     assert (home.path / _archive_path(paths[0])).exists()
 
 
+def test_a_batch_is_one_pack_holding_each_file_as_received(home, tmp_path):
+    """A batch costs the disk one new file; each file's bytes are found again by its recorded path."""
+    paths = _files(home, tmp_path)
+    submit(home, paths[0], year=YEAR, kind="evaluation")  # already archived: not written again
+    at = home.programme.moment("evaluation_deadline", YEAR) - timedelta(days=1)
+    outcomes = submit_many(home, paths, year=YEAR, at=at)
+    (pack,) = (home.archive / "packs").rglob("*.zip")
+    with session(home.db_url) as s:
+        subs = {o.submission_id: s.get(m.Submission, o.submission_id) for o in outcomes}
+    rels = [subs[o.submission_id].archive_path for o in outcomes]
+    assert rels[0] == _archive_path(paths[0])
+    assert all(rel.startswith(f"{pack.relative_to(home.path)}!/") for rel in rels[1:])
+    with zipfile.ZipFile(pack) as z:
+        assert len(z.namelist()) == len(paths) - 1
+        for path, rel in zip(paths[1:], rels[1:], strict=True):
+            assert z.read(rel.partition("!/")[2]) == path.read_bytes()
+    with archive.Reader(home) as reader:
+        assert [reader.read(rel) for rel in rels] == [p.read_bytes() for p in paths]
+    assert check_home(home).unrepaired is False and check_home(home).recorded == len(paths) + 1
+    again = submit_many(home, paths, year=YEAR, at=at)  # the same bytes again: nothing new on disk
+    assert len(list((home.archive / "packs").rglob("*.zip"))) == 1 and all(o.submission_id for o in again)
+
+
 def _archive_path(path: Path) -> str:
-    """Where the archive keeps a file: named by its SHA-256, in a folder of the first two digits."""
+    """Where the archive keeps a file sent on its own: named by its SHA-256, in a folder of the first two digits."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return f"archive/{digest[:2]}/{digest}{path.suffix}"
 

@@ -116,6 +116,36 @@ def test_a_submit_killed_midway_leaves_only_what_check_repairs(home, tmp_path):
     assert "缺失" in cli(home, "check").stdout
 
 
+def test_a_batch_killed_midway_leaves_only_what_check_repairs(home, tmp_path):
+    """A batch is kept as one pack: a crash leaves its `.part`, or the pack with every member unrecorded."""
+    paths = [valid_file(home, tmp_path, f"{n}.csv") for n in ("a", "b")]
+    paths[1].write_bytes(paths[1].read_bytes() + b"\n")  # other bytes, the same rows
+    args = ["submit", *map(str, paths), "--year", YEAR, "--at", AT]
+    assert cli(home, *args, PILOTZONES_FAULT="archive-staged:kill").returncode == -9
+    (part,) = home.archive.rglob("*.part")
+    assert submissions(home) == [] and archived(home) == []
+    assert cli(home, *args, PILOTZONES_FAULT="archive-kept:kill").returncode == -9
+    (pack,) = archived(home)
+    assert pack.suffix == ".zip" and submissions(home) == []
+
+    found = cli(home, "check")
+    members = [f"{pack.relative_to(home.path)}!/{sha256(p)}.csv" for p in paths]
+    assert found.returncode == 1 and all(m in found.stdout for m in members), found.stdout
+    repaired = cli(home, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert not part.exists()
+    subs = submissions(home)
+    assert sorted((s.status, s.archive_path, s.sha256) for s in subs) == sorted(
+        ("unrecorded", m, sha256(p)) for m, p in zip(members, paths, strict=True)
+    )
+    done = cli(home, *args)  # sent again: recorded, and the bytes the pack holds are not written again
+    assert done.returncode == 0, done.stderr
+    assert archived(home) == [pack] and cli(home, "check").returncode == 0
+    pack.write_bytes(pack.read_bytes()[:-30])  # a damaged pack: its files are named, not a traceback
+    broken = cli(home, "check")
+    assert broken.returncode == 1 and "缺失" in broken.stdout and members[0] in broken.stdout, broken.stderr
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_scratch(tmp_path):
     yield
