@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from pilotzones.cli.helptext import Group, option
+
 
 def _home(ctx: click.Context):
     from pilotzones.cli.main import _open
@@ -54,7 +56,7 @@ def _send(home, send: bool) -> None:
 
     _can_send()
     report = deliver(home)
-    click.echo(f"notices: {report.summary()}", err=True)
+    click.echo(f"通知：{report.summary()}", err=True)
     raise_if_unsent(report)
 
 
@@ -67,17 +69,23 @@ def _by(by: str | None) -> str:
 # -- rectification ---------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=Group)
 def rectification() -> None:
-    """Rectification cases opened by yellow cards (限期整改)."""
+    """黄牌试验区的限期整改事项。"""
 
 
 @rectification.command("template")
-@click.option("--year", type=int, required=True, help="The evaluation year of the cards.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/rectification.")
+@option("--year", type=int, required=True, metavar="年度", help="黄牌所属的评价年度")
+@option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="目录",
+    help="输出目录（默认为主目录下的 reports/年度/rectification）",
+)
 @click.pass_context
 def rectification_template(ctx: click.Context, year: int, out: str | None) -> None:
-    """Write each carded zone's report form, its lost items prefilled."""
+    """为每个亮黄牌的试验区生成整改报告表，预填其失分的指标。"""
     from pilotzones.reports.rectification import write_forms
 
     paths = write_forms(_home(ctx), year, Path(out) if out else None)
@@ -97,36 +105,46 @@ def _step(ctx: click.Context, step: str, year: int, at: str | None, send: bool) 
 
 
 @rectification.command("remind")
-@click.option("--year", type=int, required=True, help="The year the deadlines fall in.")
-@click.option("--at", default=None, help="As of this moment, ISO-8601 (default now; no offset = programme time).")
-@click.option("--send", is_flag=True, help="Send at once.")
+@option("--year", type=int, required=True, metavar="年度", help="整改期限所在年度")
+@option(
+    "--at",
+    default=None,
+    metavar="时间",
+    help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
+)
+@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
 @click.pass_context
 def rectification_remind(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
-    """Remind each zone whose case is due in YEAR and still owes its report."""
+    """提醒整改期限在该年度、尚未报送整改报告的试验区。"""
     _step(ctx, "rectification_reminder", year, at, send)
 
 
 @rectification.command("overdue")
-@click.option("--year", type=int, required=True, help="The year the deadlines fall in.")
-@click.option("--at", default=None, help="As of this moment, ISO-8601 (default now; no offset = programme time).")
-@click.option("--send", is_flag=True, help="Send at once.")
+@option("--year", type=int, required=True, metavar="年度", help="整改期限所在年度")
+@option(
+    "--at",
+    default=None,
+    metavar="时间",
+    help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
+)
+@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
 @click.pass_context
 def rectification_overdue(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
-    """List the overdue cases due in YEAR to the commission."""
+    """向卫生健康委报送整改期限在该年度而逾期未整改的事项清单。"""
     _step(ctx, "rectification_overdue", year, at, send)
 
 
 @rectification.command("close")
-@click.option("--case", "case_id", type=int, required=True, help="The case id (status --year Y).")
-@click.option("--accept", "verdict", flag_value="accepted", help="The rectification is accepted: the case closes.")
-@click.option("--return", "verdict", flag_value="returned", help="The report goes back to the zone (needs --reason).")
-@click.option("--reason", default=None, help="Why (required with --return; recorded and shown).")
-@click.option("--by", "by", default=None, help="Who decides (default $USER, else the login name).")
+@option("--case", "case_id", type=int, required=True, metavar="编号", help="整改事项编号（见 status --year 年度）")
+@option("--accept", "verdict", flag_value="accepted", help="整改通过：事项办结")
+@option("--return", "verdict", flag_value="returned", help="整改报告退回试验区（须写 --reason）")
+@option("--reason", default=None, metavar="理由", help="理由（--return 时必填；记录在案并显示）")
+@option("--by", "by", default=None, metavar="姓名", help="作出结论的人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def rectification_close(
     ctx: click.Context, case_id: int, verdict: str | None, reason: str | None, by: str | None
 ) -> None:
-    """The operator's verdict on a reported case: --accept, or --return --reason R."""
+    """对已报送整改报告的事项作出结论：通过（--accept）或退回（--return --reason 理由）。"""
     from pilotzones.rules.rectification import Verdict
     from pilotzones.stages.between import judge_case
 
@@ -141,19 +159,19 @@ def rectification_close(
 # -- expert visits ---------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=Group)
 def visit() -> None:
-    """Expert group visits to the pilots (四: at least the programme's minimum a year)."""
+    """专家组对试验区的调研指导（四：每年不少于方案规定的次数）。"""
 
 
 @visit.command("add")
-@click.option("--county", required=True, help="The zone visited (adcode or name).")
-@click.option("--date", "day", required=True, help="The day of the visit, e.g. 2023-05-12.")
-@click.option("--who", required=True, help="Who visited (the expert group, names).")
-@click.option("--found", default="", help="What was found.")
-@click.option("--follow-up", "follow_up", default="", help="Follow-up items.")
-@click.option("--case", "case_id", type=int, default=None, help="Link the follow-up to this rectification case.")
-@click.option("--by", "by", default=None, help="Who records it (default $USER, else the login name).")
+@option("--county", required=True, metavar="代码或名称", help="调研的试验区（行政区划代码或名称）")
+@option("--date", "day", required=True, metavar="日期", help="调研日期，如 2023-05-12")
+@option("--who", required=True, metavar="人员", help="调研人员（专家组、姓名）")
+@option("--found", default="", metavar="文本", help="调研发现的问题")
+@option("--follow-up", "follow_up", default="", metavar="文本", help="后续跟进事项")
+@option("--case", "case_id", type=int, default=None, metavar="编号", help="将跟进事项关联到该整改事项")
+@option("--by", "by", default=None, metavar="姓名", help="登记人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def visit_add(
     ctx: click.Context,
@@ -165,7 +183,7 @@ def visit_add(
     case_id: int | None,
     by: str | None,
 ) -> None:
-    """Record one visit (the same zone, day and visitors are recorded once)."""
+    """登记一次调研（同一试验区、同一日期、同一调研人员只登记一次）。"""
     from pilotzones.stages.between import add_visit
 
     home = _home(ctx)
@@ -185,32 +203,43 @@ def visit_add(
 
 
 @visit.command("check")
-@click.option("--year", type=int, required=True)
-@click.option("--at", default=None, help="As of this moment, ISO-8601 (default now; no offset = programme time).")
-@click.option("--send", is_flag=True, help="Send at once.")
+@option("--year", type=int, required=True, metavar="年度", help="调研年度")
+@option(
+    "--at",
+    default=None,
+    metavar="时间",
+    help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
+)
+@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
 @click.pass_context
 def visit_check(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
-    """Notify the group and leader of each pilot still short of its yearly visits."""
+    """通知年度调研次数仍不足的试验区的专家组和联系领导。"""
     _step(ctx, "visit_shortfall", year, at, send)
 
 
 # -- exchange meetings -----------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=Group)
 def meeting() -> None:
-    """Exchange meetings and field visits for the pilots and candidate zones (五)."""
+    """试验区和候补试验区的经验交流会与现场观摩（五）。"""
 
 
 @meeting.command("add")
-@click.option("--date", "day", required=True, help="The day of the meeting, e.g. 2023-06-15.")
-@click.option("--place", required=True)
-@click.option("--kind", type=click.Choice(["exchange", "field_visit"]), default="exchange", show_default=True)
-@click.option("--by", "by", default=None, help="Who records it (default $USER, else the login name).")
-@click.option("--send", is_flag=True, help="Send the invitations at once.")
+@option("--date", "day", required=True, metavar="日期", help="会议日期，如 2023-06-15")
+@option("--place", required=True, metavar="地点", help="会议地点")
+@option(
+    "--kind",
+    type=click.Choice(["exchange", "field_visit"]),
+    default="exchange",
+    show_default=True,
+    help="会议类别：exchange 经验交流会，field_visit 现场观摩",
+)
+@option("--by", "by", default=None, metavar="姓名", help="登记人（默认取 $USER，未设置时为登录名）")
+@option("--send", is_flag=True, help="立即发送邀请通知（默认随下一次 deliver 发送）")
 @click.pass_context
 def meeting_add(ctx: click.Context, day: str, place: str, kind: str, by: str | None, send: bool) -> None:
-    """Record a meeting and invite every pilot and candidate zone (their prefectures copied)."""
+    """登记一次会议，并邀请每个试验区和候补试验区（抄送所在地州市）。"""
     from pilotzones.rules.visits import MeetingKind
     from pilotzones.stages.between import add_meeting
 
@@ -224,11 +253,11 @@ def meeting_add(ctx: click.Context, day: str, place: str, kind: str, by: str | N
 
 
 @meeting.command("attend")
-@click.option("--meeting", "meeting_id", type=int, required=True)
-@click.option("--zones", required=True, help="Comma-separated adcodes or names of the zones that attended.")
+@option("--meeting", "meeting_id", type=int, required=True, metavar="编号", help="会议编号")
+@option("--zones", required=True, metavar="代码,代码,...", help="参会试验区的行政区划代码或名称，以逗号分隔")
 @click.pass_context
 def meeting_attend(ctx: click.Context, meeting_id: int, zones: str) -> None:
-    """Record which zones (pilots or candidates) attended a meeting."""
+    """登记参加会议的试验区和候补试验区。"""
     from pilotzones.stages.between import attend
 
     home = _home(ctx)

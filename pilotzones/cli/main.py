@@ -13,8 +13,11 @@ from pathlib import Path
 import click
 
 from pilotzones import stages
+from pilotzones.cli import helptext
+from pilotzones.cli.helptext import option
 from pilotzones.errors import (
     EXIT_INTERNAL,
+    EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
     PilotzonesError,
@@ -122,8 +125,10 @@ class _NoTraceback(logging.Formatter):
         return self.inner.format(record)
 
 
-class Group(click.Group):
-    """Turn every error into a message and an exit code; never a bare traceback."""
+class Group(helptext.Group):
+    """Turn every error into a message and an exit code; never a bare traceback. click's own words
+    are said in Chinese: its help pages (`helptext.Group`), its usage errors (`ChineseUsageError`),
+    its "Error:" and "Aborted!"."""
 
     def make_context(self, info_name, args, parent=None, **extra):
         # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
@@ -131,7 +136,7 @@ class Group(click.Group):
 
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except ChineseUsageError:
+        except (ChineseUsageError, click.exceptions.NoArgsIsHelpError):  # the latter shows the help page
             raise
         except click.UsageError as exc:
             raise ChineseUsageError(exc) from None
@@ -144,11 +149,18 @@ class Group(click.Group):
         except PilotzonesError as exc:
             _say(str(exc))
             sys.exit(exc.exit_code)
-        except ChineseUsageError:
+        except (ChineseUsageError, click.exceptions.NoArgsIsHelpError):
             raise
         except click.UsageError as exc:
             raise ChineseUsageError(exc) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        except click.ClickException as exc:
+            _say(exc.format_message())
+            sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+            click.echo(err=True)  # after the terminal's ^C
+            _say("已中止")
+            sys.exit(EXIT_INTERNAL)
+        except (click.exceptions.Exit, SystemExit):
             raise
         except Exception as exc:  # an internal failure: say what, exit 1
             from pilotzones.store.session import database_error_line, database_fault
@@ -168,31 +180,42 @@ def _say(message: str) -> None:
     click.echo(f"pilotzones: {shown_lines(scrub(message))}", err=True)
 
 
-@click.group(cls=Group)
-@click.option(
+# The contract's exit codes, as the operator reads them under the top-level help.
+_EPILOG = (
+    "查看某一命令的用法：pilotzones 命令 --help。\n\n"
+    f"退出码：{EXIT_OK} 完成；{EXIT_REJECTED} 有文件未通过校验，已退回；{EXIT_USAGE} 用法或配置有误；"
+    f"{EXIT_INTERNAL} 失败（有通知未能发出、check 发现待修复的问题或内部错误）。"
+)
+
+
+@click.group(cls=Group, epilog=_EPILOG)
+@option(
     "--home",
     type=click.Path(file_okay=False),
     default=None,
-    help="State home (default $PILOTZONES_HOME, else ./.pilotzones).",
+    metavar="目录",
+    help="主目录（默认取 $PILOTZONES_HOME，未设置时为 ./.pilotzones）",
 )
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:
-    """Run the yearly evaluation cycle of a programme's pilot zones."""
+    """按方案开展试验区年度监测评价：报送与校验文件，运行监测评价和候补试验区遴选，审批、公示，发送通知，
+    生成报告。"""
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
 
 
 @cli.command()
-@click.option(
+@option(
     "--program",
     "program",
     type=click.Path(dir_okay=False),
     default=None,
-    help="A programme file (TOML); default: the built-in Xinjiang programme.",
+    metavar="文件",
+    help="方案文件（TOML）；默认为内置的新疆方案",
 )
 @click.pass_context
 def init(ctx: click.Context, program: str | None) -> None:
-    """Create the home: state database, archive, outbox."""
+    """初始化主目录：状态数据库、存档和发件箱。"""
     from pilotzones.store.home import init_home
 
     home = init_home(_home_path(ctx), Path(program) if program else None)
@@ -201,22 +224,31 @@ def init(ctx: click.Context, program: str | None) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(dir_okay=False))
-@click.option("--year", type=int, required=True)
-@click.option(
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(dir_okay=False))
+@option("--year", type=int, required=True, metavar="年度", help="报送所属年度")
+@option(
     "--kind",
     type=click.Choice(file_kinds.names()),
     default="evaluation",
     show_default=True,
+    help="文件类别",
 )
-@click.option("--at", "at", default=None, help="Receipt time, ISO-8601 (default now; no offset = programme time).")
-@click.option("--dry-run", is_flag=True, help="Check and report only; record nothing.")
-@click.option("--send", is_flag=True, help="Send rejection notices at once instead of with the next delivery.")
+@option(
+    "--at",
+    "at",
+    default=None,
+    metavar="时间",
+    help="接收时间，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
+)
+@option("--dry-run", is_flag=True, help="试运行：只校验并报告结果，不作任何记录")
+@option("--send", is_flag=True, help="立即发送退回通知（默认随下一次 deliver 发送）")
 @click.pass_context
 def submit(
     ctx: click.Context, files: tuple[str, ...], year: int, kind: str, at: str | None, dry_run: bool, send: bool
 ) -> None:
-    """Validate, archive and record files, each accepted or rejected on its own (exit 3 if any is rejected)."""
+    """报送文件：逐份校验、存档并登记，每份文件单独接收或退回（有文件被退回时退出码为 3）。
+
+    文件为 CSV 或 XLSX，可一次报送多份。"""
     from pilotzones import clock
 
     home = _open(ctx)
@@ -373,7 +405,7 @@ def _send_drafts(home, year: int, moved: list[str]) -> None:
     click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
     _can_send()
     report = deliver(home, year=year)
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
 
 
@@ -393,7 +425,7 @@ def _publicize(home, stage: str, year: int, at: str | None) -> None:
         f"公示稿通知{out['notices_new']}份已排队。"
     )
     report = deliver(home, year=year)
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     from pilotzones.notices import raise_if_unsent
 
     raise_if_unsent(report)
@@ -421,12 +453,18 @@ def _stage_group(st: stages.Stage) -> None:
         pass
 
     @group.command("run", help=st.run_help)
-    @click.option("--year", type=int, required=True)
-    @click.option("--approve", is_flag=True, help=st.approve_help)
-    @click.option("--force-early", is_flag=True, help="A drill: run before the deadline has passed (needs --reason).")
-    @click.option("--reason", default=None, help="Why the drill runs early (recorded in the run log and the proposal).")
-    @click.option("--publicize", is_flag=True, help="公示: put the proposal in publicity (programme's publicity_days).")
-    @click.option("--at", "at", default=None, help="With --publicize: when the window opens, ISO-8601 (default now).")
+    @option("--year", type=int, required=True, metavar="年度", help="运行的年度")
+    @option("--approve", is_flag=True, help=st.approve_help)
+    @option("--force-early", is_flag=True, help="演练：在截止时间之前运行（须同时写 --reason）")
+    @option("--reason", default=None, metavar="原因", help="提前运行演练的原因（记入运行日志和方案）")
+    @option("--publicize", is_flag=True, help="公示：将方案交付公示（公示期见方案文件的 publicity_days）")
+    @option(
+        "--at",
+        "at",
+        default=None,
+        metavar="时间",
+        help="与 --publicize 同用：公示期开始时间，ISO-8601 格式（默认为当前时间）",
+    )
     @click.pass_context
     def run(
         ctx: click.Context,
@@ -453,13 +491,13 @@ for _st in stages.all_stages():
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(sorted(stages.names())), required=True)
-@click.option("--by", "by", default=None, help="Who approves (default $USER, else the login name).")
-@click.option("--note", default=None, help="The approver's note (recorded, shown in status and the summary notice).")
+@option("--year", type=int, required=True, metavar="年度", help="待审批方案所属年度")
+@option("--stage", type=click.Choice(sorted(stages.names())), required=True, help="阶段")
+@option("--by", "by", default=None, metavar="姓名", help="审批人（默认取 $USER，未设置时为登录名）")
+@option("--note", default=None, metavar="意见", help="审批意见（记录在案，在 status 和汇总通知中显示）")
 @click.pass_context
 def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str | None) -> None:
-    """Publish decisions that a run left awaiting approval."""
+    """审批并发布运行后待审批的决定。"""
     api = _stage_api(ctx)  # first: the server starts while the rest imports
     from pilotzones.stages import prechecks
     from pilotzones.store import deadlines
@@ -485,16 +523,27 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
 @cli.group(cls=Group)
 def objection() -> None:
-    """公示: objections to a draft result (submit them with `submit --kind objection`)."""
+    """公示：对公示稿结果提出的异议（异议材料用 submit --kind objection 报送）。"""
 
 
 @objection.command("template")
-@click.option("--year", type=int, required=True, help="The evaluation year of the draft in publicity.")
-@click.option("--county", default=None, help="One zone (adcode or name); default: every zone of the draft.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/objection.")
+@option("--year", type=int, required=True, metavar="年度", help="公示中的公示稿所属评价年度")
+@option(
+    "--county",
+    default=None,
+    metavar="代码或名称",
+    help="只为该试验区生成（行政区划代码或名称）；默认为公示稿中的每个试验区",
+)
+@option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="目录",
+    help="输出目录（默认为主目录下的 reports/年度/objection）",
+)
 @click.pass_context
 def objection_template(ctx: click.Context, year: int, county: str | None, out: str | None) -> None:
-    """Write each zone's objection form, the items it lost points on prefilled from its draft."""
+    """生成各试验区的异议材料表，按其公示稿预填失分的指标。"""
     from pilotzones.reports.objection import write_forms
 
     paths = write_forms(_open(ctx), year, Path(out) if out else None, county)
@@ -504,17 +553,17 @@ def objection_template(ctx: click.Context, year: int, county: str | None, out: s
 
 
 @objection.command("answer")
-@click.option("--id", "objection_id", type=int, required=True, help="The objection's id (submit's answer, status).")
-@click.option("--uphold", "verdict", flag_value="uphold", help="The objection stands: correct the values.")
-@click.option("--dismiss", "verdict", flag_value="dismiss", help="The objection does not stand (needs --reason).")
-@click.option("--value", "values", multiple=True, help="KEY=VALUE, a corrected value (default: the values claimed).")
-@click.option("--reason", default="", help="Why (recorded and sent to the objector; required to dismiss).")
-@click.option("--by", "by", default=None, help="Who answers (default $USER, else the login name).")
+@option("--id", "objection_id", type=int, required=True, metavar="编号", help="异议编号（见 submit 的回复或 status）")
+@option("--uphold", "verdict", flag_value="uphold", help="异议成立：更正报送值")
+@option("--dismiss", "verdict", flag_value="dismiss", help="异议不成立（须写 --reason）")
+@option("--value", "values", multiple=True, metavar="指标=值", help="一项更正值，可多次使用（默认采用异议所主张的值）")
+@option("--reason", default="", metavar="理由", help="答复理由（记录在案并告知异议方；异议不成立时必填）")
+@option("--by", "by", default=None, metavar="姓名", help="答复人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def objection_answer(
     ctx: click.Context, objection_id: int, verdict: str | None, values: tuple[str, ...], reason: str, by: str | None
 ) -> None:
-    """Answer an objection on the record; an upheld one amends the counted file and rebuilds the proposal."""
+    """答复异议并记录在案；异议成立的，更正所计文件并重新生成方案。"""
     from pilotzones.notices import deliver, raise_if_unsent
     from pilotzones.stages.publicity import answer
     from pilotzones.store import deadlines
@@ -533,18 +582,18 @@ def objection_answer(
         _send_drafts(home, out["year"], out["moved"])
         return
     report = deliver(home, year=out["year"])
-    click.echo(f"notices: {report.summary()}")
+    click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(sorted(stages.names())), required=True)
-@click.option("--by", "by", default=None, help="Who declines (default $USER, else the login name).")
-@click.option("--note", required=True, help="Why the proposal is declined (recorded and shown).")
+@option("--year", type=int, required=True, metavar="年度", help="待审批方案所属年度")
+@option("--stage", type=click.Choice(sorted(stages.names())), required=True, help="阶段")
+@option("--by", "by", default=None, metavar="姓名", help="审批人（默认取 $USER，未设置时为登录名）")
+@option("--note", required=True, metavar="意见", help="不予批准的理由（记录在案并显示）")
 @click.pass_context
 def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str) -> None:
-    """Decline a proposal awaiting approval: nothing is published; running the stage again proposes anew."""
+    """拒绝待审批的方案：不发布任何内容；重新运行该阶段即重新提出方案。"""
     from pilotzones.store import deadlines, proposals
 
     home = _open(ctx)
@@ -557,15 +606,22 @@ def decline(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--stage", type=click.Choice(["evaluation", "candidates"]), required=True)
-@click.option("--adcode", required=True, help="The county (evaluation) or prefecture (candidates: its nominations).")
-@click.option("--until", "until", required=True, help="The new deadline, ISO-8601 (no offset = programme time).")
-@click.option("--reason", required=True, help="Why the extension is granted (recorded and shown).")
-@click.option("--by", "by", default=None, help="Who grants it (default $USER, else the login name).")
+@option("--year", type=int, required=True, metavar="年度", help="延期所属年度")
+@option("--stage", type=click.Choice(sorted(stages.names())), required=True, help="阶段")
+@option(
+    "--adcode",
+    required=True,
+    metavar="代码",
+    help="行政区划代码：evaluation 为县（市、区），candidates 为报送推荐材料的地（州、市）",
+)
+@option(
+    "--until", "until", required=True, metavar="时间", help="新的截止时间，ISO-8601 格式（未写时区的按方案所在时区）"
+)
+@option("--reason", required=True, metavar="理由", help="准予延期的理由（记录在案并显示）")
+@option("--by", "by", default=None, metavar="姓名", help="准予人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, reason: str, by: str | None) -> None:
-    """Extend one county's (or prefecture's) deadline for one stage and year."""
+    """延长一个县（市、区）或地（州、市）的报送截止时间（某一阶段、某一年度）。"""
     from pilotzones import clock
     from pilotzones.store import deadlines
 
@@ -581,12 +637,12 @@ def extend(ctx: click.Context, year: int, stage: str, adcode: str, until: str, r
 
 
 @cli.command("accept-late")
-@click.option("--submission", "submission_id", type=int, required=True, help="The id `submit` gave the late file.")
-@click.option("--reason", required=True, help="Why the late file is accepted (recorded and shown).")
-@click.option("--by", "by", default=None, help="Who accepts it (default $USER, else the login name).")
+@option("--submission", "submission_id", type=int, required=True, metavar="编号", help="submit 给出的该逾期文件编号")
+@option("--reason", required=True, metavar="理由", help="接受逾期报送的理由（记录在案并显示）")
+@option("--by", "by", default=None, metavar="姓名", help="接受人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | None) -> None:
-    """Accept one named late file: it counts as if received by the deadline."""
+    """接受一份指定的逾期文件：视同在截止时间前收到。"""
     from pilotzones.store import deadlines
 
     home = _open(ctx)
@@ -598,12 +654,19 @@ def accept_late(ctx: click.Context, submission_id: int, reason: str, by: str | N
 
 
 @cli.command("revoke-exception")
-@click.option("--id", "exception_id", type=int, required=True, help="The exception's id (extend/accept-late, status).")
-@click.option("--reason", required=True, help="Why it is revoked (recorded and shown).")
-@click.option("--by", "by", default=None, help="Who revokes it (default $USER, else the login name).")
+@option(
+    "--id",
+    "exception_id",
+    type=int,
+    required=True,
+    metavar="编号",
+    help="期限例外编号（见 extend、accept-late 的回复或 status）",
+)
+@option("--reason", required=True, metavar="理由", help="撤销理由（记录在案并显示）")
+@option("--by", "by", default=None, metavar="姓名", help="撤销人（默认取 $USER，未设置时为登录名）")
 @click.pass_context
 def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str | None) -> None:
-    """Revoke a deadline exception granted by mistake; it stays on record and counts no more."""
+    """撤销误准的期限例外：记录保留，不再生效。"""
     from pilotzones.store import deadlines
 
     home = _open(ctx)
@@ -616,11 +679,11 @@ def revoke_exception(ctx: click.Context, exception_id: int, reason: str, by: str
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object, as in the contract.")
+@option("--year", type=int, required=True, metavar="年度", help="查看的年度")
+@option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象（字段见接口约定）")
 @click.pass_context
 def status(ctx: click.Context, year: int, as_json: bool) -> None:
-    """What the stages of a year decided."""
+    """查看某一年度各阶段的决定和进展。"""
     from pilotzones.cli.status import render_table, year_status
 
     home = _open_existing(ctx)
@@ -629,12 +692,23 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
-@click.option("--county", default=None, help="One pilot (adcode or name); default: every pilot of the year.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default HOME/reports/Y/templates.")
+@option("--year", type=int, required=True, metavar="年度", help="评价年度")
+@option(
+    "--county",
+    default=None,
+    metavar="代码或名称",
+    help="只为该试验区生成（行政区划代码或名称）；默认为该年度的每个试验区",
+)
+@option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="目录",
+    help="输出目录（默认为主目录下的 reports/年度/templates）",
+)
 @click.pass_context
 def template(ctx: click.Context, year: int, county: str | None, out: str | None) -> None:
-    """Write each pilot's XLSX form for its evaluation data (prefilled, validated, with instructions)."""
+    """生成各试验区的监测评价数据报送表（XLSX：已预填，带数据校验和填报说明）。"""
     from pilotzones.reports.template import write_templates
 
     paths = write_templates(_open(ctx), year, county, Path(out) if out else None)
@@ -644,10 +718,10 @@ def template(ctx: click.Context, year: int, county: str | None, out: str | None)
 
 
 @cli.command()
-@click.option("--year", type=int, required=True)
+@option("--year", type=int, required=True, metavar="年度", help="报告所属年度")
 @click.pass_context
 def report(ctx: click.Context, year: int) -> None:
-    """Write the yearly reports of a year to HOME/reports/Y/: evaluation workbook and HTML, candidate workbook."""
+    """生成某一年度的报告：监测评价工作簿和 HTML 报告、候补试验区遴选工作簿，存于主目录下的 reports/年度/。"""
     from pilotzones.reports import write_reports
 
     home = _open(ctx)
@@ -660,11 +734,11 @@ def report(ctx: click.Context, year: int) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--year", type=int, default=None, help="The rubric in force for that year (default: this year).")
+@option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@option("--year", type=int, default=None, metavar="年度", help="该年度适用的评价细则（默认为本年度）")
 @click.pass_context
 def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
-    """The programme's rubric: categories, items, weights, scoring rules."""
+    """查看方案的评价细则：类别、指标、分值和计分规则。"""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
     from pilotzones.store.versions import from_year_of, programme_for
 
@@ -677,15 +751,15 @@ def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
 
 @cli.group(cls=Group)
 def programme() -> None:
-    """Programme versions: a revised rubric in force from a year."""
+    """方案版本：自某一年度起施行的修订版评价细则。"""
 
 
 @programme.command("add")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--from-year", "from_year", type=int, required=True, help="The first year the revised rubric applies to.")
+@click.argument("file", type=click.Path(dir_okay=False), metavar="文件")
+@option("--from-year", "from_year", type=int, required=True, metavar="年度", help="修订版评价细则开始适用的年度")
 @click.pass_context
 def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
-    """Keep a revised programme file as the version in force from --from-year; earlier years keep theirs."""
+    """登记修订后的方案文件，作为自 --from-year 年度起施行的版本；此前各年度仍按原版本。"""
     from pilotzones.store.versions import add_version, version_years
 
     home = _open_existing(ctx)
@@ -699,10 +773,12 @@ def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
 
 
 @cli.command()
-@click.option("--years", default="2022-2024", show_default=True, help="First and last year, e.g. 2022-2024.")
+@option("--years", default="2022-2024", show_default=True, metavar="起始年-结束年", help="演示的起止年度")
 @click.pass_context
 def demo(ctx: click.Context, years: str) -> None:
-    """Several years of sample data through every stage, on embedded defaults."""
+    """演示：以内置的默认配置，用数年的样例数据走完每个阶段。
+
+    演示在单独的主目录（默认 ./.pilotzones-demo）中进行，每次运行前清空。"""
     from pilotzones.cli.demo import reset_home, run_demo
 
     try:
@@ -717,10 +793,10 @@ def demo(ctx: click.Context, years: str) -> None:
 
 
 @cli.command()
-@click.option("--year", type=int, default=None, help="Only to count what is left for that year.")
+@option("--year", type=int, default=None, metavar="年度", help="只统计该年度尚未发出的通知")
 @click.pass_context
 def deliver(ctx: click.Context, year: int | None) -> None:
-    """Send every notice the outbox still holds; exit 1 while any is left unsent."""
+    """发送发件箱中尚未发出的全部通知（仍有未发出的通知时退出码为 1）。"""
     from pilotzones.notices import deliver as do_deliver
     from pilotzones.notices import raise_if_unsent
 
@@ -732,10 +808,10 @@ def deliver(ctx: click.Context, year: int | None) -> None:
 
 
 @cli.command()
-@click.option("--repair", is_flag=True, help="Remove leftovers of interrupted writes; record unrecorded files.")
+@option("--repair", is_flag=True, help="清除中断写入的残留文件，补登未登记的文件")
 @click.pass_context
 def check(ctx: click.Context, repair: bool) -> None:
-    """Check every archived file's SHA-256 against the record and list what a crash left (exit 1 while any)."""
+    """核对每份存档文件的 SHA-256 与记录是否一致，并列出异常中断遗留的问题（仍有待修复项时退出码为 1）。"""
     from pilotzones.cli.check_view import render_check
     from pilotzones.store.audit import check_home
 
@@ -747,10 +823,10 @@ def check(ctx: click.Context, repair: bool) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, default=4200, show_default=True, help="Port of the embedded Prefect server.")
+@option("--port", type=int, default=4200, show_default=True, metavar="端口", help="内置 Prefect 服务器的端口")
 @click.pass_context
 def serve(ctx: click.Context, port: int) -> None:
-    """Run every stage's deployment on its schedule (embedded Prefect server unless one is configured)."""
+    """按日程运行各阶段的部署（未配置 Prefect 服务器时使用内置服务器）。"""
     from pilotzones.deployments.serving import serve_forever
 
     home = _open(ctx)
@@ -759,22 +835,26 @@ def serve(ctx: click.Context, port: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for workers elsewhere)."
+@option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="地址",
+    help="监听地址（其他机器上的 worker 要连接时用 0.0.0.0）",
 )
-@click.option("--port", type=int, default=4200, show_default=True)
+@option("--port", type=int, default=4200, show_default=True, metavar="端口", help="监听端口")
 def server(host: str, port: int) -> None:
-    """Run a Prefect server for several machines (its database: PREFECT_SERVER_DATABASE_CONNECTION_URL)."""
+    """运行供多台机器共用的 Prefect 服务器（其数据库由 PREFECT_SERVER_DATABASE_CONNECTION_URL 指定）。"""
     from pilotzones.deployments.serving import run_server
 
     run_server(host, port)
 
 
 @cli.command()
-@click.option("--pool", default="pilotzones", show_default=True, help="The process work pool the workers poll.")
+@option("--pool", default="pilotzones", show_default=True, metavar="工作池", help="worker 轮询的进程工作池")
 @click.pass_context
 def deploy(ctx: click.Context, pool: str) -> None:
-    """Register every stage's deployment on a work pool of the shared server (PREFECT_API_URL)."""
+    """在共用服务器的工作池上登记各阶段的部署（服务器由 PREFECT_API_URL 指定）。"""
     from pilotzones.deployments.serving import deploy_to_pool
 
     home = _open(ctx)

@@ -72,6 +72,9 @@ def usage_cn(exc: click.UsageError) -> str:
         m = re.match(r"Option '(.+)' requires (an argument|(\d+) arguments)", message)
         if m:
             return f"选项 {m[1]} 后面须写{m[3] or '一'}个值"
+        m = re.match(r"Option '(.+)' does not take a value", message)
+        if m:
+            return f"选项 {m[1]} 不带值（写作 {m[1]} 即可）"
         return f"选项 {shown(exc.option_name)} 的用法不对：{_value(message)}"
     if isinstance(exc, click.BadParameter):
         return f"{_hint(exc)} 的值不对：{_value(message)}"
@@ -79,6 +82,8 @@ def usage_cn(exc: click.UsageError) -> str:
     if m:
         alike: list[str] = list(getattr(exc, "possibilities", None) or ([m[2]] if m[2] else []))
         return f"没有命令“{shown(m[1])}”" + (f"（是否想用 {'、'.join(map(shown, alike))}？）" if alike else "")
+    if message == "Missing command.":
+        return "缺少命令"
     m = re.match(r"Got unexpected extra arguments? \((.*)\)", message, re.S)
     if m:
         return f"多余的参数：{shown(m[1])}"

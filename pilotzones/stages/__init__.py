@@ -29,6 +29,7 @@ class Stage:
     calendar: str  # the programme's calendar entry on which its scheduled run starts
     deadline: str  # the programme's moment of that deadline
     notices: str  # the function of pilotzones.notices that builds its notices from its proposal
+    # What `pilotzones NAME --help`, `pilotzones NAME run --help` and its `--approve` say (in Chinese).
     cli_help: str
     run_help: str
     approve_help: str
@@ -116,9 +117,9 @@ EVALUATION = register(
         calendar="evaluation",
         deadline="evaluation_deadline",
         notices="evaluation_notices",
-        cli_help="The evaluation stage (on the programme's calendar date).",
-        run_help="Validate, score, rank, card, disqualify and replace; stop for approval unless --approve.",
-        approve_help="Publish the decisions at once.",
+        cli_help="监测评价阶段（按方案日程的日期运行）。",
+        run_help="运行监测评价：校验、评分、排名、亮黄牌、取消资格并递补；未加 --approve 时停在待审批。",
+        approve_help="立即发布各项决定",
     )
 )
 
@@ -134,8 +135,8 @@ CANDIDATES = register(
         calendar="candidate_selection",
         deadline="nomination_deadline",
         notices="candidate_notices",
-        cli_help="The candidate selection stage (on the programme's calendar date).",
-        run_help="Check nominations, rank by review score, select the candidates.",
-        approve_help="Publish the selection at once.",
+        cli_help="候补试验区遴选阶段（按方案日程的日期运行）。",
+        run_help="运行候补试验区遴选：审核推荐材料，按评审得分排名，确定候补试验区；未加 --approve 时停在待审批。",
+        approve_help="立即发布遴选结果",
     )
 )
