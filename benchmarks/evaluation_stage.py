@@ -16,9 +16,10 @@ directly instead. The same files are then read, checked, scored and ranked by a 
 Prints seconds per step, peak memory (ru_maxrss) after each, and the ratio stage / bare pandas for the
 comparable part (ingest + collect + score + rank) and for the whole stage. The comparable part and the
 bare script are then each run `--repeat` times in all (default 3; the extra runs of the comparable part
-into fresh homes, with no Prefect), and the 1.5x target is judged on the medians: one run on a shared
-disk varies by a third. The disk is synced before each timed run of either, so that writing back the
-generated files or an earlier run's archive is not counted against the next. `./dev bench` runs this.
+into fresh homes and databases, with no Prefect), and the target (1.3x on SQLite, 1.5x on PostgreSQL)
+is judged on the medians: one run on a shared disk varies by a third. The disk is synced before each
+timed run of either, so that writing back the generated files or an earlier run's archive is not
+counted against the next. `./dev bench` runs this.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ from pilotzones.gcpause import no_cyclic_gc
 
 BARE = Path(__file__).with_name("bare_pandas.py")
 PROGRAMME_ID = "national-bench"
-TARGET_RATIO = 1.5  # issue 2: the stage within 1.5x of bare pandas
+# Issue 16: the comparable part within 1.3x of bare pandas on SQLite, 1.5x on PostgreSQL.
+TARGET_RATIO = {"SQLite": 1.3, "PostgreSQL": 1.5}
 TARGET_SECONDS = 60.0  # issue 2: the stage under 60 s on a 2-core machine
 
 
@@ -231,7 +233,7 @@ def ingest(report: Report, home: Any, paths: list[Path], year: int, profile: Pat
         (evaluation, "prepare", "  prepare (helper columns, once)"),
         (gx, "validate", "  GX validate (one run)"),
         (evaluation, "_county_suspects", "  county screen"),
-        (bulk, "submission_record", "  archive bytes"),
+        (bulk, "_archived_records", "  archive bytes (one pack)"),
         (bulk, "_record", "  record (one transaction, bulk inserts)"),
     ]
     profiler = cProfile.Profile() if profile else None
@@ -368,10 +370,12 @@ def bare_once(inbox: Path, year: int, codes: list[str], work: Path, ranking: Pat
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"wall": wall}
 
 
-def repeat(report: Report, runs: int, programme: Path, inbox: Path, year: int, codes: list[str], work: Path) -> None:
-    """The comparable part (into a fresh home each time, steps called directly) and the bare script,
-    `runs - 1` more times each, alternating: a disk or a neighbour busy for one run moves the median
-    of several much less than a single figure."""
+def repeat(
+    report: Report, runs: int, programme: Path, inbox: Path, year: int, codes: list[str], work: Path, url: str | None
+) -> None:
+    """The comparable part (into a fresh home, and on PostgreSQL a fresh database, each time; steps
+    called directly) and the bare script, `runs - 1` more times each, alternating: a disk or a
+    neighbour busy for one run moves the median of several much less than a single figure."""
     from pilotzones.intake import bulk
     from pilotzones.stages import evaluation as ev
     from pilotzones.store.home import init_home
@@ -379,14 +383,18 @@ def repeat(report: Report, runs: int, programme: Path, inbox: Path, year: int, c
     paths = sorted(inbox.glob("*.csv"))
     for n in range(1, runs):
         report.repeats["bare"].append(sum(bare_once(inbox, year, codes, work)["seconds"].values()))
-        home = init_home(work / f"home-repeat-{n}", programme)
-        at = home.programme.moment("evaluation_deadline", year) - timedelta(days=1)
-        settle()
-        start = time.perf_counter()
-        bulk.submit_many(home, paths, year=year, at=at)
-        collected = ev.collect(home, year)
-        ev.rank_and_card(home, ev.score(home, collected))
-        report.repeats["comparable"].append(time.perf_counter() - start)
+        with database(url, keep=False) as fresh:
+            if fresh:
+                os.environ["PILOTZONES_DATABASE_URL"] = fresh
+            home = init_home(work / f"home-repeat-{n}", programme)
+            at = home.programme.moment("evaluation_deadline", year) - timedelta(days=1)
+            settle()
+            start = time.perf_counter()
+            with no_cyclic_gc():  # as the `submit` command and the stage flow's steps run
+                bulk.submit_many(home, paths, year=year, at=at)
+                collected = ev.collect(home, year)
+                ev.rank_and_card(home, ev.score(home, collected))
+            report.repeats["comparable"].append(time.perf_counter() - start)
 
 
 def same_ranking(proposal: dict, ranking: Path) -> str | None:
@@ -435,8 +443,9 @@ def render(report: Report) -> str:
         else:
             ours, theirs = comparable, bare_total
         ratio = ours / theirs
-        verdict = "within" if ratio <= TARGET_RATIO else "OVER"
-        lines.append(f"ratio comparable / bare (medians): {ratio:.2f}x ({verdict} the {TARGET_RATIO}x target)")
+        target = TARGET_RATIO[report.database]
+        verdict = "within" if ratio <= target else "OVER"
+        lines.append(f"ratio comparable / bare (medians): {ratio:.2f}x ({verdict} the {target}x target)")
         lines.append(f"ratio whole stage / bare: {stage / bare_total:.2f}x")
     lines.append(f"stage under {TARGET_SECONDS:.0f} s: {'yes' if stage < TARGET_SECONDS else 'NO'} ({stage:.1f} s)")
     if flow is not None:
@@ -519,7 +528,9 @@ def run(args: argparse.Namespace, work: Path) -> Report:
             flow_run(report, home, args.year)
         report.repeats["comparable"].append(report.seconds(*COMPARABLE))
         ranking = bare(report, inbox, args.year, codes, work)
-        repeat(report, args.repeat, work / "national.toml", inbox, args.year, codes, work)
+        repeat(report, args.repeat, work / "national.toml", inbox, args.year, codes, work, args.database_url)
+        if url:
+            os.environ["PILOTZONES_DATABASE_URL"] = url
         from pilotzones.stages import evaluation as ev
 
         published = ev.published_result(home, args.year)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, text
 
 from pilotzones.store import models as m
 from pilotzones.store.home import PROGRAMME_FILE, open_home
-from pilotzones.store.session import MIGRATIONS, at_head, head_revision, migrate, session
+from pilotzones.store.session import MIGRATIONS, at_head, engine, head_revision, migrate, session
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +128,29 @@ def test_a_changed_rubric_is_refused_once_a_year_is_published(home, tmp_path):
     f.write_text(original.replace("@", "+new@", 1), encoding="utf-8")
     init_home(home.path, f)
     assert "+new@" in (home.path / PROGRAMME_FILE).read_text(encoding="utf-8")
+
+
+def test_values_keep_through_the_migration_that_drops_their_foreign_key(home, tmp_path):
+    """0009 drops submission_values' declared key (SQLite rebuilds the table): every value stays."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from pilotzones.intake.submit import submit
+    from tests.support import rows_for, write
+
+    path = write(rows_for(home, "654025", 2023), tmp_path / "654025.csv")
+    submit(home, path, year=2023, kind="evaluation")
+    with session(home.db_url) as s:
+        before = s.execute(select(m.SubmissionValue.submission_id, m.SubmissionValue.key)).all()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", home.db_url)
+    command.downgrade(cfg, "0008")
+    engine(home.db_url).dispose()  # SQLite: a pooled connection may hold the schema as it was
+    with session(home.db_url) as s:
+        assert inspect(s.connection()).get_foreign_keys("submission_values")
+    open_home(home.path)
+    with session(home.db_url) as s:
+        assert at_head(s) and not inspect(s.connection()).get_foreign_keys("submission_values")
+        assert s.execute(select(m.SubmissionValue.submission_id, m.SubmissionValue.key)).all() == before
+    assert len(before) == 48
