@@ -183,11 +183,41 @@ class LocalApi:
         sends one every 180 s from a thread that wakes once a second, and the run's end waits for
         that wake-up: half a second per command on average, for nothing."""
         if self.server is not None:
+            # While the server starts on the other core: what the flow call would do first anyway.
+            _engine_imports()
+            from pilotzones.gcpause import freeze_once
+
+            freeze_once()
             self.server.ready(timeout)
         from prefect.settings import temporary_settings
 
         with temporary_settings(updates={"flows.heartbeat_frequency": None}):
             yield
+
+
+def _engine_imports() -> None:
+    """What Prefect imports when a flow is first called (its flow and task engines, FastAPI's encoder
+    for the parameters, graphviz for flow diagrams), imported while the command would otherwise
+    wait for the server idle: the names are modules, and a missing one is only imported later."""
+    import importlib
+
+    for name in _FIRST_CALL_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # another Prefect release: the flow call imports what it needs
+
+
+_FIRST_CALL_IMPORTS = (
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",
+    "prefect.concurrency.context",
+    "prefect.concurrency.v1.context",
+    "prefect._internal.control_listener",
+    "prefect.telemetry.run_telemetry",
+)
 
 
 def choose_api(home_path: Path) -> LocalApi | None:

@@ -46,7 +46,7 @@ def _open(ctx: click.Context):
 
 def _open_existing(ctx: click.Context):
     """The home for a command that only reads: one that does not exist is reported, not created."""
-    from pilotzones.store.home import PROGRAMME_FILE
+    from pilotzones.store import PROGRAMME_FILE
 
     path = _home_path(ctx)
     if not (path / PROGRAMME_FILE).is_file():
@@ -78,7 +78,7 @@ def _stage_api(ctx: click.Context, home_path: Path | None = None):
     imported (deployments/local_api.py: the configured one, `serve`'s, or a temporary one started
     now so that it comes up while this process imports the flows). Early, before the home is
     opened and checked, when the home already exists; None when nothing needs waiting for."""
-    from pilotzones.store.home import PROGRAMME_FILE
+    from pilotzones.store import PROGRAMME_FILE
 
     path = home_path or _home_path(ctx)
     if home_path is None and not (path / PROGRAMME_FILE).is_file():

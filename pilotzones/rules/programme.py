@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Callable
 from datetime import date, datetime, time
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
@@ -807,21 +807,29 @@ def load(path: Path | None = None) -> Programme:
     naming the file, the key as the file writes it (`pilots.initial[2]`) and what to fix."""
     path = path or BUILTIN
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}：找不到方案文件：请检查路径") from exc
     except IsADirectoryError as exc:
         raise ConfigError(f"{path}：是目录，不是方案文件：请给出 .toml 文件的路径") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}：不是 UTF-8 编码的文本：请把方案文件另存为 UTF-8 编码") from exc
+    return _checked(text, path)
+
+
+@lru_cache(maxsize=8)
+def _checked(text: str, path: Path) -> Programme:
+    # A stage's tasks each open the home and read its programme: the same text is parsed and
+    # checked once per process (a Programme is frozen, so one object can be shared).
+    try:
+        raw = tomllib.loads(text)
+        return Programme.model_validate(raw)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第{at[1]}行第{at[2]}列" if at else "文件末尾"
         raise ConfigError(
             f"{path}：不是有效的 TOML 文件（{where}有误）：请检查该处的等号、引号、括号和是否有重复的键"
         ) from exc
-    try:
-        return Programme.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}：{where}：{what}" for where, what in _faults(exc))) from exc
 

@@ -19,12 +19,11 @@ from pilotzones.rules.decisions import DecisionState
 from pilotzones.rules.programme import Programme
 from pilotzones.rules.register import Register, load_register
 from pilotzones.settings import settings
+from pilotzones.store import PROGRAMME_FILE
 from pilotzones.store import models as m
 from pilotzones.store.archive import PART
 from pilotzones.store.locks import file_lock
 from pilotzones.store.session import at_head, migrate, session
-
-PROGRAMME_FILE = "programme.toml"
 
 
 @dataclass(frozen=True)
