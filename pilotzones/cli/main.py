@@ -71,6 +71,10 @@ def _prefect_env(home_path: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "true")
+    else:
+        # A configured (shared) server may run the automation that crashes a run silent for 90 s
+        # (deployments/crash-zombie-flows.yaml): a command's run beats as often as a deployment's.
+        os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "30")
 
 
 def _stage_api(ctx: click.Context, home_path: Path | None = None):
