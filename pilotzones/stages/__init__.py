@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
 from pilotzones.rules.proposal_models import CandidateSelection, EvaluationProposal, Proposal
+
+
+class Senders(StrEnum):
+    """Who sends the files a stage's deadline governs, and so whose deadline an extension moves."""
+
+    COUNTY = "county"  # each pilot zone its evaluation data
+    PREFECTURE = "prefecture"  # each prefecture its nominations
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Stage:
     submission_kind: str  # the kind of file its deadline governs
     calendar: str  # the programme's calendar entry on which its scheduled run starts
     deadline: str  # the programme's moment of that deadline
+    senders: Senders  # who sends those files
     notices: str  # the function of pilotzones.notices that builds its notices from its proposal
     # What `pilotzones NAME --help`, `pilotzones NAME run --help` and its `--approve` say (in Chinese).
     cli_help: str
@@ -116,6 +125,7 @@ EVALUATION = register(
         submission_kind="evaluation",
         calendar="evaluation",
         deadline="evaluation_deadline",
+        senders=Senders.COUNTY,
         notices="evaluation_notices",
         cli_help="监测评价阶段（按方案日程的日期运行）。",
         run_help="运行监测评价：校验、评分、排名、亮黄牌、取消资格并递补；未加 --approve 时停在待审批。",
@@ -134,6 +144,7 @@ CANDIDATES = register(
         submission_kind="nomination",
         calendar="candidate_selection",
         deadline="nomination_deadline",
+        senders=Senders.PREFECTURE,
         notices="candidate_notices",
         cli_help="候补试验区遴选阶段（按方案日程的日期运行）。",
         run_help="运行候补试验区遴选：审核推荐材料，按评审得分排名，确定候补试验区；未加 --approve 时停在待审批。",

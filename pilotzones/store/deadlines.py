@@ -120,7 +120,8 @@ def _after_note(home: Home, awaiting: bool, stage: str, year: int) -> str:
 
 
 def grant_extension(home: Home, *, year: int, stage: str, adcode: str, until: datetime, reason: str, by: str) -> dict:
-    """Extend the deadline of `stage` in `year` for one county (evaluation) or prefecture (nominations)."""
+    """Extend the deadline of `stage` in `year` for one of its senders: a county (evaluation data) or
+    a prefecture (nominations), as the stage says (`Stage.senders`)."""
     if stage not in STAGES:
         raise ConfigError(f"--stage 只能是 {'、'.join(STAGES)} 之一")
     reason, by = _text(reason, "--reason"), _text(by, "--by", 64)
@@ -130,7 +131,7 @@ def grant_extension(home: Home, *, year: int, stage: str, adcode: str, until: da
     words = prog.programme.words()
     deadline = prog.moment(_DEADLINE[stage], year)
     with session(home.db_url) as s:
-        if stage == "evaluation":
+        if stages.get(stage).senders == stages.Senders.COUNTY:
             code = normalize_adcode(adcode)
             if code is None or reg.county(code) is None:
                 raise ConfigError(f"--adcode {adcode}：不是{reg.region_name}的县级行政区划")

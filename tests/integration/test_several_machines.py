@@ -325,31 +325,6 @@ def test_a_run_whose_worker_died_ends_crashed_and_a_retry_completes_on_the_other
                 _kill_tree(w)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_command_on_the_shared_server_beats_as_often_as_a_deployment(server, deployed, home, tmp_path):
-    """A stage command run against the shared server (its automation crashes a run silent for 90 s)
-    holds a step for 120 s: it sends a heartbeat every 30 s, as a deployment's run, and completes
-    (with Prefect's default of 180 s it was marked Crashed while it ran)."""
-    send(home, tmp_path, 2022, SCALES)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_FLOWS_HEARTBEAT", "PREFECT_RUNNER"))}
-    env.update(
-        PREFECT_API_URL=server,
-        PILOTZONES_HOME=str(home.path),
-        PILOTZONES_FAULT="rank-and-card:sleep",
-        PILOTZONES_FAULT_SLEEP="120",
-    )
-    exe = Path(sys.executable).parent / "pilotzones"
-    done = subprocess.run(
-        [str(exe), "evaluation", "run", "--year", "2022"], capture_output=True, text=True, env=env, timeout=400
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "方案待审批" in done.stdout
-    run_id = year_status(home, 2022)["runs"]["evaluation"]["flow_run_id"]
-    with temporary_settings({PREFECT_API_URL: server}), get_client(sync_client=True) as client:
-        states = [st.type.value for st in client.read_flow_run_states(run_id)]
-    assert "CRASHED" not in states and states[-1] == "COMPLETED", states
-
-
 def test_the_worker_launcher_refuses_a_home_whose_programme_the_database_does_not_know(db_url, tmp_path, monkeypatch):
     """`python -m pilotzones.deployments.worker` checks the shared home before it starts a worker at all."""
     home = tmp_path / "shared"
