@@ -782,15 +782,15 @@ def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
 def demo(ctx: click.Context, years: str) -> None:
     """演示：以内置的默认配置，用数年的样例数据走完每个阶段。
 
-    演示在单独的主目录（默认 ./.pilotzones-demo）中进行，每次运行前清空。"""
-    from pilotzones.cli.demo import reset_home, run_demo
+    演示主目录取 --home，未指定时取 $PILOTZONES_HOME，均未设置时为 ./.pilotzones-demo（不使用正式的
+    ./.pilotzones）。只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录一律拒绝。"""
+    from pilotzones.cli.demo import demo_home, reset_home, run_demo
 
     try:
         first, last = (int(x) for x in years.split("-"))
     except ValueError:
         raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
-    explicit = ctx.obj.get("home")
-    home = Path(explicit) if explicit else Path(".pilotzones-demo")
+    home = demo_home(ctx.obj.get("home"))
     reset_home(home)
     _prefect_env(home)
     run_demo(home, first, last)
