@@ -292,7 +292,10 @@ def submit(
                 received, due = moment.astimezone(tz).isoformat(), deadline.astimezone(tz).isoformat()
                 late = f"收到时间 {received} 晚于截止时间 {due}"
             recorded = "将记录为逾期报送（本次试运行未记录）" if dry_run else "已记录为逾期报送"
-            click.echo(f"{prefix}{file}: {late}，{recorded}，不计入评价。", err=True)
+            # The stage that would have counted it, in the programme's words (a nomination: 候补试验区遴选).
+            counted_by = file_kinds.get(kind).counted_by
+            left_out = f"不计入{_stage_cn(home, counted_by)}" if counted_by else "不予计入"
+            click.echo(f"{prefix}{file}: {late}，{recorded}，{left_out}。", err=True)
         elif out.extended_until is not None:
             until = out.extended_until.astimezone(home.programme.tz).isoformat()
             click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)

@@ -179,6 +179,22 @@ def test_the_dry_run_of_a_late_file_names_deadline_and_receipt_and_records_nothi
         assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
 
 
+def test_a_late_file_is_said_not_to_count_for_the_stage_that_counts_its_kind(cli_home, tmp_path):
+    home = Home(cli_home)
+    f = write(rows_for(home, "654025", 2023), tmp_path / "late.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--at", "2023-12-21T08:00:00")
+    assert r.exit_code == 0 and "已记录为逾期报送，不计入监测评价。" in r.stderr, r.output
+    nom = tmp_path / "nomination.csv"
+    nom.write_text(
+        "year,prefecture,adcode,county,contact_email,reason\n2023,阿克苏地区,652901,阿克苏市,wjw@example.org,基础较好\n",
+        encoding="utf-8",
+    )
+    r = run(cli_home, "submit", str(nom), "--year", "2023", "--kind", "nomination", "--at", "2023-10-01T00:00:05")
+    assert r.exit_code == 0, r.output
+    assert "晚于截止时间 2023-09-30T23:59:59+08:00，已记录为逾期报送，不计入候补试验区遴选。" in r.stderr
+    assert "评价" not in r.stderr
+
+
 def test_missing_file_is_a_usage_error(cli_home):
     r = run(cli_home, "submit", "/nonexistent.csv", "--year", "2023")
     assert r.exit_code == 2 and "/nonexistent.csv：无法读取文件（文件或目录不存在）" in r.stderr
