@@ -129,10 +129,24 @@ class _NoTraceback(logging.Formatter):
         return self.inner.format(record)
 
 
+class Command(helptext.Command):
+    """A command that refuses a PILOTZONES_* variable that does not fit before it starts (exit 2, a
+    line per variable), not halfway through a stage or a demo where a flow would meet it first.
+    Here, not in the group's callback: that runs before a command's --help, which needs no settings."""
+
+    def invoke(self, ctx: click.Context):
+        from pilotzones.settings import settings
+
+        settings()
+        return super().invoke(ctx)
+
+
 class Group(helptext.Group):
     """Turn every error into a message and an exit code; never a bare traceback. click's own words
     are said in Chinese: its help pages (`helptext.Group`), its usage errors (`ChineseUsageError`),
     its "Error:" and "Aborted!"."""
+
+    command_class = Command
 
     def make_context(self, info_name, args, parent=None, **extra):
         # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.

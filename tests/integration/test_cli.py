@@ -210,3 +210,28 @@ def test_real_entry_point_rejects_without_a_traceback(tmp_path):
     )
     assert p.returncode == 3, p.stderr
     assert "Traceback" not in p.stderr and "999" in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "args"),
+    [
+        ("PILOTZONES_SMTP_PORT", "abc", ("rubric",)),
+        ("PILOTZONES_SMTP_ATTEMPTS", "x", ("status", "--year", "2023", "--json")),
+        ("PILOTZONES_SMTP_PORT", "99999", ("submit", "FILE", "--year", "2023")),
+        ("PILOTZONES_SMTP_TIMEOUT", "soon", ("evaluation", "run", "--year", "2023")),
+    ],
+)
+def test_a_bad_setting_exits_2_with_one_line_naming_the_variable(cli_home, tmp_path, variable, value, args):
+    """The installed command, whose every write goes through the secret filter (which once read the
+    settings and died with pydantic's dump, exit 1): one Chinese line, exit 2, nothing done."""
+    f = write(rows_for(Home(cli_home), "654025", 2023), tmp_path / "x.csv")
+    env = dict(os.environ, PILOTZONES_HOME=str(cli_home), **{variable: value})
+    exe = Path(sys.executable).parent / "pilotzones"
+    argv = [str(exe), *(str(f) if a == "FILE" else a for a in args)]
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == "" and len(p.stderr.splitlines()) == 1, p.stderr
+    assert p.stderr.startswith(f"pilotzones: 环境变量 {variable} 的值“{value}”"), p.stderr
+    assert "Traceback" not in p.stderr and "ValidationError" not in p.stderr
+    with session(Home(cli_home).db_url) as s:
+        assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
