@@ -155,11 +155,47 @@ def test_another_programme_runs_without_code_change(tmp_path):
     assert st["pilots"] == ["450102", "450103", "450105"]
 
 
-def test_status_and_rubric_on_a_home_that_does_not_exist_say_so_and_create_nothing(tmp_path, monkeypatch):
+def test_rubric_without_a_home_shows_the_built_in_programme_and_creates_nothing(cli_home, tmp_path):
+    """Contract §4: `rubric` exits 0; with no home yet it is the programme a new home would run."""
+    r = run(tmp_path / "nowhere", "rubric", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout) == json.loads(run(cli_home, "rubric", "--json").stdout)
+    assert r.stderr == f"pilotzones: 主目录 {tmp_path / 'nowhere'} 尚未建立：以下为内置方案的评价细则\n"
+    table = run(tmp_path / "nowhere", "rubric")
+    assert table.exit_code == 0 and table.stdout == run(cli_home, "rubric").stdout
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_status_of_a_home_that_does_not_exist_creates_it_and_reports_nothing_run(tmp_path, monkeypatch):
     monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
-    for args in (("status", "--year", "2023"), ("rubric",)):
-        r = run(tmp_path / "nowhere", *args)
-        assert r.exit_code == 2 and "主目录" in r.stderr and "不存在" in r.stderr and "init" in r.stderr
+    r = run(tmp_path / "new", "status", "--year", "2023", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert f"正在为内置方案创建主目录 {tmp_path / 'new'}" in r.stderr
+    st = json.loads(r.stdout)
+    assert (st["evaluation"]["state"], st["candidates"]["state"]) == ("not_run", "not_run")
+    assert st["pilots"] == ["654025", "654002", "654321", "650521", "652926", "653224"]
+    assert (tmp_path / "new" / "programme.toml").is_file()
+
+
+def test_without_the_home_of_an_initialised_shared_database_status_and_rubric_refuse(tmp_path, monkeypatch):
+    """What the shared database decides is the shared home's programme, which this machine does not
+    see: neither the built-in rubric nor a new home beside it, but the one line saying so."""
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"sqlite:///{tmp_path / 'shared.db'}")
+    assert run(tmp_path / "shared", "init").exit_code == 0
+    for args in (("status", "--year", "2023"), ("rubric", "--json")):
+        r = run(tmp_path / "unmounted", *args)
+        assert r.exit_code == 2 and r.stdout == "", r.stdout
+        assert r.stderr.startswith(f"pilotzones: 主目录 {tmp_path / 'unmounted'} 不存在：请在共享存储上运行")
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_programme_add_on_a_home_that_does_not_exist_says_so_and_creates_nothing(tmp_path, monkeypatch):
+    """It changes what a home holds: a mistyped --home must not get a revision in a new home."""
+    from pilotzones.rules import programme
+
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    r = run(tmp_path / "nowhere", "programme", "add", str(programme.BUILTIN), "--from-year", "2025")
+    assert r.exit_code == 2 and "主目录" in r.stderr and "不存在" in r.stderr and "init" in r.stderr
     assert not (tmp_path / "nowhere").exists()
 
 
