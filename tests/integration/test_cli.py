@@ -107,6 +107,15 @@ def test_rubric_json_has_nine_categories_and_the_bonus(cli_home):
     assert cats[0]["name"] == "强化组织领导"
     assert cats[0]["items"][0] == {**cats[0]["items"][0], "id": 1, "name": "党委政府主导", "weight": 80}
     assert [i["id"] for i in cats[9]["items"]] == [40, 41, 42] and doc["bonus_cap"] == 100
+    # Every item has a weight (contract §4): the scored ones add up to their category's maximum; a
+    # bonus item's is the most it gives, null for the counts that only the bonus cap bounds.
+    assert all(sum(i["weight"] for i in c["items"]) == c["max"] for c in cats[:9])
+    assert [(i["weight"], i["rule"]) for i in cats[9]["items"]] == [
+        (None, "per_count"),
+        (None, "per_count"),
+        (100, "tiered_count"),
+    ]
+    assert cats[9]["items"][2]["tiers"] == [{"min": 20, "points": 100}, {"min": 10, "points": 30}]
 
 
 def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
