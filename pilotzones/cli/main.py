@@ -45,7 +45,9 @@ def _open(ctx: click.Context):
 
 
 def _open_existing(ctx: click.Context):
-    """The home for a command that only reads: one that does not exist is reported, not created."""
+    """The home for `programme add`, which changes what a home already holds: one that does not exist
+    is reported, not created (a mistyped --home would otherwise get a revision registered in a new
+    home of the built-in programme). The commands that read (`status`, `rubric`) do not refuse."""
     from pilotzones.store import PROGRAMME_FILE
 
     path = _home_path(ctx)
@@ -129,10 +131,24 @@ class _NoTraceback(logging.Formatter):
         return self.inner.format(record)
 
 
+class Command(helptext.Command):
+    """A command that refuses a PILOTZONES_* variable that does not fit before it starts (exit 2, a
+    line per variable), not halfway through a stage or a demo where a flow would meet it first.
+    Here, not in the group's callback: that runs before a command's --help, which needs no settings."""
+
+    def invoke(self, ctx: click.Context):
+        from pilotzones.settings import settings
+
+        settings()
+        return super().invoke(ctx)
+
+
 class Group(helptext.Group):
     """Turn every error into a message and an exit code; never a bare traceback. click's own words
     are said in Chinese: its help pages (`helptext.Group`), its usage errors (`ChineseUsageError`),
     its "Error:" and "Aborted!"."""
+
+    command_class = Command
 
     def make_context(self, info_name, args, parent=None, **extra):
         # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
@@ -693,7 +709,7 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
     """查看某一年度各阶段的决定和进展。"""
     from pilotzones.cli.status import render_table, year_status
 
-    home = _open_existing(ctx)
+    home = _open(ctx)  # a new home (created as by any command, and said on stderr): every stage not_run
     st = year_status(home, year)
     click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st, home.programme.programme.words()))
 
@@ -747,12 +763,23 @@ def report(ctx: click.Context, year: int) -> None:
 def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
     """查看方案的评价细则：类别、指标、分值和计分规则。"""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
+    from pilotzones.store.home import open_home_if_any
     from pilotzones.store.versions import from_year_of, programme_for
 
-    home = _open_existing(ctx)
-    year = home.programme.this_year() if year is None else year
-    prog = programme_for(home, year)
-    since = from_year_of(home, year)
+    path = _home_path(ctx)
+    home = open_home_if_any(path)
+    if home is None:
+        # Nothing to read but the built-in programme, which a new home would run: shown without
+        # creating the home (a look at the rubric leaves no state behind in the current folder).
+        from pilotzones.rules import programme as programme_mod
+
+        _say(f"主目录 {path} 尚未建立：以下为内置方案的评价细则")
+        prog = programme_mod.load()
+        since = prog.programme.start_year
+    else:
+        year = home.programme.this_year() if year is None else year
+        prog = programme_for(home, year)
+        since = from_year_of(home, year)
     click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog, since))
 
 
