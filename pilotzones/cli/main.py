@@ -813,7 +813,8 @@ def demo(ctx: click.Context, years: str) -> None:
     """演示：以内置的默认配置，用数年的样例数据走完每个阶段。
 
     演示主目录取 --home，未指定时取 $PILOTZONES_HOME，均未设置时为 ./.pilotzones-demo（不使用正式的
-    ./.pilotzones）。只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录一律拒绝。"""
+    ./.pilotzones）。只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录一律拒绝。
+    状态数据库总是演示主目录中的 SQLite 文件（不使用 PILOTZONES_DATABASE_URL）。"""
     from pilotzones.cli.demo import demo_home, reset_home, run_demo
 
     try:
@@ -821,6 +822,9 @@ def demo(ctx: click.Context, years: str) -> None:
     except ValueError:
         raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
     home = demo_home(ctx.obj.get("home"))
+    if os.environ.pop("PILOTZONES_DATABASE_URL", None):
+        # Sample years must never reach a real state database: the demo keeps its own SQLite file.
+        click.echo(f"pilotzones: 演示不使用 PILOTZONES_DATABASE_URL，状态数据库为 {home}/pilotzones.db", err=True)
     reset_home(home)
     _prefect_env(home)
     run_demo(home, first, last)

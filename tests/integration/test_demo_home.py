@@ -20,13 +20,23 @@ def test_the_demo_runs_in_an_empty_pilotzones_home_and_status_reads_it_there(tmp
     home.mkdir()
     cwd.mkdir()
     env = dict(os.environ, PILOTZONES_HOME=str(home), PREFECT_API_URL=PREFECT_API_URL.value())
-    env.pop("PILOTZONES_DATABASE_URL", None)  # the demo's database is SQLite in its home
+    env.pop("PILOTZONES_DATABASE_URL", None)
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(EXE), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
-    demo = run("demo", "--years", "2022-2022")
+    real = tmp_path / "real.db"  # an operator's real state database, set in the environment
+    demo = subprocess.run(
+        [str(EXE), "demo", "--years", "2022-2022"],
+        capture_output=True,
+        text=True,
+        env=dict(env, PILOTZONES_DATABASE_URL=f"sqlite:///{real}"),
+        cwd=cwd,
+        timeout=300,
+    )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    assert not real.exists() and (home / "pilotzones.db").is_file()  # sample years stay in the demo home
+    assert "演示不使用 PILOTZONES_DATABASE_URL" in demo.stderr
     assert f"演示主目录：{home.resolve()}" in demo.stdout
     assert (home / MARKER).is_file() and list(cwd.iterdir()) == []  # no ./.pilotzones-demo beside
     st = run("status", "--year", "2022", "--json")
