@@ -249,9 +249,11 @@ def deliver(
 ) -> DeliveryReport:
     """Send every notice not sent yet (any year), each at most once; count what is left unsent.
 
-    Queued notices, notices left `sending` by a dead process and notices whose last answer was a
-    4xx go out; 5xx failures stay failed unless the directory now gives another address, and
-    notices without an address wait for the directory.
+    Queued notices, notices left `sending` by a dead process and notices refused last time (4xx or
+    5xx) go out; notices without an address wait for the directory. A 4xx answer or a dropped line
+    is tried again within the run (the retry policy); a 5xx answer fails the notice for this run
+    only: it stays `failed` with the server's answer (for `status`) and the next run tries it once
+    more, so a server or an address put right in between gets it.
 
     Args:
         year, stage: count only these notices as left unsent (a stage answers for its own
@@ -479,7 +481,7 @@ def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPoli
         line.drop()
     if not transient(exc):
         outbox.mark_failed(url, row_id, code, text)
-        log.warning("通知 %s 发送失败，不再重试：%s", row_id, text)
+        log.warning("通知 %s 发送失败，本次运行不再重试：%s", row_id, text)
         return False
     outbox.mark_queued(url, row_id, code, text)
     log.info("通知 %s 暂未发出（%s）；第%d次尝试", row_id, text, attempt + 1)
@@ -512,4 +514,6 @@ class NoticesUnsent(PilotzonesError):
 def raise_if_unsent(report: DeliveryReport, what: str = "通知") -> None:
     """For a stage: end non-zero when anything is left unsent, saying what and why."""
     if report.unsent:
-        raise NoticesUnsent(f"{what}：{report.summary()}；下次运行会发送余下的通知")
+        # Each run tries a refused notice once more: the operator's part is the address or the server.
+        hint = "被邮件服务器拒收的请核对收件地址或服务器设置，" if report.failed else ""
+        raise NoticesUnsent(f"{what}：{report.summary()}；{hint}下次运行会发送余下的通知")
