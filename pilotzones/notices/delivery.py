@@ -19,6 +19,7 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -246,6 +247,7 @@ def deliver(
     cfg: DeliverySettings | None = None,
     year: int | None = None,
     stage: str | None = None,
+    only: Collection[int] | None = None,
 ) -> DeliveryReport:
     """Send every notice not sent yet (any year), each at most once; count what is left unsent.
 
@@ -258,6 +260,8 @@ def deliver(
     Args:
         year, stage: count only these notices as left unsent (a stage answers for its own
             notices); everything pending is sent whatever they are.
+        only: send and count these notices (outbox ids) alone: `submit` sends the notices it has
+            just queued, not whatever else the outbox holds.
     """
     cfg = cfg or settings()
     retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
@@ -269,6 +273,7 @@ def deliver(
                 home,
                 year,
                 stage,
+                only,
                 "PILOTZONES_DELIVERY=smtp 但未设置 PILOTZONES_SMTP_HOST：通知仍在发件箱排队，配置邮件服务器后重新运行",
             )
         transport = SmtpTransport(cfg) if mode == "smtp" else EmlTransport(home.outbox)
@@ -280,7 +285,7 @@ def deliver(
         log.warning("未设置 PILOTZONES_MAIL_FROM：以 %s 作为发件地址", DEFAULT_FROM)
     try:
         with stage_lock(home.db_url, "outbox", 0):
-            return _deliver(home, retry, transport, cfg, year, stage)
+            return _deliver(home, retry, transport, cfg, year, stage, only)
     except StageBusy:
         raise StageBusy("另一运行正在发送通知，请待其结束后再试") from None
 
@@ -314,9 +319,9 @@ def delivery_mode(cfg: Settings) -> str:
     return mode
 
 
-def _held(home: Home, year: int | None, stage: str | None, why: str) -> DeliveryReport:
+def _held(home: Home, year: int | None, stage: str | None, only: Collection[int] | None, why: str) -> DeliveryReport:
     """Nothing sent and nothing marked: what the outbox holds, and why it stays there."""
-    counts = outbox_counts(home, year, stage)
+    counts = outbox_counts(home, year, stage, only)
     report = DeliveryReport(
         failed=counts["failed"],
         no_recipient=counts["no_recipient"],
@@ -369,6 +374,7 @@ def _deliver(
     cfg: DeliverySettings,
     year: int | None,
     stage: str | None,
+    only: Collection[int] | None,
 ) -> DeliveryReport:
     directory, prog = _directory(home)
     sender = Recipient(prog.programme.authority, valid_email(cfg.mail_from) or DEFAULT_FROM)
@@ -378,7 +384,7 @@ def _deliver(
     report = DeliveryReport()
     line = _Line(transport, retry)
     try:
-        ids = outbox.pending(url, directory)
+        ids = outbox.pending(url, directory, only)
         for start in range(0, len(ids), CHUNK):
             prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
             report.sent += _send(url, prepared, sender.email, line, retry, per_chunk=replayable)
@@ -386,7 +392,7 @@ def _deliver(
         report.error = str(stop)
     finally:
         line.drop()
-    counts = outbox_counts(home, year, stage)
+    counts = outbox_counts(home, year, stage, only)
     report.failed, report.no_recipient = counts["failed"], counts["no_recipient"]
     report.queued = counts["queued"] + counts["sending"]
     log.info("通知：%s", report.summary())

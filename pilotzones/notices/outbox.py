@@ -57,6 +57,28 @@ def queue(home: Home, notices: list[Notice]) -> int:
     return len(new)
 
 
+def ids_of(home: Home, notices: Sequence[Notice]) -> list[int | None]:
+    """The outbox id of each of these notices, in their order (None: not queued)."""
+    if not notices:
+        return []
+    t = m.OutboxNotice
+    cols = (t.year, t.stage, t.kind, t.about, t.recipient, t.ref)
+    q = select(t.id, *cols).where(t.year.in_({n.year for n in notices}), t.kind.in_({n.kind for n in notices}))
+    refs = {n.ref for n in notices}
+    if "" not in refs:  # one rejected file's notice among a year's: look at those files' alone
+        q = q.where(t.ref.in_(refs))
+    with session(home.db_url) as s:
+        known = {identity(*r[1:]): r[0] for r in s.execute(q)}
+    return [known.get(n.identity) for n in notices]
+
+
+def states(home: Home, ids: Collection[int]) -> dict[int, str]:
+    """The state of each of these notices (by outbox id)."""
+    t = m.OutboxNotice
+    with session(home.db_url) as s:
+        return {i: state for i, state in s.execute(select(t.id, t.state).where(t.id.in_(list(ids))))}
+
+
 def _queue_once(home: Home, notices: list[Notice]) -> list[m.OutboxNotice]:
     prog = home.programme
     directory = Directory(prog, home.register)
