@@ -20,19 +20,42 @@ from pilotzones.store.session import session
 from pilotzones.store.versions import add_version, programme_for
 
 MARKER = ".pilotzones-demo"
+# The demo's home when neither --home nor $PILOTZONES_HOME names one: not ./.pilotzones, the
+# default real home, which a demo run from the same folder must never touch.
+DEFAULT_HOME = Path(".pilotzones-demo")
 
 # Zones the sample data makes weak, by year: carded twice running, so the demo shows R8 and R9.
 WEAK = {"653224": {2022, 2023}, "654321": {2023, 2024}, "650521": {2022}}
 
 
+def demo_home(explicit: str | None) -> Path:
+    """The demo's home: --home, else $PILOTZONES_HOME as for every command, else ./.pilotzones-demo."""
+    if explicit:
+        return Path(explicit)
+    from pilotzones.settings import settings
+
+    cfg = settings()
+    return cfg.home if "home" in cfg.model_fields_set else DEFAULT_HOME
+
+
 def reset_home(home: Path) -> None:
-    """Start from an empty demo home; never delete a folder the demo did not make."""
-    if home.exists():
-        if not (home / MARKER).exists():
-            raise ConfigError(f"{home} 已存在且不是演示主目录：请为演示指定一个空的 --home")
-        shutil.rmtree(home)
-    home.mkdir(parents=True)
-    (home / MARKER).write_text("made by `pilotzones demo`; deleted and rebuilt by the next demo run\n")
+    """Start from an empty demo home, marked as one. A folder that does not exist or is empty is
+    taken; a demo home is emptied; any other folder is refused, so a real home is never deleted."""
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"{home} 不是目录：请为演示指定一个空目录作为 --home")
+    if home.is_dir() and any(home.iterdir()):
+        if not (home / MARKER).is_file():
+            raise ConfigError(
+                f"{home} 已存在且不是演示主目录（其中已有文件，演示不会清空它）："
+                "请为演示指定一个空目录或此前演示建立的目录作为 --home"
+            )
+        for child in home.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by `pilotzones demo`; emptied and rebuilt by the next demo run\n")
 
 
 def sample_rows(prog: Programme, county: str, adcode: str, year: int) -> list[dict]:

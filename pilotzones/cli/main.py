@@ -45,7 +45,9 @@ def _open(ctx: click.Context):
 
 
 def _open_existing(ctx: click.Context):
-    """The home for a command that only reads: one that does not exist is reported, not created."""
+    """The home for `programme add`, which changes what a home already holds: one that does not exist
+    is reported, not created (a mistyped --home would otherwise get a revision registered in a new
+    home of the built-in programme). The commands that read (`status`, `rubric`) do not refuse."""
     from pilotzones.store import PROGRAMME_FILE
 
     path = _home_path(ctx)
@@ -129,10 +131,24 @@ class _NoTraceback(logging.Formatter):
         return self.inner.format(record)
 
 
+class Command(helptext.Command):
+    """A command that refuses a PILOTZONES_* variable that does not fit before it starts (exit 2, a
+    line per variable), not halfway through a stage or a demo where a flow would meet it first.
+    Here, not in the group's callback: that runs before a command's --help, which needs no settings."""
+
+    def invoke(self, ctx: click.Context):
+        from pilotzones.settings import settings
+
+        settings()
+        return super().invoke(ctx)
+
+
 class Group(helptext.Group):
     """Turn every error into a message and an exit code; never a bare traceback. click's own words
     are said in Chinese: its help pages (`helptext.Group`), its usage errors (`ChineseUsageError`),
     its "Error:" and "Aborted!"."""
+
+    command_class = Command
 
     def make_context(self, info_name, args, parent=None, **extra):
         # The top level's own options (`--home`, a mistyped one) are parsed here, before invoke.
@@ -306,7 +322,10 @@ def submit(
                 received, due = moment.astimezone(tz).isoformat(), deadline.astimezone(tz).isoformat()
                 late = f"收到时间 {received} 晚于截止时间 {due}"
             recorded = "将记录为逾期报送（本次试运行未记录）" if dry_run else "已记录为逾期报送"
-            click.echo(f"{prefix}{file}: {late}，{recorded}，不计入评价。", err=True)
+            # The stage that would have counted it, in the programme's words (a nomination: 候补试验区遴选).
+            counted_by = file_kinds.get(kind).counted_by
+            left_out = f"不计入{_stage_cn(home, counted_by)}" if counted_by else "不予计入"
+            click.echo(f"{prefix}{file}: {late}，{recorded}，{left_out}。", err=True)
         elif out.extended_until is not None:
             until = out.extended_until.astimezone(home.programme.tz).isoformat()
             click.echo(f"{prefix}{file}: 报送时间在准予延期的期限（{until}）内，按时报送。", err=True)
@@ -713,7 +732,7 @@ def status(ctx: click.Context, year: int, as_json: bool) -> None:
     """查看某一年度各阶段的决定和进展。"""
     from pilotzones.cli.status import render_table, year_status
 
-    home = _open_existing(ctx)
+    home = _open(ctx)  # a new home (created as by any command, and said on stderr): every stage not_run
     st = year_status(home, year)
     click.echo(json.dumps(st, ensure_ascii=False) if as_json else render_table(st, home.programme.programme.words()))
 
@@ -767,12 +786,23 @@ def report(ctx: click.Context, year: int) -> None:
 def rubric(ctx: click.Context, as_json: bool, year: int | None) -> None:
     """查看方案的评价细则：类别、指标、分值和计分规则。"""
     from pilotzones.cli.rubric_view import rubric_json, rubric_table
+    from pilotzones.store.home import open_home_if_any
     from pilotzones.store.versions import from_year_of, programme_for
 
-    home = _open_existing(ctx)
-    year = home.programme.this_year() if year is None else year
-    prog = programme_for(home, year)
-    since = from_year_of(home, year)
+    path = _home_path(ctx)
+    home = open_home_if_any(path)
+    if home is None:
+        # Nothing to read but the built-in programme, which a new home would run: shown without
+        # creating the home (a look at the rubric leaves no state behind in the current folder).
+        from pilotzones.rules import programme as programme_mod
+
+        _say(f"主目录 {path} 尚未建立：以下为内置方案的评价细则")
+        prog = programme_mod.load()
+        since = prog.programme.start_year
+    else:
+        year = home.programme.this_year() if year is None else year
+        prog = programme_for(home, year)
+        since = from_year_of(home, year)
     click.echo(json.dumps(rubric_json(prog), ensure_ascii=False, indent=1) if as_json else rubric_table(prog, since))
 
 
@@ -805,15 +835,15 @@ def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
 def demo(ctx: click.Context, years: str) -> None:
     """演示：以内置的默认配置，用数年的样例数据走完每个阶段。
 
-    演示在单独的主目录（默认 ./.pilotzones-demo）中进行，每次运行前清空。"""
-    from pilotzones.cli.demo import reset_home, run_demo
+    演示主目录取 --home，未指定时取 $PILOTZONES_HOME，均未设置时为 ./.pilotzones-demo（不使用正式的
+    ./.pilotzones）。只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录一律拒绝。"""
+    from pilotzones.cli.demo import demo_home, reset_home, run_demo
 
     try:
         first, last = (int(x) for x in years.split("-"))
     except ValueError:
         raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
-    explicit = ctx.obj.get("home")
-    home = Path(explicit) if explicit else Path(".pilotzones-demo")
+    home = demo_home(ctx.obj.get("home"))
     reset_home(home)
     _prefect_env(home)
     run_demo(home, first, last)

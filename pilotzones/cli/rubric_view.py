@@ -13,8 +13,9 @@ def _item(i: Item) -> dict:
         "keys": list(i.keys()),
         "description": i.explanation(),
     }
-    if i.weight is not None:
-        d["weight"] = i.weight
+    # Every item has the key (contract §4): a bonus item's is the most it gives (item 42's highest
+    # tier), null for one counted without a limit of its own (40, 41: only the bonus cap bounds them).
+    d["weight"] = i.most_points()
     d.update(i.details())
     if i.text:
         d["text"] = i.text

@@ -38,8 +38,8 @@ def year_status(home: Home, year: int, at: datetime | None = None) -> dict:
         reg = home.register
         evaluated = ledger.pilots_for(s, year)
         submissions = {
-            "evaluation": tracker(s, "evaluation", year, evaluated, {a: reg.name(a) for a in evaluated}, tz),
-            "nomination": tracker(s, "nomination", year, list(reg.prefectures), dict(reg.prefectures), tz),
+            "evaluation": tracker(s, "evaluation", year, evaluated, reg.name, tz),
+            "nomination": tracker(s, "nomination", year, list(reg.prefectures), reg.name, tz),
         }
     evaluation: dict = {
         "state": DecisionState.NOT_RUN.value,

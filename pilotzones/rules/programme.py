@@ -115,6 +115,11 @@ class _ItemBase(_Model):
         """The kind's own fields as the rubric view shows them."""
         return {}
 
+    def most_points(self) -> int | None:
+        """The most this item can give a zone, as the rubric shows it beside the others' weights:
+        the weight, else what the kind itself caps at; None when only the bonus cap bounds it."""
+        return self.weight
+
     def reasons(self, count_of: Callable[[str], int]) -> list[str]:
         """Why a zone earned bonus points, given its count for each key (the notices' explanation)."""
         return []
@@ -362,6 +367,9 @@ class TieredCountItem(_ItemBase):
 
     def details(self) -> dict[str, Any]:
         return {"tiers": [{"min": t.min, "points": t.points} for t in self.tiers]}
+
+    def most_points(self) -> int | None:
+        return self.weight if self.weight is not None else max((t.points for t in self.tiers), default=None)
 
     def reasons(self, count_of: Callable[[str], int]) -> list[str]:
         assert self.key

@@ -19,9 +19,13 @@ from pilotzones.store.session import session
 
 
 def before_run(home: Home, stage: str, year: int, early_reason: str | None = None) -> None:
-    """Refuse a run the stage would refuse: order of years, before its deadline, or another run in progress."""
-    stages.get(stage).module.check_can_run(home, year)
+    """Refuse a run the stage would refuse: order of years, before its deadline, or another run in progress.
+
+    A published year is only reported (and its unsent notices sent), whatever year was published
+    after it: the flow looks at published first, and so does this, or a retrigger would be refused.
+    """
     if ledger_published(home, stage, year) is None:
+        stages.get(stage).module.check_can_run(home, year)
         check_time(home, stage, year, early_reason)
     with stage_lock(home.db_url, stage, year, home.programme.programme.words()):
         pass

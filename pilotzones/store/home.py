@@ -204,6 +204,18 @@ def open_home(path: Path) -> Home:
     return init_home(path)
 
 
+def open_home_if_any(path: Path) -> Home | None:
+    """The home at `path` for a command that only shows the programme (`rubric`): None when there is
+    none yet, and nothing is created (the built-in programme is what a new home would run); refused
+    as `open_home` refuses when the configured state database was already initialised with a home
+    (what it runs is that home's programme, which this machine does not see)."""
+    if (path / PROGRAMME_FILE).is_file():
+        return open_home(path)
+    if _shared_database_initialised():
+        check_shared_home(path)
+    return None
+
+
 def check_shared_home(path: Path | str) -> Home:
     """The initialised home at `path` for a flow or a worker, which never creates one.
 

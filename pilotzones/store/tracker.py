@@ -6,6 +6,7 @@ and the stage read, so the tracker, the reminder and the ranking never disagree 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 
 from sqlalchemy import select
@@ -18,8 +19,10 @@ from pilotzones.store import models as m
 COUNTED, REJECTED_ONLY, LATE_ONLY, NOTHING = "counted", "rejected_only", "late_only", "nothing"
 
 
-def tracker(s: Session, kind: str, year: int, expected: list[str], names: dict[str, str], tz: tzinfo) -> dict:
+def tracker(s: Session, kind: str, year: int, expected: list[str], name: Callable[[str], str], tz: tzinfo) -> dict:
     """Every file of `kind` for `year` by sender (the `expected` ones first, in order), and who is missing.
+
+    `name` names any sender, the unexpected ones too (a county not a pilot sending its data).
 
     Each file: id, filename, received_at (programme time), status (accepted / rejected), errors
     (how many), on_time (at receipt), late (not counted for lateness), counts (the one R11 takes).
@@ -53,7 +56,7 @@ def tracker(s: Session, kind: str, year: int, expected: list[str], names: dict[s
         rows.append(
             {
                 "adcode": a,
-                "name": names.get(a, a),
+                "name": name(a),
                 "expected": a in expected,
                 "state": _state(own, a in counting),
                 "counting": counting.get(a),

@@ -107,6 +107,15 @@ def test_rubric_json_has_nine_categories_and_the_bonus(cli_home):
     assert cats[0]["name"] == "强化组织领导"
     assert cats[0]["items"][0] == {**cats[0]["items"][0], "id": 1, "name": "党委政府主导", "weight": 80}
     assert [i["id"] for i in cats[9]["items"]] == [40, 41, 42] and doc["bonus_cap"] == 100
+    # Every item has a weight (contract §4): the scored ones add up to their category's maximum; a
+    # bonus item's is the most it gives, null for the counts that only the bonus cap bounds.
+    assert all(sum(i["weight"] for i in c["items"]) == c["max"] for c in cats[:9])
+    assert [(i["weight"], i["rule"]) for i in cats[9]["items"]] == [
+        (None, "per_count"),
+        (None, "per_count"),
+        (100, "tiered_count"),
+    ]
+    assert cats[9]["items"][2]["tiers"] == [{"min": 20, "points": 100}, {"min": 10, "points": 30}]
 
 
 def test_broken_programme_file_exits_2_naming_the_field(tmp_path):
@@ -155,11 +164,47 @@ def test_another_programme_runs_without_code_change(tmp_path):
     assert st["pilots"] == ["450102", "450103", "450105"]
 
 
-def test_status_and_rubric_on_a_home_that_does_not_exist_say_so_and_create_nothing(tmp_path, monkeypatch):
+def test_rubric_without_a_home_shows_the_built_in_programme_and_creates_nothing(cli_home, tmp_path):
+    """Contract §4: `rubric` exits 0; with no home yet it is the programme a new home would run."""
+    r = run(tmp_path / "nowhere", "rubric", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout) == json.loads(run(cli_home, "rubric", "--json").stdout)
+    assert r.stderr == f"pilotzones: 主目录 {tmp_path / 'nowhere'} 尚未建立：以下为内置方案的评价细则\n"
+    table = run(tmp_path / "nowhere", "rubric")
+    assert table.exit_code == 0 and table.stdout == run(cli_home, "rubric").stdout
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_status_of_a_home_that_does_not_exist_creates_it_and_reports_nothing_run(tmp_path, monkeypatch):
     monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
-    for args in (("status", "--year", "2023"), ("rubric",)):
-        r = run(tmp_path / "nowhere", *args)
-        assert r.exit_code == 2 and "主目录" in r.stderr and "不存在" in r.stderr and "init" in r.stderr
+    r = run(tmp_path / "new", "status", "--year", "2023", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert f"正在为内置方案创建主目录 {tmp_path / 'new'}" in r.stderr
+    st = json.loads(r.stdout)
+    assert (st["evaluation"]["state"], st["candidates"]["state"]) == ("not_run", "not_run")
+    assert st["pilots"] == ["654025", "654002", "654321", "650521", "652926", "653224"]
+    assert (tmp_path / "new" / "programme.toml").is_file()
+
+
+def test_without_the_home_of_an_initialised_shared_database_status_and_rubric_refuse(tmp_path, monkeypatch):
+    """What the shared database decides is the shared home's programme, which this machine does not
+    see: neither the built-in rubric nor a new home beside it, but the one line saying so."""
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", f"sqlite:///{tmp_path / 'shared.db'}")
+    assert run(tmp_path / "shared", "init").exit_code == 0
+    for args in (("status", "--year", "2023"), ("rubric", "--json")):
+        r = run(tmp_path / "unmounted", *args)
+        assert r.exit_code == 2 and r.stdout == "", r.stdout
+        assert r.stderr.startswith(f"pilotzones: 主目录 {tmp_path / 'unmounted'} 不存在：请在共享存储上运行")
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_programme_add_on_a_home_that_does_not_exist_says_so_and_creates_nothing(tmp_path, monkeypatch):
+    """It changes what a home holds: a mistyped --home must not get a revision in a new home."""
+    from pilotzones.rules import programme
+
+    monkeypatch.delenv("PILOTZONES_DATABASE_URL", raising=False)
+    r = run(tmp_path / "nowhere", "programme", "add", str(programme.BUILTIN), "--from-year", "2025")
+    assert r.exit_code == 2 and "主目录" in r.stderr and "不存在" in r.stderr and "init" in r.stderr
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -177,6 +222,22 @@ def test_the_dry_run_of_a_late_file_names_deadline_and_receipt_and_records_nothi
     assert "将记录为逾期报送（本次试运行未记录）" in r.stderr and "已记录" not in r.stderr
     with session(Home(cli_home).db_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Submission)) == 0
+
+
+def test_a_late_file_is_said_not_to_count_for_the_stage_that_counts_its_kind(cli_home, tmp_path):
+    home = Home(cli_home)
+    f = write(rows_for(home, "654025", 2023), tmp_path / "late.csv")
+    r = run(cli_home, "submit", str(f), "--year", "2023", "--at", "2023-12-21T08:00:00")
+    assert r.exit_code == 0 and "已记录为逾期报送，不计入监测评价。" in r.stderr, r.output
+    nom = tmp_path / "nomination.csv"
+    nom.write_text(
+        "year,prefecture,adcode,county,contact_email,reason\n2023,阿克苏地区,652901,阿克苏市,wjw@example.org,基础较好\n",
+        encoding="utf-8",
+    )
+    r = run(cli_home, "submit", str(nom), "--year", "2023", "--kind", "nomination", "--at", "2023-10-01T00:00:05")
+    assert r.exit_code == 0, r.output
+    assert "晚于截止时间 2023-09-30T23:59:59+08:00，已记录为逾期报送，不计入候补试验区遴选。" in r.stderr
+    assert "评价" not in r.stderr
 
 
 def test_missing_file_is_a_usage_error(cli_home):
@@ -210,3 +271,28 @@ def test_real_entry_point_rejects_without_a_traceback(tmp_path):
     )
     assert p.returncode == 3, p.stderr
     assert "Traceback" not in p.stderr and "999" in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "args"),
+    [
+        ("PILOTZONES_SMTP_PORT", "abc", ("rubric",)),
+        ("PILOTZONES_SMTP_ATTEMPTS", "x", ("status", "--year", "2023", "--json")),
+        ("PILOTZONES_SMTP_PORT", "99999", ("submit", "FILE", "--year", "2023")),
+        ("PILOTZONES_SMTP_TIMEOUT", "soon", ("evaluation", "run", "--year", "2023")),
+    ],
+)
+def test_a_bad_setting_exits_2_with_one_line_naming_the_variable(cli_home, tmp_path, variable, value, args):
+    """The installed command, whose every write goes through the secret filter (which once read the
+    settings and died with pydantic's dump, exit 1): one Chinese line, exit 2, nothing done."""
+    f = write(rows_for(Home(cli_home), "654025", 2023), tmp_path / "x.csv")
+    env = dict(os.environ, PILOTZONES_HOME=str(cli_home), **{variable: value})
+    exe = Path(sys.executable).parent / "pilotzones"
+    argv = [str(exe), *(str(f) if a == "FILE" else a for a in args)]
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == "" and len(p.stderr.splitlines()) == 1, p.stderr
+    assert p.stderr.startswith(f"pilotzones: 环境变量 {variable} 的值“{value}”"), p.stderr
+    assert "Traceback" not in p.stderr and "ValidationError" not in p.stderr
+    with session(Home(cli_home).db_url) as s:
+        assert s.scalar(select(func.count()).select_from(m.Submission)) == 0

@@ -18,6 +18,8 @@ def test_status_lists_every_file_per_pilot_and_who_has_none(cli_home, tmp_path):
     bad = write(rows_for(home, "654025", 2023, **{"1": "95", "2": "x"}), tmp_path / "bad.csv")
     good = write(rows_for(home, "654025", 2023), tmp_path / "good.csv")
     late = write(rows_for(home, "654002", 2023), tmp_path / "late.csv")
+    not_pilot = write(rows_for(home, "652901", 2023), tmp_path / "aksu.csv")
+    assert run(cli_home, "submit", str(not_pilot), "--year", "2023", "--at", "2023-12-10T08:00:00").exit_code == 3
     assert run(cli_home, "submit", str(bad), "--year", "2023", "--at", "2023-12-10T09:00:00").exit_code == 3
     assert run(cli_home, "submit", str(good), "--year", "2023", "--at", "2023-12-11T09:00:00").exit_code == 0
     assert run(cli_home, "submit", str(late), "--year", "2023", "--at", "2023-12-21T00:00:00").exit_code == 0
@@ -36,8 +38,12 @@ def test_status_lists_every_file_per_pilot_and_who_has_none(cli_home, tmp_path):
     assert xinyuan["files"][1]["received_at"] == "2023-12-11T09:00:00+08:00"
     assert by["654002"]["state"] == "late_only" and by["654002"]["files"][0]["late"]
     assert by["654321"]["state"] == "nothing" and by["654321"]["files"] == []
+    # A county that is not a pilot is no expected sender, and is named all the same.
+    aksu = by["652901"]
+    assert (aksu["name"], aksu["expected"], aksu["state"]) == ("阿克苏市", False, "rejected_only")
     assert st["submissions"]["nomination"]["expected"] == len(home.register.prefectures)
 
     text = run(cli_home, "status", "--year", "2023").stdout
     assert "评价数据报送情况：应报6，有效1，缺5" in text
     assert "退回（2处错误）" in text and "← 计入" in text and "逾期，不计入" in text and "尚未报送" in text
+    assert "652901 阿克苏市" in text and "652901 652901" not in text

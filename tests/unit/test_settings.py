@@ -69,3 +69,55 @@ def test_a_delivery_setting_that_cannot_work_is_told_in_chinese_naming_the_varia
         check_delivery(Settings(delivery="smtp", smtp_host="127.0.0.1", smtp_security="tls"))
     with pytest.raises(ConfigError, match="PILOTZONES_MAIL_FROM 'a, b'：应为一个电子邮件地址"):
         check_delivery(Settings(mail_from="a, b"))
+
+
+def test_a_variable_that_does_not_fit_is_a_config_error_a_line_each(monkeypatch):
+    """Not pydantic's dump: one Chinese line per variable, naming it, its value, what to write."""
+    import pytest
+
+    from pilotzones.errors import ConfigError
+
+    monkeypatch.setenv("PILOTZONES_SMTP_PORT", "abc")
+    monkeypatch.setenv("PILOTZONES_SMTP_BACKOFF", "x" * 60)
+    monkeypatch.setenv("PILOTZONES_APPROVAL_POLL", "0")
+    with pytest.raises(ConfigError) as caught:
+        settings()
+    assert str(caught.value).splitlines() == [
+        "环境变量 PILOTZONES_SMTP_PORT 的值“abc”不是整数：应写整数，如 25（不设时的默认值）",
+        f"环境变量 PILOTZONES_SMTP_BACKOFF 的值“{'x' * 40}…”不是数：应写数（可带小数），如 2.0（不设时的默认值）",
+        "环境变量 PILOTZONES_APPROVAL_POLL 的值“0”太小：应大于 0，如 10.0（不设时的默认值）",
+    ]
+    monkeypatch.setenv("PILOTZONES_SMTP_PORT", "65536")
+    monkeypatch.delenv("PILOTZONES_SMTP_BACKOFF")
+    monkeypatch.delenv("PILOTZONES_APPROVAL_POLL")
+    with pytest.raises(ConfigError) as caught:
+        settings()
+    assert str(caught.value) == "环境变量 PILOTZONES_SMTP_PORT 的值“65536”太大：应不大于 65535，如 25（不设时的默认值）"
+    monkeypatch.setenv("PILOTZONES_SMTP_PORT", "2525")
+    assert settings().smtp_port == 2525  # the error is not kept: a corrected variable is read afresh
+
+
+def test_a_secret_is_never_quoted_and_scrubbing_works_while_a_setting_is_bad(monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from pilotzones.errors import ConfigError
+    from pilotzones.settings import _faults, scrub
+
+    # A secret's own value is never quoted (a SecretStr rarely fails; here one that is no string).
+    with pytest.raises(ValidationError) as caught:
+        Settings(smtp_password=["hunter2"], database_url=["postgresql://pz:hunter2@db/pz"])  # type: ignore[arg-type]
+    lines = _faults(caught.value)
+    assert [line.split(" ")[1] for line in lines] == ["PILOTZONES_DATABASE_URL", "PILOTZONES_SMTP_PASSWORD"]
+    assert "hunter2" not in "".join(lines)
+    # A bad variable does not stop the secrets from being scrubbed, even from its own message.
+    monkeypatch.setenv("PILOTZONES_SMTP_PASSWORD", "hunter2-smtp")
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", "postgresql+psycopg://pz:hunter2-db@db/pz")
+    monkeypatch.setenv("PILOTZONES_SMTP_PORT", "hunter2-smtp")
+    monkeypatch.setenv("PILOTZONES_SMTP_ATTEMPTS", "pw=hunter2-db")
+    with pytest.raises(ConfigError) as bad:
+        settings()
+    assert scrub(str(bad.value)).splitlines() == [
+        "环境变量 PILOTZONES_SMTP_PORT 的值“***”不是整数：应写整数，如 25（不设时的默认值）",
+        "环境变量 PILOTZONES_SMTP_ATTEMPTS 的值“pw=***”不是整数：应写整数，如 4（不设时的默认值）",
+    ]
