@@ -260,15 +260,21 @@ def init(ctx: click.Context, program: str | None) -> None:
     metavar="时间",
     help="接收时间，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
 )
-@option("--dry-run", is_flag=True, help="试运行：只校验并报告结果，不作任何记录")
-@option("--send", is_flag=True, help="立即发送退回通知（默认随下一次 deliver 发送）")
+@option("--dry-run", is_flag=True, help="试运行：只校验并报告结果，不作任何记录，不发送通知")
+@option(
+    "--send/--no-send",
+    default=True,
+    help="立即发送本次报送产生的通知（退回通知等；默认）；--no-send 则留在发件箱，随下一次 deliver 或阶段运行发送",
+)
 @click.pass_context
 def submit(
     ctx: click.Context, files: tuple[str, ...], year: int, kind: str, at: str | None, dry_run: bool, send: bool
 ) -> None:
     """报送文件：逐份校验、存档并登记，每份文件单独接收或退回（有文件被退回时退出码为 3）。
 
-    文件为 CSV 或 XLSX，可一次报送多份。"""
+    文件为 CSV 或 XLSX，可一次报送多份。被退回文件的报送单位随即收到列明全部错误的退回通知（配置了邮件服务器时
+    通过邮件发送，否则写入发件箱的 .eml 文件）；通知未能发出时仍留在发件箱，由下一次 deliver 或阶段运行发送，
+    退出码不变。"""
     from pilotzones import clock
 
     home = _open(ctx)
@@ -283,6 +289,12 @@ def submit(
     # them over and over and find next to nothing to free (pilotzones.gcpause).
     with no_cyclic_gc():
         outcomes = _submit_files(home, [Path(f) for f in files], year=year, kind=kind, at=moment, dry_run=dry_run)
+    unsent = None
+    if send and not dry_run:
+        from pilotzones.intake.submit import deliver_notices
+
+        # Before the files' lines, so that each says whether its notice went out.
+        unsent = deliver_notices(home, outcomes)
     prefix = "【试运行】" if dry_run else ""
     rejected = 0
     for file, out in zip(map(shown, files), outcomes, strict=True):
@@ -292,11 +304,13 @@ def submit(
             for e in out.errors:
                 click.echo(f"  {e}", err=True)
             if not dry_run:
-                told = "退回通知已排队发送" if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
+                told = (
+                    _told(out, send, "退回通知") if out.notice_queued else "未能确定报送单位，未发退回通知，请另行告知"
+                )
                 click.echo(f"原始文件已存档（编号 {out.submission_id}）；{told}。", err=True)
             continue
         if kind == file_kinds.OBJECTION.name:
-            _echo_objection(home, prefix, file, out, dry_run)
+            _echo_objection(home, prefix, file, out, dry_run, send)
             continue
         if not out.on_time:
             from pilotzones.intake.submit import deadline_of
@@ -328,15 +342,24 @@ def submit(
             click.echo(f"{prefix}{file}: 提醒：文件未填报以下{len(out.left_out)}项指标，将按0分计：{items}。", err=True)
     if len(files) > 1:
         click.echo(f"{prefix}共{len(files)}份文件：已接收{len(files) - rejected}份，退回{rejected}份。", err=True)
+    if unsent:
+        # Said, not failed: the files are recorded and the exit code answers for them alone.
+        later = "已留在发件箱，下次运行 deliver 或阶段时发送"
+        click.echo(f"通知：本次报送的通知未能全部发出（{unsent}）；{later}。", err=True)
     if rejected:
-        if send and not dry_run:
-            from pilotzones.notices import deliver
-
-            click.echo(f"通知：{deliver(home).summary()}", err=True)
         sys.exit(EXIT_REJECTED)
 
 
-def _echo_objection(home, prefix: str, file: str, out, dry_run: bool) -> None:
+def _told(out, send: bool, what: str) -> str:
+    """Where a file's notice is: sent now, left in the outbox by a failure, or held by --no-send."""
+    if out.notice_sent:
+        return f"{what}已发出"
+    if send:
+        return f"{what}未能发出，留在发件箱"
+    return f"{what}已排队，随下一次 deliver 或阶段运行发送"
+
+
+def _echo_objection(home, prefix: str, file: str, out, dry_run: bool, send: bool) -> None:
     """An accepted objection file: heard (awaiting its answer) or late (recorded, not heard)."""
     if dry_run:
         heard = "在公示期内，将受理" if out.on_time else "不在公示期内，将登记但不予受理"
@@ -344,7 +367,7 @@ def _echo_objection(home, prefix: str, file: str, out, dry_run: bool) -> None:
     elif out.on_time:
         click.echo(f"{file}: 异议已受理（异议编号 {out.recorded_id}，文件编号 {out.submission_id}），待答复。")
     else:
-        told = "已通知报送单位" if out.notice_queued else "未能通知报送单位"
+        told = _told(out, send, "通知") if out.notice_queued else "未能通知报送单位"
         click.echo(
             f"{file}: 异议不在公示期内提出，已登记为逾期（异议编号 {out.recorded_id}），不予受理；{told}。", err=True
         )

@@ -96,7 +96,7 @@ def submit_many(
     rejected = [o for o in outcomes if not o.accepted and o.submission_id is not None]
     queued = queue_rejections(home, [o.submission_id for o in rejected if o.submission_id is not None])
     for o in rejected:
-        o.notice_queued = o.submission_id in queued
+        o.notice_id = queued.get(o.submission_id) if o.submission_id is not None else None
     return outcomes
 
 

@@ -40,8 +40,15 @@ class Outcome:
     left_out: list[tuple[int, str]] = field(default_factory=list)  # items an accepted file leaves out
     # The stage that would count it, when that stage of its year is already published: kept, not counted.
     published_stage: str | None = None
-    notice_queued: bool = False  # a rejection notice went to the outbox (the file named its sender)
+    # The notice this file's recording queued (a rejection; a late objection's answer), by outbox id:
+    # None when there is no one to tell (the file named no sender).
+    notice_id: int | None = None
+    notice_sent: bool = False  # and `deliver_notices` sent it
     recorded_id: int | None = None  # what recording an accepted file made besides it (an objection's id)
+
+    @property
+    def notice_queued(self) -> bool:
+        return self.notice_id is not None
 
     @property
     def error_count(self) -> int:
@@ -309,24 +316,63 @@ def submit(
 
         outcome.submission_id = keep_recorded(home, [staged], recorded)
     if errors:
-        outcome.notice_queued = outcome.submission_id in queue_rejections(home, [outcome.submission_id])
+        outcome.notice_id = queue_rejections(home, [outcome.submission_id]).get(outcome.submission_id)
     elif fk.late_notice and outcome.recorded_id is not None and not on_time:
         # Recorded and not heard (an objection outside the publicity window): its sender is told so.
         from pilotzones.notices import queue
+        from pilotzones.notices.outbox import ids_of
 
-        outcome.notice_queued = bool(queue(home, [fk.call("late_notice", home, outcome.recorded_id)]))
+        notice = fk.call("late_notice", home, outcome.recorded_id)
+        queue(home, [notice])
+        (outcome.notice_id,) = ids_of(home, [notice])
     return outcome
 
 
-def queue_rejections(home: Home, submission_ids: list[int]) -> set[int]:
-    """Each sender gets a notice listing its errors; it goes out with the next delivery (or --send).
-    Returns the files whose notice was queued: a file that names no sender has no one to tell."""
+def queue_rejections(home: Home, submission_ids: list[int]) -> dict[int, int]:
+    """Each sender gets a notice listing its errors (`deliver_notices` sends it, or the next delivery).
+    Returns the outbox id of each file's notice: a file that names no sender has no one to tell."""
     if not submission_ids:
-        return set()  # a batch all accepted does not load the notices
+        return {}  # a batch all accepted does not load the notices
     from pilotzones.notices import queue, submission_rejected_notice
+    from pilotzones.notices.outbox import ids_of
 
     built = {i: submission_rejected_notice(home, i) for i in submission_ids}
-    notices = [n for n in built.values() if n is not None]
-    if notices:
-        queue(home, notices)
-    return {i for i, n in built.items() if n is not None}
+    told = {i: n for i, n in built.items() if n is not None}
+    if not told:
+        return {}
+    queue(home, list(told.values()))
+    ids = ids_of(home, list(told.values()))
+    return {i: notice_id for i, notice_id in zip(told, ids, strict=True) if notice_id is not None}
+
+
+def deliver_notices(home: Home, outcomes: list[Outcome]) -> str | None:
+    """Send now the notices these files' recording queued, and only those (R11: the sender of a
+    rejected file gets its notice; the rest of the outbox is for `deliver` and the stages).
+
+    Marks each outcome's `notice_sent`. Returns None when every one went out, else why not (one
+    line): what was not sent stays queued for the next delivery. A failure here never undoes the
+    files' recording, nor changes what `submit` answers about them.
+    """
+    ids = [o.notice_id for o in outcomes if o.notice_id is not None]
+    if not ids:
+        return None  # nothing to send: the notices and SMTP are not even imported
+    from pilotzones.errors import PilotzonesError
+    from pilotzones.notices import deliver
+    from pilotzones.notices.outbox import states
+
+    why = None
+    try:
+        report = deliver(home, only=ids)
+        if report.unsent:
+            why = report.summary()
+    except Exception as exc:  # the files are recorded already; the notices wait in the outbox
+        text = str(exc) if isinstance(exc, PilotzonesError) else f"{type(exc).__name__}: {exc}"
+        why = (text.strip().splitlines() or [type(exc).__name__])[0]
+    try:
+        sent = {i for i, state in states(home, ids).items() if state == "sent"}
+    except Exception:  # the database itself failing: none is known sent, and `why` says what happened
+        sent = set()
+        why = why or "无法读取通知的发送状态"
+    for o in outcomes:
+        o.notice_sent = o.notice_id in sent
+    return why

@@ -19,6 +19,7 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -246,16 +247,21 @@ def deliver(
     cfg: DeliverySettings | None = None,
     year: int | None = None,
     stage: str | None = None,
+    only: Collection[int] | None = None,
 ) -> DeliveryReport:
     """Send every notice not sent yet (any year), each at most once; count what is left unsent.
 
-    Queued notices, notices left `sending` by a dead process and notices whose last answer was a
-    4xx go out; 5xx failures stay failed unless the directory now gives another address, and
-    notices without an address wait for the directory.
+    Queued notices, notices left `sending` by a dead process and notices refused last time (4xx or
+    5xx) go out; notices without an address wait for the directory. A 4xx answer or a dropped line
+    is tried again within the run (the retry policy); a 5xx answer fails the notice for this run
+    only: it stays `failed` with the server's answer (for `status`) and the next run tries it once
+    more, so a server or an address put right in between gets it.
 
     Args:
         year, stage: count only these notices as left unsent (a stage answers for its own
             notices); everything pending is sent whatever they are.
+        only: send and count these notices (outbox ids) alone: `submit` sends the notices it has
+            just queued, not whatever else the outbox holds.
     """
     cfg = cfg or settings()
     retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
@@ -267,6 +273,7 @@ def deliver(
                 home,
                 year,
                 stage,
+                only,
                 "PILOTZONES_DELIVERY=smtp 但未设置 PILOTZONES_SMTP_HOST：通知仍在发件箱排队，配置邮件服务器后重新运行",
             )
         transport = SmtpTransport(cfg) if mode == "smtp" else EmlTransport(home.outbox)
@@ -278,7 +285,7 @@ def deliver(
         log.warning("未设置 PILOTZONES_MAIL_FROM：以 %s 作为发件地址", DEFAULT_FROM)
     try:
         with stage_lock(home.db_url, "outbox", 0):
-            return _deliver(home, retry, transport, cfg, year, stage)
+            return _deliver(home, retry, transport, cfg, year, stage, only)
     except StageBusy:
         raise StageBusy("另一运行正在发送通知，请待其结束后再试") from None
 
@@ -312,9 +319,9 @@ def delivery_mode(cfg: Settings) -> str:
     return mode
 
 
-def _held(home: Home, year: int | None, stage: str | None, why: str) -> DeliveryReport:
+def _held(home: Home, year: int | None, stage: str | None, only: Collection[int] | None, why: str) -> DeliveryReport:
     """Nothing sent and nothing marked: what the outbox holds, and why it stays there."""
-    counts = outbox_counts(home, year, stage)
+    counts = outbox_counts(home, year, stage, only)
     report = DeliveryReport(
         failed=counts["failed"],
         no_recipient=counts["no_recipient"],
@@ -367,6 +374,7 @@ def _deliver(
     cfg: DeliverySettings,
     year: int | None,
     stage: str | None,
+    only: Collection[int] | None,
 ) -> DeliveryReport:
     directory, prog = _directory(home)
     sender = Recipient(prog.programme.authority, valid_email(cfg.mail_from) or DEFAULT_FROM)
@@ -376,7 +384,7 @@ def _deliver(
     report = DeliveryReport()
     line = _Line(transport, retry)
     try:
-        ids = outbox.pending(url, directory)
+        ids = outbox.pending(url, directory, only)
         for start in range(0, len(ids), CHUNK):
             prepared = _prepare(home, url, ids[start : start + CHUNK], directory, sender, prog)
             report.sent += _send(url, prepared, sender.email, line, retry, per_chunk=replayable)
@@ -384,7 +392,7 @@ def _deliver(
         report.error = str(stop)
     finally:
         line.drop()
-    counts = outbox_counts(home, year, stage)
+    counts = outbox_counts(home, year, stage, only)
     report.failed, report.no_recipient = counts["failed"], counts["no_recipient"]
     report.queued = counts["queued"] + counts["sending"]
     log.info("通知：%s", report.summary())
@@ -479,7 +487,7 @@ def _failed(url: str, row_id: int, exc: Exception, line: _Line, retry: RetryPoli
         line.drop()
     if not transient(exc):
         outbox.mark_failed(url, row_id, code, text)
-        log.warning("通知 %s 发送失败，不再重试：%s", row_id, text)
+        log.warning("通知 %s 发送失败，本次运行不再重试：%s", row_id, text)
         return False
     outbox.mark_queued(url, row_id, code, text)
     log.info("通知 %s 暂未发出（%s）；第%d次尝试", row_id, text, attempt + 1)
@@ -512,4 +520,6 @@ class NoticesUnsent(PilotzonesError):
 def raise_if_unsent(report: DeliveryReport, what: str = "通知") -> None:
     """For a stage: end non-zero when anything is left unsent, saying what and why."""
     if report.unsent:
-        raise NoticesUnsent(f"{what}：{report.summary()}；下次运行会发送余下的通知")
+        # Each run tries a refused notice once more: the operator's part is the address or the server.
+        hint = "被邮件服务器拒收的请核对收件地址或服务器设置，" if report.failed else ""
+        raise NoticesUnsent(f"{what}：{report.summary()}；{hint}下次运行会发送余下的通知")

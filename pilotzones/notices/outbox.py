@@ -2,17 +2,18 @@
 
 Every change of a notice's state is made here: queued when built, `no_recipient` while the
 directory has no address for it, `sending` before each try is made (committed first, so a crash
-never hides a try), then `sent`, `failed` (5xx: for good) or `queued` again (4xx, a dropped line).
+never hides a try), then `sent`, `failed` (5xx: refused; the next run tries it once more) or
+`queued` again (4xx, a dropped line).
 Delivery decides what to send and when; it records through these functions only.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pilotzones import clock
@@ -54,6 +55,28 @@ def queue(home: Home, notices: list[Notice]) -> int:
     if new:
         log.info("新排队通知%d份", len(new))
     return len(new)
+
+
+def ids_of(home: Home, notices: Sequence[Notice]) -> list[int | None]:
+    """The outbox id of each of these notices, in their order (None: not queued)."""
+    if not notices:
+        return []
+    t = m.OutboxNotice
+    cols = (t.year, t.stage, t.kind, t.about, t.recipient, t.ref)
+    q = select(t.id, *cols).where(t.year.in_({n.year for n in notices}), t.kind.in_({n.kind for n in notices}))
+    refs = {n.ref for n in notices}
+    if "" not in refs:  # one rejected file's notice among a year's: look at those files' alone
+        q = q.where(t.ref.in_(refs))
+    with session(home.db_url) as s:
+        known = {identity(*r[1:]): r[0] for r in s.execute(q)}
+    return [known.get(n.identity) for n in notices]
+
+
+def states(home: Home, ids: Collection[int]) -> dict[int, str]:
+    """The state of each of these notices (by outbox id)."""
+    t = m.OutboxNotice
+    with session(home.db_url) as s:
+        return {i: state for i, state in s.execute(select(t.id, t.state).where(t.id.in_(list(ids))))}
 
 
 def _queue_once(home: Home, notices: list[Notice]) -> list[m.OutboxNotice]:
@@ -127,13 +150,18 @@ def write_printable(home: Home, row: m.OutboxNotice) -> Path:
     return path
 
 
-def outbox_counts(home: Home, year: int | None = None, stage: str | None = None) -> dict[str, int]:
-    """Notices per state (every state present, zero or not), for one year and stage or all."""
+def outbox_counts(
+    home: Home, year: int | None = None, stage: str | None = None, only: Collection[int] | None = None
+) -> dict[str, int]:
+    """Notices per state (every state present, zero or not), for one year and stage or all; `only`:
+    of these notices alone."""
     q = select(m.OutboxNotice.state, func.count()).group_by(m.OutboxNotice.state)
     if year is not None:
         q = q.where(m.OutboxNotice.year == year)
     if stage is not None:
         q = q.where(m.OutboxNotice.stage == stage)
+    if only is not None:
+        q = q.where(m.OutboxNotice.id.in_(list(only)))
     counts = dict.fromkeys(STATES, 0)
     with session(home.db_url) as s:
         for state, n in s.execute(q):
@@ -168,29 +196,26 @@ def unsent(home: Home, year: int | None = None, stage: str | None = None) -> lis
 # -- sending: what to send, and every mark of a try ------------------------------------------------
 
 
-def pending(url: str, directory: Directory) -> list[int]:
-    """Ids to send now, after giving waiting notices the addresses the directory now has."""
+def pending(url: str, directory: Directory, only: Collection[int] | None = None) -> list[int]:
+    """Ids to send now: every notice not sent yet that has an address, after giving waiting notices
+    the addresses the directory now has; `only`: of these notices alone.
+
+    A notice refused last time (`failed`, 5xx) is among them: the server or the address may
+    have been put right since, and the contract has the next run send what could not be sent. The
+    caller tries each id once per run, so a refusal that lasts costs one try a run, never a loop.
+    """
     t = m.OutboxNotice
     with session(url) as s:
-        for row in s.scalars(select(t).where(t.state.in_(("no_recipient", "failed")))):
-            to = directory.recipient(row.recipient, row.email_hint)
-            if to is None:
-                continue
-            # A refused address that the directory has since replaced is worth a new try.
-            if row.state == "no_recipient" or (row.to_addr or "").lower() != to.email.lower():
+        waiting = select(t).where(t.state == "no_recipient")
+        if only is not None:
+            waiting = waiting.where(t.id.in_(list(only)))
+        for row in s.scalars(waiting):
+            if directory.recipient(row.recipient, row.email_hint) is not None:
                 row.state, row.updated_at = "queued", clock.now()
-        return list(
-            s.scalars(
-                select(t.id)
-                .where(
-                    or_(
-                        t.state.in_(("queued", "sending")),
-                        (t.state == "failed") & (t.last_code >= 400) & (t.last_code < 500),
-                    )
-                )
-                .order_by(t.id)
-            )
-        )
+        q = select(t.id).where(t.state.in_(("queued", "sending", "failed"))).order_by(t.id)
+        if only is not None:
+            q = q.where(t.id.in_(list(only)))
+        return list(s.scalars(q))
 
 
 def addressed(
@@ -224,7 +249,7 @@ def mark_sent(url: str, row_id: int, answer: str) -> None:
 
 
 def mark_failed(url: str, row_id: int, code: int | None, answer: str) -> None:
-    """Refused for good (5xx, a configuration error): it stays failed until its address changes."""
+    """Refused (5xx, a configuration error): not tried again in this run; the next run tries once more."""
     _mark(url, row_id, "failed", code=code, answer=answer)
 
 

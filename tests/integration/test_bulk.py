@@ -60,8 +60,8 @@ def _last_id(home) -> int:
 
 
 def _plain(outcome: Outcome) -> dict:
-    # What recording adds (the id, whether a rejection notice was queued) a dry run cannot know.
-    return {k: v for k, v in vars(outcome).items() if k not in ("submission_id", "notice_queued")}
+    # What recording adds (the id, the rejection notice queued and whether it went) a dry run cannot know.
+    return {k: v for k, v in vars(outcome).items() if k not in ("submission_id", "notice_id", "notice_sent")}
 
 
 def _compare(home, paths: list[Path], at) -> list[Outcome]:

@@ -408,17 +408,18 @@ def test_server_down_then_451_midway_then_a_dropped_line_lose_nothing_and_send_n
         assert server.received == []
 
 
-def test_a_5xx_answer_fails_that_notice_for_good_and_keeps_the_answer(home, monkeypatch):
-    """550 for one addressee: no retry, state failed with the server's answer; the others go out."""
+def test_a_5xx_answer_fails_that_notice_for_the_run_and_keeps_the_answer(home, monkeypatch):
+    """550 for one addressee: no retry within the run, state failed with the server's answer; the
+    others go out."""
     _evaluated_2022(home)
     refused = {"wjw.654002@example.org": "550 5.1.1 <wjw.654002@example.org>: mailbox unknown"}
     with smtp_server(Recorder(refuse=refused)) as (server, port):
         smtp_env(monkeypatch, port)
         report = deliver(home)
         assert (report.sent, report.failed, report.queued) == (8, 1, 0)
-        again = deliver(home)
-        assert (again.sent, again.failed) == (0, 1)
         assert len(server.received) == 8
+        with pytest.raises(NoticesUnsent, match=r"发送失败1份.*核对收件地址.*下次运行会发送余下的通知"):
+            raise_if_unsent(report)
     (failed,) = rows(home, state="failed")
     assert (failed.kind, failed.about, failed.attempts, failed.last_code) == (
         "evaluation_result",
@@ -427,6 +428,63 @@ def test_a_5xx_answer_fails_that_notice_for_good_and_keeps_the_answer(home, monk
         550,
     )
     assert "mailbox unknown" in failed.last_answer
+    assert [(u["about"], u["state"]) for u in unsent(home, 2022)] == [("654002", "failed")]
+
+
+def test_a_notice_refused_with_5xx_is_sent_by_the_next_run_once_the_server_takes_it(home, monkeypatch):
+    """Contract §5: a notice that could not be sent stays queued and the next run sends it. Two
+    mailboxes answer 550; one is put right: the next run (and `deliver`) sends it, exactly once. The
+    other, still refused, stays failed with the server's answer, tried once a run, never sent."""
+    from tests.cli_home import run
+
+    _evaluated_2022(home)
+    refused = {
+        "wjw.654002@example.org": "550 5.1.1 <wjw.654002@example.org>: mailbox unknown",
+        "wjw.654025@example.org": "550 5.7.1 <wjw.654025@example.org>: relay denied",
+    }
+    with smtp_server(Recorder(refuse=dict(refused))) as (server, port):
+        smtp_env(monkeypatch, port)
+        first = deliver(home)
+        assert (first.sent, first.failed, first.queued) == (7, 2, 0)
+
+        del server.refuse["wjw.654002@example.org"]  # the mailbox is created
+        second = deliver(home)
+        assert (second.sent, second.failed, second.queued) == (1, 1, 0)
+        assert server.received[-1].rcpt_tos[0] == "wjw.654002@example.org"
+
+        third = run(home.path, "deliver")  # the command, as an operator retries
+        assert third.exit_code == 1 and "发送失败1份" in third.stderr, third.output
+        assert "已发送0份" in third.stdout
+
+        del server.refuse["wjw.654025@example.org"]
+        fourth = run(home.path, "deliver")
+        assert fourth.exit_code == 0 and "已发送1份" in fourth.stdout, fourth.output
+        assert run(home.path, "deliver").exit_code == 0
+
+    seen = server.message_ids()
+    assert len(seen) == len(set(seen)) == 9
+    assert set(seen) == {r.message_id for r in rows(home)}
+    # One try a run: 654025 refused by three runs, sent by the fourth; the fifth tried nothing.
+    by_about = {r.about: r for r in rows(home, kind="evaluation_result")}
+    assert (by_about["654002"].attempts, by_about["654025"].attempts) == (2, 4)
+    assert {r.state for r in rows(home)} == {"sent"}
+    assert outbox_counts(home, 2022)["sent"] == 9
+
+
+def test_an_address_still_refused_stays_failed_and_nothing_is_sent_twice(home, monkeypatch):
+    """Runs after runs against a mailbox that stays refused: each run tries the notice once (no loop
+    within a run), records the answer for `status`, fails the stage; the accepted ones never go again."""
+    _evaluated_2022(home)
+    refused = {"wjw.654002@example.org": "550 5.1.1 <wjw.654002@example.org>: mailbox unknown"}
+    with smtp_server(Recorder(refuse=refused)) as (server, port):
+        smtp_env(monkeypatch, port)
+        reports = [deliver(home, year=2022) for _ in range(3)]
+        assert [(r.sent, r.failed, r.queued) for r in reports] == [(8, 1, 0), (0, 1, 0), (0, 1, 0)]
+        assert len(server.received) == 8 and len(set(server.message_ids())) == 8
+    (failed,) = rows(home, state="failed")
+    assert failed.about == "654002" and failed.attempts == 3 and failed.last_code == 550
+    assert "mailbox unknown" in failed.last_answer
+    assert outbox_counts(home, 2022) == {"queued": 0, "sending": 0, "sent": 8, "failed": 1, "no_recipient": 0}
 
 
 # -- TLS and login -------------------------------------------------------------------------------
@@ -646,9 +704,14 @@ def test_eml_chunks_count_each_try_once_and_a_write_failing_midway_loses_and_rep
     assert (report.sent, report.failed, report.queued) == (14, 1, 0)
     assert len(flaky.written) == len(set(flaky.written)) == 14
     by_attempts = sorted((r.attempts, r.state) for r in rows(home))
-    # The third notice took two tries; the fifth write (sixth call) failed for good; others one try.
+    # The third notice took two tries; the fifth write (sixth call) failed for the run; others one try.
     assert by_attempts == [(1, "failed")] + [(1, "sent")] * 13 + [(2, "sent")]
-    assert deliver(home).sent == 0  # a notice failed for good stays failed
+    stamps = {f: f.stat().st_mtime_ns for f in home.outbox.rglob("*.eml")}
+    again = deliver(home)  # the next run writes the failed one, and only it
+    assert (again.sent, again.unsent) == (1, 0)
+    assert {f: f.stat().st_mtime_ns for f in home.outbox.rglob("*.eml") if f in stamps} == stamps
+    assert len(list(home.outbox.rglob("*.eml"))) == 15
+    assert deliver(home).sent == 0
 
 
 def test_eml_chunk_left_sending_by_a_crash_is_written_again_onto_the_same_files(home, monkeypatch):
