@@ -79,6 +79,12 @@ def settings() -> Settings:
     return _settings(prefixed_environment())
 
 
+def forget_database_url() -> bool:
+    """Forget PILOTZONES_DATABASE_URL for the rest of this process (the demo keeps its own SQLite
+    file, so sample years never reach a real database); whether it was set."""
+    return os.environ.pop(f"{PREFIX}DATABASE_URL", None) is not None
+
+
 def prefixed_environment() -> tuple[tuple[str, str], ...]:
     """The `PILOTZONES_*` variables, the only ones Settings reads (names are case-insensitive)."""
     return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(PREFIX)))

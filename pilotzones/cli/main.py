@@ -845,7 +845,9 @@ def demo(ctx: click.Context, years: str) -> None:
     except ValueError:
         raise click.BadParameter(f"“{shown(years)}”应写作 起始年-结束年，如 2022-2024", param_hint="--years") from None
     home = demo_home(ctx.obj.get("home"))
-    if os.environ.pop("PILOTZONES_DATABASE_URL", None):
+    from pilotzones.settings import forget_database_url
+
+    if forget_database_url():
         # Sample years must never reach a real state database: the demo keeps its own SQLite file.
         click.echo(f"pilotzones: 演示不使用 PILOTZONES_DATABASE_URL，状态数据库为 {home}/pilotzones.db", err=True)
     reset_home(home)
