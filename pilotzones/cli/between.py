@@ -54,7 +54,7 @@ def _send(home, send: bool) -> None:
     from pilotzones.cli.main import _can_send
     from pilotzones.notices import deliver, raise_if_unsent
 
-    _can_send()
+    _can_send(home)
     report = deliver(home)
     click.echo(f"通知：{report.summary()}", err=True)
     raise_if_unsent(report)

@@ -102,11 +102,11 @@ def _flow_run(api):
     return api.running(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")))
 
 
-def _can_send() -> None:
+def _can_send(home=None) -> None:
     """A command that sends notices refuses a delivery configuration that cannot (exit 2, one line)."""
-    from pilotzones.notices.delivery import check_delivery
+    from pilotzones.notices.delivery import check_delivery, delivery_settings
 
-    check_delivery()
+    check_delivery(delivery_settings(home))
 
 
 def _quiet(flow):
@@ -412,7 +412,7 @@ def _run_stage(
             f"本方案未设{_stage_cn(home, stage)}公示期（[publicity] publicity_days.{stage} 为0），不能 --publicize"
         )
     if approve or publicize:
-        _can_send()
+        _can_send(home)
     api = api or _stage_api(ctx, home.path)
     run = _quiet(stages.get(stage).flow("run"))
     with _flow_run(api):
@@ -449,7 +449,7 @@ def _send_drafts(home, year: int, moved: list[str]) -> None:
 
     names = "、".join(f"{home.register.name(a)}（{a}）" for a in moved)
     click.echo(f"黄牌线调整涉及：{names}；已向其发送更新后的公示稿。")
-    _can_send()
+    _can_send(home)
     report = deliver(home, year=year)
     click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)
@@ -550,7 +550,7 @@ def approve(ctx: click.Context, year: int, stage: str, by: str | None, note: str
 
     home = _open(ctx)
     prechecks.before_publish(home, stage, year)
-    _can_send()
+    _can_send(home)
     api = api or _stage_api(ctx, home.path)
     who = by or deadlines.operator_name()
     publish = _quiet(stages.get(stage).flow("publish"))
@@ -619,7 +619,7 @@ def objection_answer(
     if verdict == "dismiss" and values:
         raise click.UsageError("--value 只与 --uphold 一起使用")
     home = _open(ctx)
-    _can_send()
+    _can_send(home)
     who = by or deadlines.operator_name()
     out = answer(home, objection_id, uphold=verdict == "uphold", reason=reason, by=who, values=list(values))
     what = "异议成立，已按更正值重新计算评价结果" if out["state"] == "upheld" else "异议不成立，维持公示结果"
@@ -864,7 +864,7 @@ def deliver(ctx: click.Context, year: int | None) -> None:
     from pilotzones.notices import raise_if_unsent
 
     home = _open(ctx)
-    _can_send()
+    _can_send(home)
     report = do_deliver(home, year=year)
     click.echo(f"通知：{report.summary()}")
     raise_if_unsent(report)

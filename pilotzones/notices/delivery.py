@@ -263,7 +263,7 @@ def deliver(
         only: send and count these notices (outbox ids) alone: `submit` sends the notices it has
             just queued, not whatever else the outbox holds.
     """
-    cfg = cfg or settings()
+    cfg = cfg or delivery_settings(home)
     retry = retry or RetryPolicy(attempts=max(1, cfg.smtp_attempts), backoff=cfg.smtp_backoff)
     if transport is None:
         mode = delivery_mode(cfg)
@@ -288,6 +288,24 @@ def deliver(
             return _deliver(home, retry, transport, cfg, year, stage, only)
     except StageBusy:
         raise StageBusy("另一运行正在发送通知，请待其结束后再试") from None
+
+
+def delivery_settings(home: Home | None = None) -> Settings:
+    """The settings delivery uses: each PILOTZONES_SMTP_* / PILOTZONES_MAIL_FROM variable set in the
+    environment, else the home programme's `[smtp]` key, else its default."""
+    cfg = settings()
+    if home is None:
+        return cfg
+    smtp = home.programme.smtp
+    given = {
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "smtp_security": smtp.security,
+        "smtp_user": smtp.user,
+        "mail_from": smtp.mail_from,
+    }
+    update = {k: v for k, v in given.items() if v is not None and k not in cfg.model_fields_set}
+    return cfg.model_copy(update=update) if update else cfg
 
 
 def check_delivery(cfg: Settings | None = None) -> None:

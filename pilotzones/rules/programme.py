@@ -597,6 +597,27 @@ class Limits(_Model):
 
 
 # The stages whose draft decisions can be publicized (their draft notices exist): the evaluation.
+class Smtp(_Model):
+    """The programme's mail server (contract §5: "or the equivalent settings of the programme").
+
+    A PILOTZONES_SMTP_* or PILOTZONES_MAIL_FROM variable set in the environment wins over its key
+    here; the password is never written in a programme file (PILOTZONES_SMTP_PASSWORD only).
+    """
+
+    host: str | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] | None = None
+    user: str | None = None
+    mail_from: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise _fault("邮件服务器口令不写入方案文件：请删去此项，改设环境变量 PILOTZONES_SMTP_PASSWORD", "password")
+        return data
+
+
 PUBLICIZED_STAGES = ("evaluation",)
 
 
@@ -756,6 +777,7 @@ class Programme(_Model):
     limits: Limits = Limits()
     guidance: Guidance = Guidance()
     publicity: Publicity = Publicity()
+    smtp: Smtp = Smtp()
 
     @model_validator(mode="after")
     def _rectification_dates(self) -> Programme:

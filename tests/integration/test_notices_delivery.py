@@ -740,3 +740,48 @@ def test_eml_chunk_left_sending_by_a_crash_is_written_again_onto_the_same_files(
     again = {f.name: message_from_bytes(f.read_bytes())["Message-ID"] for f in home.outbox.rglob("*.eml")}
     assert again == first
     assert deliver(home).sent == 0
+
+
+def _programme_with(tmp_path, table: str):
+    """The built-in programme with an `[smtp]` table of its own (contract §5: the programme's settings)."""
+    from pilotzones.rules.programme import BUILTIN
+
+    path = tmp_path / "with-smtp.toml"
+    path.write_text(BUILTIN.read_text(encoding="utf-8") + "\n[smtp]\n" + table, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_programme_names_the_mail_server_and_the_environment_wins(db_url, tmp_path, monkeypatch):
+    from pilotzones.store.home import init_home
+
+    for name in ("HOST", "PORT", "SECURITY", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"PILOTZONES_SMTP_{name}", raising=False)
+    monkeypatch.delenv("PILOTZONES_MAIL_FROM", raising=False)
+    monkeypatch.delenv("PILOTZONES_DELIVERY", raising=False)
+    monkeypatch.setenv("PILOTZONES_DATABASE_URL", db_url)
+    port = free_port()
+    table = f'host = "127.0.0.1"\nport = {port}\nsecurity = "none"\nmail_from = "wjw-programme@example.org"\n'
+    home = init_home(tmp_path / "home", _programme_with(tmp_path, table))
+    queue(home, call_notices(home, 2023, "nomination_call"))
+    with smtp_server(port=port) as (server, _):
+        report = deliver(home)
+        assert report.sent > 0 and report.unsent == 0, report
+        assert {r.message["From"].addresses[0].addr_spec for r in server.received} == {"wjw-programme@example.org"}
+    assert not list(home.outbox.glob("*.eml"))  # sent by SMTP, as the programme says, not written as files
+    monkeypatch.setenv("PILOTZONES_MAIL_FROM", "jcws@example.org")  # a variable set wins over its key
+    queue(home, call_notices(home, 2024, "nomination_call"))
+    with smtp_server(port=port) as (server, _):
+        assert deliver(home).unsent == 0
+        assert {r.message["From"].addresses[0].addr_spec for r in server.received} == {"jcws@example.org"}
+
+
+def test_a_programme_never_holds_the_mail_password(tmp_path):
+    from pilotzones.errors import ConfigError
+    from pilotzones.rules import programme as programme_mod
+
+    path = _programme_with(tmp_path, 'host = "mail.example.org"\npassword = "secret-in-a-file"\n')
+    with pytest.raises(ConfigError) as refused:
+        programme_mod.load(path)
+    assert "smtp.password" in str(refused.value) and "PILOTZONES_SMTP_PASSWORD" in str(refused.value)
+    assert "secret-in-a-file" not in str(refused.value)
