@@ -104,15 +104,20 @@ def _step(ctx: click.Context, step: str, year: int, at: str | None, send: bool) 
         _send(home, send)
 
 
-@rectification.command("remind")
-@option("--year", type=int, required=True, metavar="年度", help="整改期限所在年度")
-@option(
+# The dated steps' shared options: the moment they are judged at, and whether to send at once.
+_AT = option(
     "--at",
     default=None,
     metavar="时间",
     help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
 )
-@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
+_SEND = option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
+
+
+@rectification.command("remind")
+@option("--year", type=int, required=True, metavar="年度", help="整改期限所在年度")
+@_AT
+@_SEND
 @click.pass_context
 def rectification_remind(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
     """提醒整改期限在该年度、尚未报送整改报告的试验区。"""
@@ -121,13 +126,8 @@ def rectification_remind(ctx: click.Context, year: int, at: str | None, send: bo
 
 @rectification.command("overdue")
 @option("--year", type=int, required=True, metavar="年度", help="整改期限所在年度")
-@option(
-    "--at",
-    default=None,
-    metavar="时间",
-    help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
-)
-@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
+@_AT
+@_SEND
 @click.pass_context
 def rectification_overdue(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
     """向卫生健康委报送整改期限在该年度而逾期未整改的事项清单。"""
@@ -204,13 +204,8 @@ def visit_add(
 
 @visit.command("check")
 @option("--year", type=int, required=True, metavar="年度", help="调研年度")
-@option(
-    "--at",
-    default=None,
-    metavar="时间",
-    help="以该时刻为准，ISO-8601 格式（默认为当前时间；未写时区的按方案所在时区）",
-)
-@option("--send", is_flag=True, help="立即发送通知（默认随下一次 deliver 发送）")
+@_AT
+@_SEND
 @click.pass_context
 def visit_check(ctx: click.Context, year: int, at: str | None, send: bool) -> None:
     """通知年度调研次数仍不足的试验区的专家组和联系领导。"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pilotzones import clock
 from pilotzones.errors import ConfigError
@@ -211,19 +211,10 @@ def judge_receipt(
     return on_time, extension if on_time else None
 
 
-def submission_record(
-    home: Home,
-    file: Received,
-    *,
-    kind: str,
-    year: int,
-    sender: str | None,
-    received: datetime,
-    on_time: bool,
-    errors: list,
-) -> tuple[dict, Staged]:
+def submission_record(home: Home, file: Received, **about: Any) -> tuple[dict, Staged]:
     """Write the file into the archive (not yet in place: `Staged.keep`) and return the fields of
-    its Submission row. A file over the byte limit is copied from its path, never held whole."""
+    its Submission row (`about`: the rest of `submission_fields`' arguments). A file over the byte
+    limit is copied from its path, never held whole."""
     if file.data is not None:
         entry, staged = archive.stage(home, file.data, file.name)
     else:
@@ -231,17 +222,7 @@ def submission_record(
 
         with open_regular(file.path) as f:
             entry, staged = archive.stage(home, f, file.name)
-    fields = submission_fields(
-        entry,
-        filename=file.name,
-        kind=kind,
-        year=year,
-        sender=sender,
-        received=received,
-        on_time=on_time,
-        errors=errors,
-    )
-    return fields, staged
+    return submission_fields(entry, filename=file.name, **about), staged
 
 
 def submission_fields(
