@@ -14,28 +14,25 @@ import click
 from pilotzones import stages
 from pilotzones.errors import ConfigError
 from pilotzones.rules.programme import AssessedItem, Programme
-from pilotzones.store import ledger, objections
+from pilotzones.store import DEMO_MARKER, ledger, objections
 from pilotzones.store.home import Home, init_home
 from pilotzones.store.session import session
 from pilotzones.store.versions import add_version, programme_for
 
-MARKER = ".pilotzones-demo"
-# The demo's home when neither --home nor $PILOTZONES_HOME names one: not ./.pilotzones, the
-# default real home, which a demo run from the same folder must never touch.
-DEFAULT_HOME = Path(".pilotzones-demo")
+MARKER = DEMO_MARKER
 
 # Zones the sample data makes weak, by year: carded twice running, so the demo shows R8 and R9.
 WEAK = {"653224": {2022, 2023}, "654321": {2023, 2024}, "650521": {2022}}
 
 
 def demo_home(explicit: str | None) -> Path:
-    """The demo's home: --home, else $PILOTZONES_HOME as for every command, else ./.pilotzones-demo."""
+    """The demo's home, as every command's (contract §4): --home, else $PILOTZONES_HOME, else
+    ./.pilotzones. `reset_home` refuses it when it is a real home."""
     if explicit:
         return Path(explicit)
     from pilotzones.settings import settings
 
-    cfg = settings()
-    return cfg.home if "home" in cfg.model_fields_set else DEFAULT_HOME
+    return settings().home
 
 
 def reset_home(home: Path) -> None:

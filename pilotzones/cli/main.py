@@ -41,7 +41,21 @@ def _home_path(ctx: click.Context) -> Path:
 def _open(ctx: click.Context):
     from pilotzones.store.home import open_home
 
-    return open_home(_home_path(ctx))
+    home = open_home(_home_path(ctx))
+    _warn_if_demo(home.path)
+    return home
+
+
+def _warn_if_demo(path: Path) -> None:
+    """A home `pilotzones demo` made holds sample years: real work belongs in a home of its own."""
+    from pilotzones.store import DEMO_MARKER
+
+    if (path / DEMO_MARKER).is_file():
+        click.echo(
+            f"pilotzones: 注意：{path} 是演示主目录（pilotzones demo 建立，内含样例数据）；"
+            "正式工作请另用 --home 指定主目录",
+            err=True,
+        )
 
 
 def _open_existing(ctx: click.Context):
@@ -835,8 +849,8 @@ def programme_add(ctx: click.Context, file: str, from_year: int) -> None:
 def demo(ctx: click.Context, years: str) -> None:
     """演示：以内置的默认配置，用数年的样例数据走完每个阶段。
 
-    演示主目录取 --home，未指定时取 $PILOTZONES_HOME，均未设置时为 ./.pilotzones-demo（不使用正式的
-    ./.pilotzones）。只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录一律拒绝。
+    演示主目录与其他命令相同：取 --home，未指定时取 $PILOTZONES_HOME，均未设置时为 ./.pilotzones。
+    只使用空目录或此前演示建立的目录，每次运行前清空；已有文件的其他目录（如正式主目录）一律拒绝。
     状态数据库总是演示主目录中的 SQLite 文件（不使用 PILOTZONES_DATABASE_URL）。"""
     from pilotzones.cli.demo import demo_home, reset_home, run_demo
 

@@ -38,8 +38,9 @@ def test_the_demo_runs_in_an_empty_pilotzones_home_and_status_reads_it_there(tmp
     assert not real.exists() and (home / "pilotzones.db").is_file()  # sample years stay in the demo home
     assert "演示不使用 PILOTZONES_DATABASE_URL" in demo.stderr
     assert f"演示主目录：{home.resolve()}" in demo.stdout
-    assert (home / MARKER).is_file() and list(cwd.iterdir()) == []  # no ./.pilotzones-demo beside
+    assert (home / MARKER).is_file() and list(cwd.iterdir()) == []  # no ./.pilotzones beside
     st = run("status", "--year", "2022", "--json")
     assert st.returncode == 0, st.stderr
+    assert "是演示主目录" in st.stderr  # real work belongs elsewhere: said, not refused
     shown = json.loads(st.stdout)
     assert shown["evaluation"]["state"] == shown["candidates"]["state"] == "published"

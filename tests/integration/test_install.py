@@ -73,7 +73,7 @@ def test_the_wheel_installs_alone_and_runs_the_demo_from_another_folder(tmp_path
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "GX_ANALYTICS_ENABLED": "false"}
     demo = _run(venv / "bin" / "pilotzones", "demo", "--years", "2022-2023", cwd=elsewhere, env=env)
     assert "2023" in demo.stdout
-    home = elsewhere / ".pilotzones-demo"
+    home = elsewhere / ".pilotzones"  # the default home of every command (contract §4)
     eml = sorted((home / "outbox").rglob("*.eml"))
     assert eml, "the demo wrote no notice"
     assert any("evaluation_result" in p.read_text(errors="replace") for p in eml)

@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pilotzones.cli.demo import DEFAULT_HOME, MARKER, demo_home, reset_home
+from pilotzones.cli.demo import MARKER, demo_home, reset_home
 from pilotzones.cli.main import cli
 from pilotzones.errors import ConfigError
 
 
-def test_the_home_is_home_option_then_pilotzones_home_then_its_own_folder(tmp_path, monkeypatch):
+def test_the_home_is_every_commands_home_option_then_pilotzones_home_then_dot_pilotzones(tmp_path, monkeypatch):
     monkeypatch.delenv("PILOTZONES_HOME", raising=False)
-    assert demo_home(None) == DEFAULT_HOME == Path(".pilotzones-demo")  # never ./.pilotzones
+    assert demo_home(None) == Path(".pilotzones")  # contract §4: the default home of every command
     monkeypatch.setenv("PILOTZONES_HOME", str(tmp_path / "env"))
     assert demo_home(None) == tmp_path / "env"
     assert demo_home(str(tmp_path / "given")) == tmp_path / "given"
     monkeypatch.setenv("PILOTZONES_HOME", "")  # empty counts as unset, as for every command
-    assert demo_home(None) == DEFAULT_HOME
+    assert demo_home(None) == Path(".pilotzones")
 
 
 def test_a_missing_or_empty_folder_is_taken_and_marked(tmp_path):
