@@ -137,14 +137,19 @@ class TemporaryServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_server(process, grace=10)
+
+
+def stop_server(process: subprocess.Popen, grace: float) -> None:
+    """Stop a Prefect server we started: SIGTERM (it finishes its requests and services), SIGKILL
+    after `grace` seconds; either way reaped before this returns, never left behind."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _parent_death_signal():

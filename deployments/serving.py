@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from pilotzones.deployments.local_api import forget_serve, healthy, record_serve
+from pilotzones.deployments.local_api import forget_serve, healthy, record_serve, stop_server
 
 from pilotzones.errors import PilotzonesError
 from pilotzones.store.home import Home
@@ -83,11 +83,7 @@ def embedded_server(home: Home, port: int) -> Iterator[str]:
             time.sleep(0.5)
         yield api_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc, grace=20)
         log.close()
 
 
